@@ -1,0 +1,38 @@
+"""KT1 Track: chain of custody for secret-mail envelopes on the KT1 postal network."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Application factory: config, extensions, database, CLI."""
+    from kt1 import config as config_mod
+    from kt1 import database, models  # noqa: F401  (models register their tables)
+    from kt1.extensions import db, migrate
+
+    instance_path = os.environ.get("KT1_INSTANCE_PATH") or (config or {}).get("INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()) if instance_path else str(
+            PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    config_mod.load(app, config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(database.MIGRATIONS_DIR))
+    database.init_app(app)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,5 @@
+import click
+
+@click.group("envelope")
+def envelope_group() -> None:
+    """placeholder"""

@@ -1,0 +1,126 @@
+"""Configuration: defaults -> instance/config.py -> KT1_* environment -> test mapping.
+
+Every setting is checked at start-up by :func:`validate`; a missing secret outside demo
+mode refuses to start with a message that says which variable to set.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from kt1.errors import ConfigError
+
+DEFAULTS: dict[str, Any] = {
+    # Embedded default database: SQLite under instance/ (filled in by load()).
+    "DATABASE_URL": None,
+    "SECRET_KEY": None,
+    # Fernet key (urlsafe base64, 32 bytes) that encrypts subjects (trích yếu) at rest.
+    "SUBJECT_KEY": None,
+    # Demo mode generates missing secrets into instance/demo-secrets.json.
+    "DEMO": False,
+    # S10 service letters for KT1 items (a domestic-use pair) and the country code.
+    "SERVICE_LETTERS": "KT",
+    "COUNTRY_CODE": "VN",
+    # How far a device clock may run ahead of the server before an event is "in the future".
+    "MAX_CLOCK_SKEW_SECONDS": 120,
+    # Longest free-text field accepted from a user or a device.
+    "MAX_TEXT_LENGTH": 200,
+}
+
+ENV_PREFIX = "KT1_"
+_BOOL_KEYS = {"DEMO"}
+_INT_KEYS = {"MAX_CLOCK_SKEW_SECONDS", "MAX_TEXT_LENGTH"}
+
+
+def _from_env(key: str, raw: str) -> Any:
+    if key in _BOOL_KEYS:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if key in _INT_KEYS:
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{ENV_PREFIX}{key} must be an integer, got {raw!r}") from exc
+    return raw
+
+
+def load(app: Flask, config: dict[str, Any] | None = None) -> None:
+    """Fill ``app.config`` in order: defaults, instance/config.py, KT1_* environment, ``config``."""
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for key in DEFAULTS:
+        raw = os.environ.get(ENV_PREFIX + key)
+        if raw is not None:
+            app.config[key] = _from_env(key, raw)
+    if config:
+        app.config.update(config)
+    instance = Path(app.instance_path)
+    if not app.config["DATABASE_URL"]:
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'kt1.sqlite3'}"
+    if app.config["DEMO"]:
+        _fill_demo_secrets(app, instance)
+    validate(app.config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the operator gave."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _fill_demo_secrets(app: Flask, instance: Path) -> None:
+    """Demo mode only: create the missing secrets once and keep them under instance/."""
+    path = instance / "demo-secrets.json"
+    instance.mkdir(parents=True, exist_ok=True)
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    changed = False
+    for key, make in (
+        ("SECRET_KEY", lambda: secrets.token_urlsafe(48)),
+        ("SUBJECT_KEY", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()),
+    ):
+        if not app.config.get(key):
+            if key not in stored:
+                stored[key] = make()
+                changed = True
+            app.config[key] = stored[key]
+    if changed:
+        path.write_text(json.dumps(stored, indent=2))
+        path.chmod(0o600)
+
+
+def validate(cfg: Any) -> None:
+    """Refuse to start on a missing or malformed setting, naming the variable to fix."""
+    if not cfg.get("SECRET_KEY"):
+        raise ConfigError(
+            "KT1_SECRET_KEY is not set. Set it in the environment or in instance/config.py "
+            "(or run in demo mode with KT1_DEMO=1, which generates one)."
+        )
+    if len(str(cfg["SECRET_KEY"])) < 16:
+        raise ConfigError("KT1_SECRET_KEY is too short: use at least 16 random characters.")
+    key = cfg.get("SUBJECT_KEY")
+    if not key:
+        raise ConfigError(
+            "KT1_SUBJECT_KEY is not set: it encrypts subjects at rest. Create one with "
+            "`python -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`."
+        )
+    try:
+        if len(base64.urlsafe_b64decode(str(key).encode())) != 32:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError("KT1_SUBJECT_KEY must be 32 bytes in urlsafe base64.") from exc
+    letters = str(cfg.get("SERVICE_LETTERS", ""))
+    if len(letters) != 2 or not letters.isascii() or not letters.isalpha() or not letters.isupper():
+        raise ConfigError("KT1_SERVICE_LETTERS must be two capital letters, e.g. KT.")
+    country = str(cfg.get("COUNTRY_CODE", ""))
+    if len(country) != 2 or not country.isascii() or not country.isalpha() or not country.isupper():
+        raise ConfigError("KT1_COUNTRY_CODE must be two capital letters, e.g. VN.")

@@ -1,0 +1,78 @@
+"""Database set-up: SQLite pragmas, serialised writers, and migrate-on-first-use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from kt1.extensions import db
+from kt1.services.context import Ctx, Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _sqlite_hooks(engine: Engine) -> None:
+    """Make SQLite behave like a serialisable database for our one-transaction services.
+
+    pysqlite opens transactions lazily and as DEFERRED, so two processes could both read
+    an envelope and then race to write. ``BEGIN IMMEDIATE`` takes the write lock at the
+    start; ``busy_timeout`` makes the other writer wait instead of failing at once.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def init_app(app: Flask) -> None:
+    """Install dialect hooks and, for the embedded SQLite default, migrate on first use."""
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            _sqlite_hooks(engine)
+            if app.config.get("AUTO_MIGRATE", True):
+                upgrade_if_needed(app)
+
+
+def head_revision() -> str | None:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def current_revision() -> str | None:
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade_if_needed(app: Flask) -> None:
+    """Run ``alembic upgrade head`` when the schema is behind (cheap check first)."""
+    import flask_migrate
+
+    with app.app_context():
+        if current_revision() != head_revision():
+            flask_migrate.upgrade(directory=str(MIGRATIONS_DIR))
+
+
+def service_context() -> Ctx:
+    """The services' unit of work for the current app: its session and settings."""
+    from flask import current_app
+
+    return Ctx(session=db.session, settings=Settings.from_mapping(current_app.config))

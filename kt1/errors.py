@@ -1,0 +1,204 @@
+"""One exception family; each error has a stable slug that the CLI, API and pages report.
+
+Messages never carry secret content (the subject, trích yếu): only numbers, codes and field names.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ConfigError(RuntimeError):
+    """The configuration is missing or malformed; the app refuses to start."""
+
+
+class KT1Error(Exception):
+    """Base of every domain error. ``slug`` is stable and machine-readable."""
+
+    slug: ClassVar[str] = "kt1_error"
+    status: ClassVar[int] = 400
+    message_vi: ClassVar[str] = "Yêu cầu không hợp lệ."
+    message_en: ClassVar[str] = "Invalid request."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.details = details
+        self.message = message or self.message_en.format(**details)
+        super().__init__(self.message)
+
+    @property
+    def message_local(self) -> str:
+        """The Vietnamese message for the UI."""
+        try:
+            return self.message_vi.format(**self.details)
+        except (KeyError, IndexError):
+            return self.message_vi
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "error": self.slug,
+            "status": self.status,
+            "message": self.message,
+            "message_vi": self.message_local,
+            "details": self.details,
+        }
+
+
+def _error(slug: str, status: int, vi: str, en: str) -> type[KT1Error]:
+    name = "".join(part.capitalize() for part in slug.split("_")) + "Error"
+    return type(name, (KT1Error,), {"slug": slug, "status": status, "message_vi": vi,
+                                    "message_en": en})
+
+
+class ValidationError(KT1Error):
+    """A field is missing, too long, has control characters or an unknown value."""
+
+    slug = "invalid_field"
+    status = 422
+    message_vi = "Trường {field} không hợp lệ: {reason}."
+    message_en = "Field {field} is invalid: {reason}."
+
+
+# Identifiers (S10 numbers)
+NumberLengthError = _error(
+    "number_length_invalid", 422,
+    "Số hiệu phải có 13 ký tự (đã nhận {length}).",
+    "An item number has 13 characters (got {length}).")
+NumberLettersError = _error(
+    "number_letters_invalid", 422,
+    "Hai chữ cái đầu của số hiệu không phải {expected}.",
+    "The service letters are not {expected}.")
+NumberCountryError = _error(
+    "number_country_invalid", 422,
+    "Mã nước của số hiệu phải là {expected}.",
+    "The country code must be {expected}.")
+NumberSerialError = _error(
+    "number_serial_invalid", 422,
+    "Phần số của số hiệu phải gồm 9 chữ số.",
+    "The serial part must be 9 digits.")
+CheckDigitError = _error(
+    "check_digit_invalid", 422,
+    "Sai số kiểm tra: số hiệu {number} không hợp lệ (kiểm tra lại mã vạch).",
+    "Wrong check digit: {number} is not a valid item number.")
+UnknownEnvelopeError = _error(
+    "unknown_envelope", 404,
+    "Không tìm thấy bưu gửi số {number}.",
+    "No envelope with number {number}.")
+UnknownBagError = _error(
+    "unknown_bag", 404,
+    "Không tìm thấy túi số {number}.",
+    "No bag with number {number}.")
+UnknownUnitError = _error(
+    "unknown_unit", 404,
+    "Không tìm thấy đơn vị {code}.",
+    "No unit with code {code}.")
+UnknownUserError = _error(
+    "unknown_user", 404,
+    "Không tìm thấy người dùng {username}.",
+    "No user {username}.")
+DuplicateError = _error(
+    "already_exists", 409,
+    "{what} đã tồn tại.",
+    "{what} already exists.")
+
+# Access
+ForbiddenError = _error(
+    "forbidden", 403,
+    "Bạn không có quyền thực hiện thao tác này.",
+    "You are not allowed to do this.")
+WrongUnitError = _error(
+    "wrong_unit", 403,
+    "Người dùng {username} không thuộc đơn vị {unit}.",
+    "User {username} does not belong to unit {unit}.")
+
+# Custody
+NotCurrentHolderError = _error(
+    "not_current_holder", 409,
+    "Bưu gửi {number} không do {giver} giữ; người đang giữ là {holder}.",
+    "{giver} does not hold {number}; it is held by {holder}.")
+AcknowledgementMissingError = _error(
+    "acknowledgement_missing", 422,
+    "Người nhận phải ký nhận.",
+    "The receiver must acknowledge the handoff.")
+AcknowledgementInvalidError = _error(
+    "acknowledgement_invalid", 422,
+    "Xác nhận của người nhận không đúng.",
+    "The receiver's acknowledgement is not valid.")
+EventOrderError = _error(
+    "event_out_of_order", 409,
+    "Sự kiện {kind} không thể xảy ra khi bưu gửi đang ở trạng thái {status}.",
+    "Event {kind} cannot follow status {status}.")
+EventTimeBackwardsError = _error(
+    "event_time_backwards", 409,
+    "Thời điểm quét sớm hơn sự kiện trước đó.",
+    "The event time is earlier than the previous event.")
+EventTimeFutureError = _error(
+    "event_time_future", 422,
+    "Thời điểm quét ở tương lai; kiểm tra đồng hồ thiết bị.",
+    "The event time is in the future; check the device clock.")
+DiscrepancyOpenError = _error(
+    "discrepancy_open", 409,
+    "Còn sai lệch chưa giải quyết; chưa thể ký nhận.",
+    "A discrepancy is still open: the receipt cannot be signed.")
+ScanIdConflictError = _error(
+    "scan_id_conflict", 409,
+    "Mã lượt quét {scan_id} đã dùng cho một thao tác khác.",
+    "Scan id {scan_id} was already used for different content.")
+CustodyConflictError = _error(
+    "custody_conflict", 409,
+    "Bưu gửi vừa được một thao tác khác ghi nhận cùng lúc; hãy kiểm tra rồi quét lại.",
+    "The item was changed by a concurrent handoff at the same moment; check and scan again.")
+EnvelopeInBagError = _error(
+    "envelope_in_bag", 409,
+    "Bưu gửi {number} đang ở trong túi {bag}.",
+    "{number} is inside bag {bag}.")
+
+# Bags
+BagStateError = _error(
+    "bag_state_invalid", 409,
+    "Túi {bag} đang ở trạng thái {status}; không thể {action}.",
+    "Bag {bag} is {status}; cannot {action}.")
+BagAlreadySealedError = _error(
+    "bag_already_sealed", 409,
+    "Túi {bag} đã được niêm phong (số niêm phong {seal_number}).",
+    "Bag {bag} is already sealed (seal {seal_number}).")
+BagEmptyError = _error(
+    "bag_empty", 409,
+    "Túi {bag} chưa có bưu gửi nào.",
+    "Bag {bag} holds no envelope.")
+SealMismatchError = _error(
+    "seal_mismatch", 409,
+    "Số niêm phong {seen} khác số đã ghi khi niêm phong; kiểm tra lại, nếu đúng là sai lệch "
+    "hãy xác nhận bất thường niêm phong để lập biên bản.",
+    "Seal number {seen} differs from the one recorded at sealing; check it, and if it really "
+    "differs, confirm a seal anomaly to open an incident.")
+TrackerRequiredError = _error(
+    "tracker_required", 422,
+    "Túi chứa bưu gửi Tuyệt mật phải có thiết bị định vị.",
+    "A bag holding a Tuyệt mật item needs a GPS tracker.")
+EscortRequiredError = _error(
+    "escort_required", 422,
+    "Xe không chuyên dùng phải có người áp tải.",
+    "A non-dedicated vehicle needs an escort.")
+
+# Subject (trích yếu)
+SubjectNotAllowedError = _error(
+    "subject_not_allowed", 422,
+    "Không được ghi trích yếu cho bưu gửi {classification} theo quy định hiện hành.",
+    "The rule in force does not allow a subject for {classification} items.")
+SubjectApprovalRequiredError = _error(
+    "subject_approval_required", 422,
+    "Ghi trích yếu tài liệu Tuyệt mật cần có người xác định độ mật phê duyệt.",
+    "A Tuyệt mật subject needs the approval of the person who classified it.")
+
+DatabaseUnavailableError = _error(
+    "database_unavailable", 503,
+    "Không kết nối được cơ sở dữ liệu; chưa có gì được ghi. Hãy thử lại.",
+    "The database cannot be reached; nothing was written. Try again.")
+ReportRequiredError = _error(
+    "report_required", 422,
+    "Niêm phong bất thường: phải nhập nội dung biên bản.",
+    "A seal anomaly needs a report text.")
+UnknownIncidentError = _error(
+    "unknown_incident", 404,
+    "Không tìm thấy sự cố số {incident_id}.",
+    "No incident {incident_id}.")

@@ -1,0 +1,23 @@
+"""Typed SQLAlchemy 2 models, one module per aggregate."""
+
+from kt1.models.bags import Bag, ManifestLine
+from kt1.models.base import Base
+from kt1.models.custody import Handoff, Scan
+from kt1.models.envelopes import GENESIS_HASH, Counter, Envelope, SubjectRule
+from kt1.models.incidents import Incident
+from kt1.models.units import Unit, User
+
+__all__ = [
+    "GENESIS_HASH",
+    "Bag",
+    "Base",
+    "Counter",
+    "Envelope",
+    "Handoff",
+    "Incident",
+    "ManifestLine",
+    "Scan",
+    "SubjectRule",
+    "Unit",
+    "User",
+]

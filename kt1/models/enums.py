@@ -1,0 +1,236 @@
+"""Domain enumerations (domain.md §2). Values are stable: they are stored and hashed."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class UnitKind(StrEnum):
+    AGENCY = "agency"  # cơ quan, tổ chức
+    POST_OFFICE = "post_office"  # bưu cục KT1
+
+
+class Role(StrEnum):
+    REGISTRY_CLERK = "registry_clerk"  # văn thư
+    COUNTER_CLERK = "counter_clerk"  # giao dịch viên bưu cục
+    COURIER = "courier"  # bưu tá, áp tải
+    SECURITY_OFFICER = "security_officer"  # cán bộ bảo mật
+    ADMINISTRATOR = "administrator"  # quản trị hệ thống
+
+
+class Classification(StrEnum):
+    """Độ mật of the document inside."""
+
+    TOP_SECRET = "top_secret"  # Tuyệt mật -> A
+    SECRET = "secret"  # Tối mật -> B
+    CONFIDENTIAL = "confidential"  # Mật -> C
+    UNCLASSIFIED = "unclassified"  # plain KT1 item, no letter
+
+    @property
+    def mark(self) -> str | None:
+        """The outer letter (dấu chữ A/B/C), the only classification sign outside."""
+        return _MARKS[self]
+
+    @property
+    def layers(self) -> int:
+        """Tuyệt mật travels in two envelopes (bì trong, bì ngoài); the others in one."""
+        return 2 if self is Classification.TOP_SECRET else 1
+
+    @property
+    def label_vi(self) -> str:
+        return _LABELS_VI[self]
+
+
+_MARKS = {
+    Classification.TOP_SECRET: "A",
+    Classification.SECRET: "B",
+    Classification.CONFIDENTIAL: "C",
+    Classification.UNCLASSIFIED: None,
+}
+_LABELS_VI = {
+    Classification.TOP_SECRET: "Tuyệt mật",
+    Classification.SECRET: "Tối mật",
+    Classification.CONFIDENTIAL: "Mật",
+    Classification.UNCLASSIFIED: "Thường",
+}
+
+
+class ServiceClass(StrEnum):
+    STANDARD = "standard"  # KT1 thường
+    FLASH = "flash"  # Hỏa tốc
+    TIMED = "timed"  # Hẹn giờ
+
+
+class Urgency(StrEnum):
+    """Document urgency marks (Decree 30/2020); not a KT1 class of their own."""
+
+    NORMAL = "normal"
+    URGENT = "urgent"  # Khẩn
+    VERY_URGENT = "very_urgent"  # Thượng khẩn
+    FLASH = "flash"  # Hỏa tốc
+
+
+class Route(StrEnum):
+    INTRA_PROVINCE = "intra_province"  # nội tỉnh
+    INTER_PROVINCE = "inter_province"  # liên tỉnh
+
+
+class EventKind(StrEnum):
+    """Custody events, one per stage of domain.md."""
+
+    REGISTERED_OUTGOING = "registered_outgoing"  # vào Sổ đăng ký BMNN đi
+    ACCEPTED = "accepted"  # chấp nhận tại quầy
+    BAGGED = "bagged"  # đóng túi
+    BAG_SEALED = "bag_sealed"  # niêm phong túi
+    DISPATCHED = "dispatched"  # chuyển đi
+    BAG_RECEIVED = "bag_received"  # nhận túi
+    BAG_OPENED = "bag_opened"  # mở túi
+    OUT_FOR_DELIVERY = "out_for_delivery"  # đi phát
+    DELIVERY_FAILED = "delivery_failed"  # phát không thành công
+    DELIVERED = "delivered"  # đã phát
+    REGISTERED_INCOMING = "registered_incoming"  # vào Sổ đăng ký BMNN đến
+    PASSED_TO_ADDRESSEE = "passed_to_addressee"  # chuyển người có tên
+    RETURNED = "returned"  # chuyển hoàn
+    RECALLED = "recalled"  # thu hồi
+
+
+#: Events that move custody from one person to another and need the receiver's signature.
+TRANSFER_EVENTS = frozenset({
+    EventKind.ACCEPTED,
+    EventKind.DISPATCHED,
+    EventKind.BAG_RECEIVED,
+    EventKind.OUT_FOR_DELIVERY,
+    EventKind.DELIVERED,
+    EventKind.PASSED_TO_ADDRESSEE,
+    EventKind.RETURNED,
+    EventKind.RECALLED,
+})
+
+#: Events recorded against a bag: every envelope inside gets one.
+BAG_EVENTS = frozenset({
+    EventKind.BAGGED,
+    EventKind.BAG_SEALED,
+    EventKind.DISPATCHED,
+    EventKind.BAG_RECEIVED,
+    EventKind.BAG_OPENED,
+})
+
+
+class EnvelopeStatus(StrEnum):
+    REGISTERED = "registered"
+    ACCEPTED = "accepted"
+    BAGGED = "bagged"
+    BAG_SEALED = "bag_sealed"
+    IN_TRANSIT = "in_transit"
+    BAG_RECEIVED = "bag_received"
+    AT_OFFICE = "at_office"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERY_FAILED = "delivery_failed"
+    DELIVERED = "delivered"
+    ARRIVED = "arrived"
+    WITH_ADDRESSEE = "with_addressee"
+    RETURNED = "returned"
+    RECALLED = "recalled"
+
+
+#: Status after each event.
+STATUS_AFTER: dict[EventKind, EnvelopeStatus] = {
+    EventKind.REGISTERED_OUTGOING: EnvelopeStatus.REGISTERED,
+    EventKind.ACCEPTED: EnvelopeStatus.ACCEPTED,
+    EventKind.BAGGED: EnvelopeStatus.BAGGED,
+    EventKind.BAG_SEALED: EnvelopeStatus.BAG_SEALED,
+    EventKind.DISPATCHED: EnvelopeStatus.IN_TRANSIT,
+    EventKind.BAG_RECEIVED: EnvelopeStatus.BAG_RECEIVED,
+    EventKind.BAG_OPENED: EnvelopeStatus.AT_OFFICE,
+    EventKind.OUT_FOR_DELIVERY: EnvelopeStatus.OUT_FOR_DELIVERY,
+    EventKind.DELIVERY_FAILED: EnvelopeStatus.DELIVERY_FAILED,
+    EventKind.DELIVERED: EnvelopeStatus.DELIVERED,
+    EventKind.REGISTERED_INCOMING: EnvelopeStatus.ARRIVED,
+    EventKind.PASSED_TO_ADDRESSEE: EnvelopeStatus.WITH_ADDRESSEE,
+    EventKind.RETURNED: EnvelopeStatus.RETURNED,
+    EventKind.RECALLED: EnvelopeStatus.RECALLED,
+}
+
+#: Which events may follow each status (the order of the postal stages).
+ALLOWED_NEXT: dict[EnvelopeStatus, frozenset[EventKind]] = {
+    EnvelopeStatus.REGISTERED: frozenset({EventKind.ACCEPTED}),
+    EnvelopeStatus.ACCEPTED: frozenset({
+        EventKind.BAGGED, EventKind.OUT_FOR_DELIVERY, EventKind.RETURNED}),
+    EnvelopeStatus.BAGGED: frozenset({EventKind.BAG_SEALED}),
+    EnvelopeStatus.BAG_SEALED: frozenset({EventKind.DISPATCHED}),
+    EnvelopeStatus.IN_TRANSIT: frozenset({EventKind.BAG_RECEIVED}),
+    EnvelopeStatus.BAG_RECEIVED: frozenset({EventKind.BAG_OPENED, EventKind.DISPATCHED}),
+    EnvelopeStatus.AT_OFFICE: frozenset({
+        EventKind.OUT_FOR_DELIVERY, EventKind.BAGGED, EventKind.RETURNED}),
+    EnvelopeStatus.OUT_FOR_DELIVERY: frozenset({
+        EventKind.DELIVERED, EventKind.DELIVERY_FAILED}),
+    EnvelopeStatus.DELIVERY_FAILED: frozenset({
+        EventKind.OUT_FOR_DELIVERY, EventKind.RETURNED, EventKind.DELIVERED}),
+    EnvelopeStatus.DELIVERED: frozenset({EventKind.REGISTERED_INCOMING}),
+    EnvelopeStatus.ARRIVED: frozenset({EventKind.PASSED_TO_ADDRESSEE, EventKind.RECALLED}),
+    EnvelopeStatus.WITH_ADDRESSEE: frozenset({EventKind.RECALLED}),
+    EnvelopeStatus.RETURNED: frozenset(),
+    EnvelopeStatus.RECALLED: frozenset(),
+}
+
+
+class SealState(StrEnum):
+    NOT_APPLICABLE = "not_applicable"  # no seal at this handoff (loose envelope)
+    INTACT = "intact"  # niêm phong nguyên vẹn
+    BROKEN = "broken"  # dấu hiệu bóc mở
+    MISMATCHED = "mismatched"  # số niêm phong không khớp
+
+
+class AckMethod(StrEnum):
+    """How the receiver acknowledged (ký nhận)."""
+
+    SELF = "self"  # the holder records an event of their own (no transfer)
+    SESSION = "session"  # the receiver is the signed-in user
+    PIN = "pin"  # the receiver typed their PIN on the device
+    BADGE = "badge"  # the receiver's staff badge was scanned
+    PAPER = "paper"  # signed on the printed handover sheet, reference kept
+
+
+class DeliveryFailure(StrEnum):
+    ADDRESSEE_ABSENT = "addressee_absent"
+    UNIT_CLOSED = "unit_closed"
+    ADDRESS_UNKNOWN = "address_unknown"
+    REFUSED = "refused"
+    DAMAGED = "damaged"
+    OTHER = "other"
+
+
+class Authority(StrEnum):
+    """On what authority an addressee-only envelope was opened or passed on."""
+
+    ADDRESSEE = "addressee"  # the named person
+    HEAD_OF_UNIT = "head_of_unit"  # absent addressee, Hỏa tốc: the head of the unit
+    AUTHORISED = "authorised"  # a person the head authorised
+
+
+class BagStatus(StrEnum):
+    OPEN = "open"
+    SEALED = "sealed"
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+    OPENED = "opened"
+
+
+class IncidentKind(StrEnum):
+    SEAL_ANOMALY = "seal_anomaly"
+    DISCREPANCY = "discrepancy"
+    LOSS = "loss"
+    DAMAGE = "damage"
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class SubjectPolicy(StrEnum):
+    """What the dated rule (domain.md rule 14) says about recording a subject."""
+
+    ALLOWED = "allowed"
+    APPROVAL_REQUIRED = "approval_required"
+    FORBIDDEN = "forbidden"

@@ -1,0 +1,112 @@
+"""Envelopes (bưu gửi KT1), number counters and the dated subject rule."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kt1.models.base import Base, StrEnumType, utcnow
+from kt1.models.enums import (
+    Classification,
+    EnvelopeStatus,
+    Route,
+    ServiceClass,
+    SubjectPolicy,
+    Urgency,
+)
+from kt1.models.units import Unit, User
+
+GENESIS_HASH = "0" * 64
+
+
+class Envelope(Base):
+    """A KT1 item (bưu gửi KT1) carrying a secret document, tracked by its S10 number.
+
+    The subject (trích yếu) is only ever held encrypted in ``subject_ciphertext`` and is
+    read through :func:`kt1.services.subjects.read_subject`, never by a repr or a log.
+    """
+
+    __tablename__ = "envelope"
+    __table_args__ = (
+        UniqueConstraint("sender_unit_id", "register_year", "register_seq"),
+        UniqueConstraint("recipient_unit_id", "incoming_year", "incoming_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(13), unique=True)
+    classification: Mapped[Classification] = mapped_column(StrEnumType(Classification))
+    mark: Mapped[str | None] = mapped_column(String(1))
+    layers: Mapped[int]
+    service: Mapped[ServiceClass] = mapped_column(StrEnumType(ServiceClass))
+    agreed_at: Mapped[datetime | None]
+    route: Mapped[Route] = mapped_column(StrEnumType(Route))
+    urgency: Mapped[Urgency] = mapped_column(StrEnumType(Urgency), default=Urgency.NORMAL)
+    sender_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    recipient_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    recipient_name: Mapped[str] = mapped_column(String(120), default="")
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    is_addressee_only: Mapped[bool] = mapped_column(default=False)
+    document_number: Mapped[str] = mapped_column(String(64))
+    document_date: Mapped[date | None]
+    copies: Mapped[int] = mapped_column(default=1)
+    recall_by: Mapped[date | None]
+    register_year: Mapped[int]
+    register_seq: Mapped[int]
+    incoming_year: Mapped[int | None]
+    incoming_seq: Mapped[int | None]
+    subject_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    subject_approved_by: Mapped[str | None] = mapped_column(String(120))
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    registered_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+
+    # Current state, kept in step with the custody chain in the same transaction.
+    status: Mapped[EnvelopeStatus] = mapped_column(StrEnumType(EnvelopeStatus), index=True)
+    holder_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    holder_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    bag_id: Mapped[int | None] = mapped_column(ForeignKey("bag.id"), index=True)
+    chain_length: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    last_event_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+
+    sender_unit: Mapped[Unit] = relationship(foreign_keys=[sender_unit_id], lazy="joined")
+    recipient_unit: Mapped[Unit] = relationship(foreign_keys=[recipient_unit_id], lazy="joined")
+    holder_unit: Mapped[Unit] = relationship(foreign_keys=[holder_unit_id], lazy="joined")
+    holder_user: Mapped[User | None] = relationship(foreign_keys=[holder_user_id], lazy="joined")
+    recipient_user: Mapped[User | None] = relationship(foreign_keys=[recipient_user_id])
+
+    @property
+    def has_subject(self) -> bool:
+        return self.subject_ciphertext is not None
+
+    @property
+    def register_number(self) -> str:
+        """Outgoing-register number as written on the label, e.g. ``2026/000123``."""
+        return f"{self.register_year}/{self.register_seq:06d}"
+
+    def __repr__(self) -> str:
+        return f"<Envelope {self.number} {self.mark or '-'} {self.status}>"
+
+
+class Counter(Base):
+    """A named counter (S10 serials, register numbers) incremented under a row lock."""
+
+    __tablename__ = "counter"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class SubjectRule(Base):
+    """Dated rule 14: may a subject be recorded for this classification from this date on."""
+
+    __tablename__ = "subject_rule"
+    __table_args__ = (UniqueConstraint("effective_from", "classification"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    effective_from: Mapped[date]
+    classification: Mapped[Classification] = mapped_column(StrEnumType(Classification))
+    policy: Mapped[SubjectPolicy] = mapped_column(StrEnumType(SubjectPolicy))
+    source: Mapped[str] = mapped_column(String(200), default="")

@@ -1,0 +1,55 @@
+"""Units (agencies and KT1 post offices) and their users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kt1.models.base import Base, StrEnumType, utcnow
+from kt1.models.enums import Role, UnitKind
+
+
+class Unit(Base):
+    """A unit (đơn vị): an agency (cơ quan) or a KT1 post office (bưu cục KT1)."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[UnitKind] = mapped_column(StrEnumType(UnitKind))
+    province_code: Mapped[str] = mapped_column(String(8))
+    province_name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    parent_name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="unit")
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code} {self.kind}>"
+
+
+class User(Base):
+    """A person with one role in one unit."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    pin_hash: Mapped[str | None] = mapped_column(String(256))
+    badge_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    is_unit_head: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship(back_populates="users", lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"

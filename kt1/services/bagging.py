@@ -1,0 +1,435 @@
+"""Bags (túi thư): make up, seal, dispatch, receive and open, with the manifest (bảng kê).
+
+While an envelope is in a bag the bag's handoffs are its handoffs: each bag event writes
+one link in the chain of every envelope listed on the manifest, all with the bag's id and
+the same scan id, in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kt1.errors import (
+    KT1Error,
+    AcknowledgementInvalidError,
+    AcknowledgementMissingError,
+    BagAlreadySealedError,
+    BagEmptyError,
+    BagStateError,
+    DiscrepancyOpenError,
+    EnvelopeInBagError,
+    EscortRequiredError,
+    ForbiddenError,
+    NotCurrentHolderError,
+    ReportRequiredError,
+    SealMismatchError,
+    TrackerRequiredError,
+    UnknownBagError,
+    UnknownUnitError,
+    ValidationError,
+    WrongUnitError,
+)
+from kt1.models import Bag, Envelope, Handoff, Incident, ManifestLine, Scan, Unit, User
+from kt1.models.enums import (
+    AckMethod,
+    BagStatus,
+    Classification,
+    EventKind,
+    IncidentKind,
+    Role,
+    SealState,
+    UnitKind,
+)
+from kt1.services.access import Receipt, verify_receipt
+from kt1.services.context import Ctx
+from kt1.services.custody import (
+    Link,
+    append_link,
+    check_event_time,
+    claim_scan,
+    holder_label,
+    load_envelope,
+    open_discrepancy_exists,
+    open_seal_incident,
+)
+from kt1.services.identifiers import next_value
+from kt1.services.subjects import local_date
+from kt1.services.text import clean_scan_id, clean_text
+from kt1.services.tx import transactional
+
+
+@dataclass
+class BagResult:
+    """The bag after an operation, the links written, and whether it was a replay."""
+
+    bag: Bag
+    handoffs: list[Handoff] = field(default_factory=list)
+    replayed: bool = False
+    incident: Incident | None = None
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+
+def _lock_bag(ctx: Ctx, number: str) -> Bag:
+    number = clean_text(number, "bag", 32, required=True).upper()
+    stmt = select(Bag).where(Bag.number == number)
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=Bag)
+    bag = ctx.session.execute(stmt).unique().scalar_one_or_none()
+    if bag is None:
+        raise UnknownBagError(number=number)
+    return bag
+
+
+def _contents(ctx: Ctx, bag: Bag, *, lock: bool = True) -> list[Envelope]:
+    stmt = select(Envelope).where(Envelope.bag_id == bag.id).order_by(Envelope.id)
+    if lock and ctx.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=Envelope)
+    return list(ctx.session.execute(stmt).unique().scalars())
+
+
+def _counter_clerk_at(actor: User, unit_id: int) -> None:
+    if actor.role is not Role.COUNTER_CLERK or not actor.is_active:
+        raise ForbiddenError()
+    if actor.unit_id != unit_id:
+        raise WrongUnitError(username=actor.username, unit=str(unit_id))
+
+
+def _need_state(bag: Bag, action: str, *states: BagStatus) -> None:
+    if bag.status not in states:
+        raise BagStateError(bag=bag.number, status=str(bag.status), action=action)
+
+
+def _replay(ctx: Ctx, scan: Scan) -> BagResult:
+    bag = ctx.session.get(Bag, scan.bag_id)
+    assert bag is not None
+    handoffs = list(ctx.session.execute(
+        select(Handoff).where(Handoff.scan_id == scan.scan_id).order_by(Handoff.id)).scalars())
+    incident = ctx.session.get(Incident, scan.incident_id) if scan.incident_id else None
+    return BagResult(bag=bag, handoffs=handoffs, replayed=True, incident=incident)
+
+
+def _claim(ctx: Ctx, scan_id: str, op: str, payload: dict[str, Any], actor: User
+           ) -> Scan | None:
+    return claim_scan(ctx.session, clean_scan_id(scan_id), op, payload, actor)
+
+
+def _record_scan_bag(ctx: Ctx, scan_id: str, bag: Bag, incident: Incident | None = None) -> None:
+    scan = ctx.session.get(Scan, scan_id)
+    if scan is not None:
+        scan.bag_id = bag.id
+        scan.incident_id = incident.id if incident else None
+
+
+@transactional
+def open_bag(ctx: Ctx, actor: User, destination_code: str, scan_id: str) -> BagResult:
+    """Start a new bag at the actor's post office, bound for another post office."""
+    if actor.role is not Role.COUNTER_CLERK or not actor.is_active:
+        raise ForbiddenError()
+    if actor.unit.kind is not UnitKind.POST_OFFICE:
+        raise ForbiddenError("bags are made up at KT1 post offices")
+    earlier = _claim(ctx, scan_id, "bag_open", {"destination": destination_code}, actor)
+    if earlier is not None:
+        return _replay(ctx, earlier)
+    dest = ctx.session.execute(
+        select(Unit).where(Unit.code == destination_code)).scalar_one_or_none()
+    if dest is None:
+        raise UnknownUnitError(code=clean_text(destination_code, "destination", 32))
+    if dest.kind is not UnitKind.POST_OFFICE or dest.id == actor.unit_id:
+        raise ValidationError(field="destination", reason="must be another KT1 post office")
+    now = ctx.now()
+    day = local_date(now)
+    seq = next_value(ctx.session, f"bag:{actor.unit.code}:{day.isoformat()}")
+    bag = Bag(
+        number=f"{actor.unit.code}-{day:%y%m%d}-{seq:03d}".upper()[:32],
+        origin_unit_id=actor.unit_id, destination_unit_id=dest.id, status=BagStatus.OPEN,
+        holder_unit_id=actor.unit_id, holder_user_id=actor.id, created_by_id=actor.id,
+        created_at=now,
+    )
+    ctx.session.add(bag)
+    ctx.session.flush()
+    _record_scan_bag(ctx, scan_id, bag)
+    return BagResult(bag=bag)
+
+
+@transactional
+def add_to_bag(ctx: Ctx, actor: User, bag_number: str, number: str, scan_id: str,
+               event_at: datetime, device: str = "") -> BagResult:
+    """Put an envelope held at this office into an open bag and list it on the manifest."""
+    earlier = _claim(ctx, scan_id, "bag_add", {"bag": bag_number, "number": number.upper(),
+                                               "event_at": event_at.isoformat()}, actor)
+    if earlier is not None:
+        return _replay(ctx, earlier)
+    bag = _lock_bag(ctx, bag_number)
+    _counter_clerk_at(actor, bag.origin_unit_id)
+    _need_state(bag, "add", BagStatus.OPEN)
+    envelope = load_envelope(ctx, number, lock=True)
+    if envelope.bag_id is not None:
+        other = ctx.session.get(Bag, envelope.bag_id)
+        raise EnvelopeInBagError(number=envelope.number, bag=other.number if other else "?")
+    if envelope.holder_user_id != actor.id:
+        raise NotCurrentHolderError(number=envelope.number, giver=actor.username,
+                                    holder=holder_label(envelope))
+    line_no = (ctx.session.execute(
+        select(func.max(ManifestLine.line_no)).where(ManifestLine.bag_id == bag.id)
+    ).scalar() or 0) + 1
+    handoff = append_link(ctx, envelope, Link(
+        kind=EventKind.BAGGED, scan_id=scan_id, event_at=event_at, recorded_by=actor,
+        from_unit_id=actor.unit_id, from_user_id=actor.id, to_unit_id=actor.unit_id,
+        to_user_id=actor.id, bag_id=bag.id, location=actor.unit.code, device=device,
+        ack_user_id=actor.id, ack_method=AckMethod.SELF,
+    ))
+    envelope.bag_id = bag.id
+    ctx.session.add(ManifestLine(bag_id=bag.id, envelope_id=envelope.id, line_no=line_no,
+                                 added_at=ctx.now()))
+    bag.last_event_at = event_at
+    _record_scan_bag(ctx, scan_id, bag)
+    ctx.session.flush()
+    return BagResult(bag=bag, handoffs=[handoff])
+
+
+def _bag_links(ctx: Ctx, bag: Bag, envelopes: list[Envelope], link: Link) -> list[Handoff]:
+    """Write the same bag event into the chain of every envelope in the bag."""
+    for envelope in envelopes:
+        check_event_time(ctx, envelope, link.event_at)
+    handoffs = []
+    for envelope in envelopes:
+        handoffs.append(append_link(ctx, envelope, Link(**{**link.__dict__, "bag_id": bag.id,
+                                                           "count": len(envelopes)})))
+    bag.holder_unit_id = link.to_unit_id
+    bag.holder_user_id = link.to_user_id
+    bag.last_event_at = link.event_at
+    return handoffs
+
+
+@transactional
+def seal_bag(ctx: Ctx, actor: User, bag_number: str, seal_number: str, scan_id: str,
+             event_at: datetime, tracker_id: str | None = None, device: str = "") -> BagResult:
+    """Seal the bag (niêm phong) and record the seal number; a bag is sealed once."""
+    seal = clean_text(seal_number, "seal_number", 64, required=True)
+    tracker = clean_text(tracker_id, "tracker_id", 64) or None
+    earlier = _claim(ctx, scan_id, "bag_seal", {"bag": bag_number, "seal": seal,
+                                                "tracker": tracker,
+                                                "event_at": event_at.isoformat()}, actor)
+    if earlier is not None:
+        return _replay(ctx, earlier)
+    bag = _lock_bag(ctx, bag_number)
+    _counter_clerk_at(actor, bag.holder_unit_id)
+    if bag.seal_number is not None:
+        raise BagAlreadySealedError(bag=bag.number, seal_number=bag.seal_number)
+    _need_state(bag, "seal", BagStatus.OPEN)
+    envelopes = _contents(ctx, bag)
+    if not envelopes:
+        raise BagEmptyError(bag=bag.number)
+    if not tracker and any(e.classification is Classification.TOP_SECRET for e in envelopes):
+        raise TrackerRequiredError()
+    handoffs = _bag_links(ctx, bag, envelopes, Link(
+        kind=EventKind.BAG_SEALED, scan_id=scan_id, event_at=event_at, recorded_by=actor,
+        from_unit_id=actor.unit_id, from_user_id=actor.id, to_unit_id=actor.unit_id,
+        to_user_id=actor.id, location=actor.unit.code, device=device,
+        seal_state=SealState.INTACT, seal_number=seal, ack_user_id=actor.id,
+        ack_method=AckMethod.SELF,
+    ))
+    bag.seal_number = seal
+    bag.sealed_at = event_at
+    bag.tracker_id = tracker
+    bag.status = BagStatus.SEALED
+    _record_scan_bag(ctx, scan_id, bag)
+    return BagResult(bag=bag, handoffs=handoffs)
+
+
+def _signed(actor: User, receiver: User, receipt: Receipt | None) -> None:
+    if receipt is None:
+        raise AcknowledgementMissingError()
+    if receipt.user.id != receiver.id:
+        raise AcknowledgementInvalidError()
+    verify_receipt(actor, receipt)
+
+
+@transactional
+def dispatch_bag(ctx: Ctx, actor: User, bag_number: str, courier: User,
+                 receipt: Receipt | None, scan_id: str, event_at: datetime, *,
+                 vehicle: str, is_dedicated_vehicle: bool, escort_name: str | None = None,
+                 device: str = "") -> BagResult:
+    """Hand the sealed bag to the courier (chuyển đi); a non-dedicated vehicle needs an escort."""
+    vehicle_txt = clean_text(vehicle, "vehicle", 64, required=True)
+    escort = clean_text(escort_name, "escort_name", 120) or None
+    earlier = _claim(ctx, scan_id, "bag_dispatch", {
+        "bag": bag_number, "courier": courier.id, "vehicle": vehicle_txt,
+        "dedicated": is_dedicated_vehicle, "escort": escort,
+        "receipt": receipt.fingerprint() if receipt else None,
+        "event_at": event_at.isoformat()}, actor)
+    if earlier is not None:
+        return _replay(ctx, earlier)
+    bag = _lock_bag(ctx, bag_number)
+    _counter_clerk_at(actor, bag.holder_unit_id)
+    if bag.holder_user_id != actor.id:
+        raise NotCurrentHolderError(number=bag.number, giver=actor.username,
+                                    holder=str(bag.holder_user_id))
+    _need_state(bag, "dispatch", BagStatus.SEALED, BagStatus.RECEIVED)
+    if courier.role is not Role.COURIER or not courier.is_active:
+        raise ForbiddenError(f"{courier.username} is not a courier")
+    if not is_dedicated_vehicle and not escort:
+        raise EscortRequiredError()
+    _signed(actor, courier, receipt)
+    assert receipt is not None
+    envelopes = _contents(ctx, bag)
+    handoffs = _bag_links(ctx, bag, envelopes, Link(
+        kind=EventKind.DISPATCHED, scan_id=scan_id, event_at=event_at, recorded_by=actor,
+        from_unit_id=actor.unit_id, from_user_id=actor.id, to_unit_id=courier.unit_id,
+        to_user_id=courier.id, location=actor.unit.code, device=device,
+        seal_state=SealState.INTACT, seal_number=bag.seal_number,
+        ack_user_id=courier.id, ack_method=receipt.method, ack_reference=receipt.reference,
+        note=f"vehicle={vehicle_txt}" + (f"; escort={escort}" if escort else ""),
+    ))
+    bag.vehicle = vehicle_txt
+    bag.is_dedicated_vehicle = is_dedicated_vehicle
+    bag.escort_name = escort
+    bag.status = BagStatus.IN_TRANSIT
+    _record_scan_bag(ctx, scan_id, bag)
+    return BagResult(bag=bag, handoffs=handoffs)
+
+
+@transactional
+def receive_bag(ctx: Ctx, actor: User, bag_number: str, courier: User, seal_number: str,
+                receipt: Receipt | None, scan_id: str, event_at: datetime, *,
+                seal_state: SealState = SealState.INTACT, incident_report: str | None = None,
+                device: str = "") -> BagResult:
+    """Take the bag from the courier at an office and check its seal (nhận túi).
+
+    A seal number that differs from the recorded one is refused as ``seal_mismatch`` and
+    nothing is written (a misread is the usual cause). When the clerk confirms the
+    anomaly (``seal_state`` broken or mismatched, with a report), the bag is received and
+    an incident is opened, reported to the head of the unit and to the sender.
+    """
+    seen = clean_text(seal_number, "seal_number", 64, required=True)
+    report = clean_text(incident_report, "incident_report", 2000)
+    earlier = _claim(ctx, scan_id, "bag_receive", {
+        "bag": bag_number, "courier": courier.id, "seal": seen, "state": str(seal_state),
+        "receipt": receipt.fingerprint() if receipt else None,
+        "event_at": event_at.isoformat()}, actor)
+    if earlier is not None:
+        return _replay(ctx, earlier)
+    bag = _lock_bag(ctx, bag_number)
+    if actor.role is not Role.COUNTER_CLERK or actor.unit.kind is not UnitKind.POST_OFFICE:
+        raise ForbiddenError()
+    _need_state(bag, "receive", BagStatus.IN_TRANSIT)
+    if bag.holder_user_id != courier.id:
+        raise NotCurrentHolderError(number=bag.number, giver=courier.username,
+                                    holder=str(bag.holder_user_id))
+    anomaly = seal_state in (SealState.BROKEN, SealState.MISMATCHED)
+    if seen != bag.seal_number and not anomaly:
+        raise SealMismatchError(seen=seen, recorded="***")
+    if anomaly and not report:
+        raise ReportRequiredError()
+    if seal_state is SealState.NOT_APPLICABLE:
+        raise ValidationError(field="seal_state", reason="a bag always has a seal")
+    _signed(actor, actor, receipt)
+    assert receipt is not None
+    envelopes = _contents(ctx, bag)
+    handoffs = _bag_links(ctx, bag, envelopes, Link(
+        kind=EventKind.BAG_RECEIVED, scan_id=scan_id, event_at=event_at, recorded_by=actor,
+        from_unit_id=courier.unit_id, from_user_id=courier.id, to_unit_id=actor.unit_id,
+        to_user_id=actor.id, location=actor.unit.code, device=device,
+        seal_state=seal_state, seal_number=seen, ack_user_id=actor.id,
+        ack_method=receipt.method, ack_reference=receipt.reference,
+    ))
+    bag.status = BagStatus.RECEIVED
+    incident = None
+    ctx.session.flush()
+    if anomaly:
+        incident = open_seal_incident(
+            ctx, actor, envelope=None, bag=bag, handoff=handoffs[0] if handoffs else None,
+            state=seal_state, report=report,
+            details={"seal_seen": seen, "numbers": [e.number for e in envelopes]})
+        ctx.session.flush()
+    _record_scan_bag(ctx, scan_id, bag, incident)
+    return BagResult(bag=bag, handoffs=handoffs, incident=incident)
+
+
+@transactional
+def open_bag_contents(ctx: Ctx, actor: User, bag_number: str, scanned: list[str],
+                      scan_id: str, event_at: datetime, device: str = "") -> BagResult:
+    """Open a received bag (mở túi) and check what came out against the manifest.
+
+    Each listed envelope that was scanned leaves the bag. A listed envelope not scanned,
+    or a scanned one not listed, opens a discrepancy incident (rule 6, 8); the missing
+    ones stay recorded in the bag until the discrepancy is settled.
+    """
+    earlier = _claim(ctx, scan_id, "bag_unpack", {
+        "bag": bag_number, "scanned": sorted(n.strip().upper() for n in scanned),
+        "event_at": event_at.isoformat()}, actor)
+    if earlier is not None:
+        return _replay(ctx, earlier)
+    bag = _lock_bag(ctx, bag_number)
+    _counter_clerk_at(actor, bag.holder_unit_id)
+    _need_state(bag, "open", BagStatus.RECEIVED)
+    if bag.destination_unit_id != actor.unit_id:
+        raise WrongUnitError(username=actor.username, unit=bag.destination_unit.code)
+    contents = _contents(ctx, bag)
+    listed = {e.number: e for e in contents}
+    seen: dict[str, Envelope | None] = {}
+    for raw in scanned:
+        try:
+            env = load_envelope(ctx, raw)
+            seen[env.number] = env
+        except KT1Error:  # an unreadable or unknown item is reported as extra
+            seen[clean_text(raw, "number", 32).upper()] = None
+    found = [listed[n] for n in listed if n in seen]
+    missing = sorted(set(listed) - set(seen))
+    extra = sorted(set(seen) - set(listed))
+    if any(open_discrepancy_exists(ctx.session, e) for e in found):
+        raise DiscrepancyOpenError()
+    handoffs = _bag_links(ctx, bag, found, Link(
+        kind=EventKind.BAG_OPENED, scan_id=scan_id, event_at=event_at, recorded_by=actor,
+        from_unit_id=actor.unit_id, from_user_id=actor.id, to_unit_id=actor.unit_id,
+        to_user_id=actor.id, location=actor.unit.code, device=device,
+        seal_state=SealState.INTACT, seal_number=bag.seal_number, ack_user_id=actor.id,
+        ack_method=AckMethod.SELF,
+    ))
+    lines = {line.envelope_id: line for line in bag.lines}
+    for env in found:
+        env.bag_id = None
+        lines[env.id].found_at_opening = True
+    for number in missing:
+        lines[listed[number].id].found_at_opening = False
+    bag.status = BagStatus.OPENED
+    incident = None
+    ctx.session.flush()
+    if missing or extra:
+        incident = Incident(
+            kind=IncidentKind.DISCREPANCY, bag_id=bag.id, unit_id=actor.unit_id,
+            reported_by_id=actor.id,
+            report=f"Bag {bag.number}: {len(missing)} missing, {len(extra)} not on the manifest",
+            details={"missing": missing, "extra": extra},
+            opened_at=ctx.now(), head_notified_at=ctx.now(), sender_notified_at=ctx.now(),
+        )
+        ctx.session.add(incident)
+        ctx.session.flush()
+    _record_scan_bag(ctx, scan_id, bag, incident)
+    return BagResult(bag=bag, handoffs=handoffs, incident=incident, missing=missing,
+                     extra=extra)
+
+
+def get_bag(ctx: Ctx, number: str) -> Bag:
+    bag = ctx.session.execute(
+        select(Bag).where(Bag.number == number.strip().upper())).unique().scalar_one_or_none()
+    if bag is None:
+        raise UnknownBagError(number=number)
+    return bag
+
+
+__all__ = [
+    "BagResult",
+    "add_to_bag",
+    "dispatch_bag",
+    "get_bag",
+    "open_bag",
+    "open_bag_contents",
+    "receive_bag",
+    "seal_bag",
+]

@@ -1,0 +1,509 @@
+"""Recording custody handoffs (giao nhận): the heart of the chain of custody.
+
+Every write goes through :func:`append_link`, which checks order and time, extends the
+envelope's hash chain and moves the envelope's current holder, all in the caller's
+transaction. Public use cases are each one transaction (:func:`transactional`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kt1.errors import (
+    AcknowledgementInvalidError,
+    AcknowledgementMissingError,
+    CustodyConflictError,
+    DiscrepancyOpenError,
+    EnvelopeInBagError,
+    EventOrderError,
+    EventTimeBackwardsError,
+    EventTimeFutureError,
+    ForbiddenError,
+    NotCurrentHolderError,
+    ReportRequiredError,
+    ScanIdConflictError,
+    UnknownEnvelopeError,
+    ValidationError,
+    WrongUnitError,
+)
+from kt1.models import Bag, Envelope, Handoff, Incident, Scan, Unit, User
+from kt1.models.enums import (
+    ALLOWED_NEXT,
+    STATUS_AFTER,
+    TRANSFER_EVENTS,
+    AckMethod,
+    Authority,
+    DeliveryFailure,
+    EventKind,
+    IncidentKind,
+    IncidentStatus,
+    Role,
+    SealState,
+    ServiceClass,
+    UnitKind,
+    Urgency,
+)
+from kt1.services.access import Receipt, verify_receipt
+from kt1.services.chain import canonical, envelope_identity, link_hash
+from kt1.services.context import Ctx
+from kt1.services.identifiers import next_value, parse_number
+from kt1.services.subjects import local_date
+from kt1.services.text import clean_scan_id, clean_text
+from kt1.services.tx import transactional
+
+OPERATIONAL_ROLES = (Role.REGISTRY_CLERK, Role.COUNTER_CLERK, Role.COURIER)
+
+#: Single-envelope events recorded through :func:`record_handoff` (bag events go through
+#: :mod:`kt1.services.bagging`, registration through :mod:`kt1.services.registration`).
+SINGLE_EVENTS = frozenset({
+    EventKind.ACCEPTED,
+    EventKind.OUT_FOR_DELIVERY,
+    EventKind.DELIVERY_FAILED,
+    EventKind.DELIVERED,
+    EventKind.REGISTERED_INCOMING,
+    EventKind.PASSED_TO_ADDRESSEE,
+    EventKind.RETURNED,
+    EventKind.RECALLED,
+})
+
+
+# --------------------------------------------------------------------------- scans
+
+
+def fingerprint(operation: str, payload: dict[str, Any]) -> str:
+    """Stable digest of what a scan asked for, to tell a replay from a reused id."""
+    body = json.dumps({"op": operation, **payload}, sort_keys=True, default=str,
+                      separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def claim_scan(session: Session, scan_id: str, operation: str, payload: dict[str, Any],
+               actor: User) -> Scan | None:
+    """Record ``scan_id`` as used, or return the earlier scan if this is an exact replay.
+
+    The same id with different content is refused with ``scan_id_conflict``. The row is
+    flushed at once, so a concurrent duplicate fails on the primary key and is retried.
+    """
+    digest = fingerprint(operation, payload)
+    earlier = session.get(Scan, scan_id)
+    if earlier is not None:
+        if earlier.fingerprint != digest or earlier.operation != operation:
+            raise ScanIdConflictError(scan_id=scan_id)
+        return earlier
+    session.add(Scan(scan_id=scan_id, operation=operation, fingerprint=digest,
+                     actor_id=actor.id))
+    session.flush()
+    return None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_envelope(ctx: Ctx, number: str, *, lock: bool = False) -> Envelope:
+    """Parse a scanned number and load its envelope, locking the row for a write.
+
+    On PostgreSQL the row is read once without and once with ``FOR UPDATE``: if another
+    transaction committed a handoff of this envelope while we waited for the lock, the
+    chain moved under us and the request is refused as a ``custody_conflict`` instead of
+    being judged against a state its sender never saw.
+    """
+    code = str(parse_number(number, ctx.settings.service_letters, ctx.settings.country_code))
+    stmt = select(Envelope).where(Envelope.number == code)
+    session = ctx.session
+    if not lock or session.get_bind().dialect.name != "postgresql":
+        envelope = session.execute(stmt).unique().scalar_one_or_none()
+        if envelope is None:
+            raise UnknownEnvelopeError(number=code)
+        return envelope
+    seen = session.execute(
+        select(Envelope.chain_length).where(Envelope.number == code)).scalar_one_or_none()
+    if seen is None:
+        raise UnknownEnvelopeError(number=code)
+    envelope = session.execute(
+        stmt.with_for_update(of=Envelope).execution_options(populate_existing=True)
+    ).unique().scalar_one()
+    if envelope.chain_length != seen:
+        raise CustodyConflictError()
+    return envelope
+
+
+def holder_label(envelope: Envelope) -> str:
+    user = envelope.holder_user
+    return f"{user.username}@{envelope.holder_unit.code}" if user else envelope.holder_unit.code
+
+
+# --------------------------------------------------------------------------- appending
+
+
+@dataclass
+class Link:
+    """What :func:`append_link` writes; the caller has checked who may do it."""
+
+    kind: EventKind
+    scan_id: str
+    event_at: datetime
+    recorded_by: User
+    to_unit_id: int
+    to_user_id: int | None
+    from_unit_id: int | None = None
+    from_user_id: int | None = None
+    bag_id: int | None = None
+    location: str = ""
+    device: str = ""
+    seal_state: SealState = SealState.NOT_APPLICABLE
+    seal_number: str | None = None
+    count: int = 1
+    ack_user_id: int | None = None
+    ack_method: AckMethod | None = None
+    ack_reference: str | None = None
+    reason: DeliveryFailure | None = None
+    authority: Authority | None = None
+    note: str = ""
+
+
+def check_event_time(ctx: Ctx, envelope: Envelope, event_at: datetime) -> None:
+    if event_at.tzinfo is None:
+        raise ValidationError(field="event_at", reason="needs a time zone")
+    if event_at > ctx.now() + ctx.settings.max_clock_skew:
+        raise EventTimeFutureError()
+    if envelope.last_event_at is not None and event_at < envelope.last_event_at:
+        raise EventTimeBackwardsError()
+
+
+def append_link(ctx: Ctx, envelope: Envelope, link: Link) -> Handoff:
+    """Append one link to ``envelope``'s chain and move its state. No commit here."""
+    if envelope.chain_length > 0 and link.kind not in ALLOWED_NEXT[envelope.status]:
+        raise EventOrderError(kind=str(link.kind), status=str(envelope.status))
+    check_event_time(ctx, envelope, link.event_at)
+    handoff = Handoff(
+        envelope_id=envelope.id,
+        seq=envelope.chain_length,
+        kind=link.kind,
+        bag_id=link.bag_id,
+        scan_id=link.scan_id,
+        from_unit_id=link.from_unit_id,
+        from_user_id=link.from_user_id,
+        to_unit_id=link.to_unit_id,
+        to_user_id=link.to_user_id,
+        location=link.location,
+        event_at=link.event_at,
+        recorded_at=ctx.now(),
+        seal_state=link.seal_state,
+        seal_number=link.seal_number,
+        count=link.count,
+        ack_user_id=link.ack_user_id,
+        ack_method=link.ack_method,
+        ack_reference=link.ack_reference,
+        device=link.device,
+        recorded_by_id=link.recorded_by.id,
+        reason=link.reason,
+        authority=link.authority,
+        note=link.note,
+        prev_hash=envelope.last_hash,
+    )
+    identity = envelope_identity(envelope) if handoff.seq == 0 else None
+    handoff.hash = link_hash(handoff.prev_hash, canonical(handoff, identity))
+    ctx.session.add(handoff)
+    envelope.chain_length = handoff.seq + 1
+    envelope.last_hash = handoff.hash
+    envelope.last_event_at = link.event_at
+    envelope.status = STATUS_AFTER[link.kind]
+    envelope.holder_unit_id = link.to_unit_id
+    envelope.holder_user_id = link.to_user_id
+    if link.kind is EventKind.ACCEPTED and envelope.accepted_at is None:
+        envelope.accepted_at = link.event_at
+    return handoff
+
+
+def open_discrepancy_exists(session: Session, envelope: Envelope) -> bool:
+    """Is a discrepancy open on this envelope, or on the bag it is in (rule 6)?"""
+    stmt = select(Incident.id).where(
+        Incident.kind == IncidentKind.DISCREPANCY,
+        Incident.status == IncidentStatus.OPEN,
+        (Incident.envelope_id == envelope.id) | (
+            (Incident.bag_id == envelope.bag_id) if envelope.bag_id else False),
+    ).limit(1)
+    return session.execute(stmt).first() is not None
+
+
+def open_seal_incident(ctx: Ctx, actor: User, *, envelope: Envelope | None, bag: Bag | None,
+                       handoff: Handoff | None, state: SealState, report: str,
+                       details: dict[str, Any]) -> Incident:
+    """Rule 7: a broken or mismatched seal is an incident reported to the head and sender."""
+    now = ctx.now()
+    incident = Incident(
+        kind=IncidentKind.SEAL_ANOMALY,
+        envelope_id=envelope.id if envelope else None,
+        bag_id=bag.id if bag else None,
+        handoff_id=handoff.id if handoff else None,
+        unit_id=actor.unit_id,
+        reported_by_id=actor.id,
+        report=report,
+        details={"seal_state": str(state), **details},
+        opened_at=now,
+        head_notified_at=now,
+        sender_notified_at=now,
+    )
+    ctx.session.add(incident)
+    return incident
+
+
+# --------------------------------------------------------------------------- handoffs
+
+
+@dataclass
+class HandoffRequest:
+    """A single-envelope custody event as a scanner or a page sends it."""
+
+    number: str
+    kind: EventKind
+    scan_id: str
+    event_at: datetime
+    giver: User | None = None  # defaults to the current holder for non-transfer events
+    receiver: User | None = None
+    receipt: Receipt | None = None
+    location: str = ""
+    device: str = ""
+    seal_state: SealState | None = None
+    seal_number: str | None = None
+    count: int = 1
+    reason: DeliveryFailure | None = None
+    authority: Authority | None = None
+    note: str = ""
+    incident_report: str | None = None  # required when the seal is not intact
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "number": self.number.strip().upper(),
+            "kind": str(self.kind),
+            "event_at": self.event_at.isoformat(),
+            "giver": self.giver.id if self.giver else None,
+            "receiver": self.receiver.id if self.receiver else None,
+            "receipt": self.receipt.fingerprint() if self.receipt else None,
+            "location": self.location,
+            "device": self.device,
+            "seal_state": str(self.seal_state) if self.seal_state else None,
+            "seal_number": self.seal_number,
+            "count": self.count,
+            "reason": str(self.reason) if self.reason else None,
+            "authority": str(self.authority) if self.authority else None,
+            "note": self.note,
+        }
+
+
+@dataclass
+class Recorded:
+    """A stored handoff, and whether this call was a replay of an earlier scan."""
+
+    handoff: Handoff
+    envelope: Envelope
+    replayed: bool = False
+
+
+def _replayed(session: Session, scan: Scan) -> Recorded:
+    handoff = session.execute(
+        select(Handoff).where(Handoff.scan_id == scan.scan_id).order_by(Handoff.id).limit(1)
+    ).scalar_one()
+    envelope = session.get(Envelope, handoff.envelope_id)
+    assert envelope is not None
+    return Recorded(handoff=handoff, envelope=envelope, replayed=True)
+
+
+def _require_unit(user: User, unit_id: int, unit_code: str) -> None:
+    if user.unit_id != unit_id:
+        raise WrongUnitError(username=user.username, unit=unit_code)
+
+
+def _check_receiver(session: Session, kind: EventKind, envelope: Envelope, giver: User,
+                    receiver: User, authority: Authority | None) -> None:
+    """Who may receive each kind of handoff (domain.md §3 rules 4, 9, 10)."""
+    recipient_unit = envelope.recipient_unit
+    sender_unit = envelope.sender_unit
+
+    def need(roles: tuple[Role, ...]) -> None:
+        if receiver.role not in roles or not receiver.is_active:
+            raise ForbiddenError(
+                f"{receiver.username} ({receiver.role}) cannot receive a {kind} handoff")
+
+    if kind is EventKind.ACCEPTED:
+        need((Role.COUNTER_CLERK,))
+        if receiver.unit.kind is not UnitKind.POST_OFFICE:
+            raise ForbiddenError("only a KT1 post office accepts envelopes")
+    elif kind is EventKind.OUT_FOR_DELIVERY:
+        need((Role.COURIER,))
+        _require_unit(receiver, giver.unit_id, giver.unit.code)
+    elif kind is EventKind.DELIVERED:
+        need((Role.REGISTRY_CLERK,))
+        _require_unit(receiver, recipient_unit.id, recipient_unit.code)
+    elif kind is EventKind.PASSED_TO_ADDRESSEE:
+        _require_unit(receiver, recipient_unit.id, recipient_unit.code)
+        _check_addressee(envelope, receiver, authority)
+    elif kind in (EventKind.RETURNED, EventKind.RECALLED):
+        need((Role.REGISTRY_CLERK,))
+        _require_unit(receiver, sender_unit.id, sender_unit.code)
+
+
+def _check_addressee(envelope: Envelope, receiver: User, authority: Authority | None) -> None:
+    """Rule 10: addressee-only envelopes go to the named person, or for an absent addressee
+    of a Hỏa tốc envelope to the head of the unit or a person the head authorised."""
+    if not envelope.is_addressee_only:
+        return
+    if authority in (None, Authority.ADDRESSEE):
+        if envelope.recipient_user_id is not None and receiver.id != envelope.recipient_user_id:
+            raise ForbiddenError("only the named addressee may receive this envelope")
+        return
+    is_flash = envelope.service is ServiceClass.FLASH or envelope.urgency is Urgency.FLASH
+    if not is_flash:
+        raise ForbiddenError("only a Hỏa tốc envelope may go to someone other than the addressee")
+    if authority is Authority.HEAD_OF_UNIT and not receiver.is_unit_head:
+        raise ForbiddenError("the receiver is not the head of the unit")
+
+
+@transactional
+def record_handoff(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
+    """Record one single-envelope custody event (một lần giao nhận) in one transaction.
+
+    Refused, with nothing written, unless: the giver holds the envelope and it is not in a
+    bag; the event follows the postal stages; the receiver may receive it and has signed;
+    no discrepancy is open; and the event time neither runs backwards nor lies ahead.
+    Replaying the same scan id returns the stored handoff.
+    """
+    s = ctx.settings
+    scan_id = clean_scan_id(req.scan_id)
+    if req.kind not in SINGLE_EVENTS:
+        raise ValidationError(field="kind", reason=f"{req.kind} is not a single-envelope event")
+    location = clean_text(req.location, "location", s.max_text_length)
+    device = clean_text(req.device, "device", 64)
+    note = clean_text(req.note, "note", s.max_text_length)
+    seal_number = clean_text(req.seal_number, "seal_number", 64) or None
+    if not 1 <= req.count <= 10_000:
+        raise ValidationError(field="count", reason="must be between 1 and 10000")
+    if actor.role not in OPERATIONAL_ROLES or not actor.is_active:
+        raise ForbiddenError()
+
+    earlier = claim_scan(ctx.session, scan_id, "handoff", req.payload(), actor)
+    if earlier is not None:
+        return _replayed(ctx.session, earlier)
+
+    envelope = load_envelope(ctx, req.number, lock=True)
+    if envelope.bag_id is not None:
+        bag = ctx.session.get(Bag, envelope.bag_id)
+        raise EnvelopeInBagError(number=envelope.number, bag=bag.number if bag else "?")
+    is_transfer = req.kind in TRANSFER_EVENTS
+
+    holder = envelope.holder_user
+    giver = req.giver or holder
+    if giver is None or holder is None or giver.id != holder.id:
+        raise NotCurrentHolderError(
+            number=envelope.number, giver=giver.username if giver else "?",
+            holder=holder_label(envelope))
+    receiver = req.receiver if is_transfer else giver
+    if receiver is None:
+        raise ValidationError(field="receiver", reason="required")
+    if actor.unit_id not in {giver.unit_id, receiver.unit_id}:
+        raise WrongUnitError(username=actor.username, unit=giver.unit.code)
+
+    if envelope.chain_length > 0 and req.kind not in ALLOWED_NEXT[envelope.status]:
+        raise EventOrderError(kind=str(req.kind), status=str(envelope.status))
+    _check_receiver(ctx.session, req.kind, envelope, giver, receiver, req.authority)
+    if req.kind is EventKind.DELIVERY_FAILED and req.reason is None:
+        raise ValidationError(field="reason", reason="required for a failed delivery")
+    if req.kind is EventKind.REGISTERED_INCOMING:
+        _require_unit(actor, envelope.recipient_unit_id, envelope.recipient_unit.code)
+    if req.kind is EventKind.RECALLED and envelope.recall_by is None:
+        raise ValidationError(field="kind", reason="only a 'Tài liệu thu hồi' item is recalled")
+
+    if is_transfer:
+        if req.receipt is None:
+            raise AcknowledgementMissingError()
+        if req.receipt.user.id != receiver.id:
+            raise AcknowledgementInvalidError()
+        verify_receipt(actor, req.receipt)
+        if open_discrepancy_exists(ctx.session, envelope):
+            raise DiscrepancyOpenError()
+        ack_user, ack_method, ack_ref = receiver.id, req.receipt.method, req.receipt.reference
+    else:
+        if actor.id != giver.id:
+            raise NotCurrentHolderError(number=envelope.number, giver=actor.username,
+                                        holder=holder_label(envelope))
+        ack_user, ack_method, ack_ref = actor.id, AckMethod.SELF, None
+
+    seal_state = req.seal_state or (SealState.INTACT if is_transfer else SealState.NOT_APPLICABLE)
+    report = clean_text(req.incident_report, "incident_report", 2000)
+    if seal_state in (SealState.BROKEN, SealState.MISMATCHED) and not report:
+        raise ReportRequiredError()
+    check_event_time(ctx, envelope, req.event_at)
+
+    handoff = append_link(ctx, envelope, Link(
+        kind=req.kind, scan_id=scan_id, event_at=req.event_at, recorded_by=actor,
+        from_unit_id=giver.unit_id, from_user_id=giver.id,
+        to_unit_id=receiver.unit_id, to_user_id=receiver.id,
+        location=location, device=device, seal_state=seal_state, seal_number=seal_number,
+        count=req.count, ack_user_id=ack_user, ack_method=ack_method, ack_reference=ack_ref,
+        reason=req.reason, authority=req.authority, note=note,
+    ))
+    if req.kind is EventKind.REGISTERED_INCOMING:
+        year = local_date(req.event_at).year
+        envelope.incoming_year = year
+        envelope.incoming_seq = next_value(ctx.session, f"in:{envelope.recipient_unit_id}:{year}")
+    ctx.session.flush()
+    if seal_state in (SealState.BROKEN, SealState.MISMATCHED):
+        open_seal_incident(ctx, actor, envelope=envelope, bag=None, handoff=handoff,
+                           state=seal_state, report=report, details={})
+    return Recorded(handoff=handoff, envelope=envelope)
+
+
+# ----------------------------------------------------------------- named use cases
+
+
+def accept_at_counter(ctx: Ctx, clerk: User, number: str, giver: User, receipt: Receipt,
+                      scan_id: str, event_at: datetime, **kw: Any) -> Recorded:
+    """Counter clerk accepts an envelope from an agency clerk (chấp nhận)."""
+    return record_handoff(ctx, clerk, HandoffRequest(
+        number=number, kind=EventKind.ACCEPTED, scan_id=scan_id, event_at=event_at,
+        giver=giver, receiver=clerk, receipt=receipt, **kw))
+
+
+def deliver(ctx: Ctx, courier: User, number: str, receiver: User, receipt: Receipt,
+            scan_id: str, event_at: datetime, **kw: Any) -> Recorded:
+    """Courier hands the envelope to the recipient unit's registry clerk (phát)."""
+    return record_handoff(ctx, courier, HandoffRequest(
+        number=number, kind=EventKind.DELIVERED, scan_id=scan_id, event_at=event_at,
+        giver=courier, receiver=receiver, receipt=receipt, **kw))
+
+
+def register_arrival(ctx: Ctx, clerk: User, number: str, scan_id: str,
+                     event_at: datetime, **kw: Any) -> Recorded:
+    """Registry clerk enters the envelope in the incoming register (Sổ đăng ký BMNN đến)."""
+    return record_handoff(ctx, clerk, HandoffRequest(
+        number=number, kind=EventKind.REGISTERED_INCOMING, scan_id=scan_id,
+        event_at=event_at, **kw))
+
+
+def pass_to_addressee(ctx: Ctx, clerk: User, number: str, addressee: User, receipt: Receipt,
+                      scan_id: str, event_at: datetime,
+                      authority: Authority = Authority.ADDRESSEE, **kw: Any) -> Recorded:
+    """Registry clerk passes the unopened envelope to the named person (rule 10)."""
+    return record_handoff(ctx, clerk, HandoffRequest(
+        number=number, kind=EventKind.PASSED_TO_ADDRESSEE, scan_id=scan_id,
+        event_at=event_at, giver=clerk, receiver=addressee, receipt=receipt,
+        authority=authority, **kw))
+
+
+def timeline(ctx: Ctx, envelope: Envelope) -> list[Handoff]:
+    """The envelope's custody chain, in order."""
+    return list(ctx.session.execute(
+        select(Handoff).where(Handoff.envelope_id == envelope.id).order_by(Handoff.seq)
+    ).scalars())
+
+
+def unit_by_id(session: Session, unit_id: int | None) -> Unit | None:
+    return session.get(Unit, unit_id) if unit_id is not None else None

@@ -1,0 +1,103 @@
+"""Units and users (danh mục đơn vị, người dùng)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from sqlalchemy import select
+
+from kt1.errors import DuplicateError, ForbiddenError, UnknownUnitError, UnknownUserError, ValidationError
+from kt1.models import Unit, User
+from kt1.models.enums import Role, UnitKind
+from kt1.services.access import badge_digest, hash_secret
+from kt1.services.context import Ctx
+from kt1.services.text import clean_text
+from kt1.services.tx import transactional
+
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{1,31}$")
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+
+
+def _admin(actor: User | None) -> None:
+    """``None`` is the operator at the server console (the CLI), trusted like an admin."""
+    if actor is not None and actor.role is not Role.ADMINISTRATOR:
+        raise ForbiddenError()
+
+
+@transactional
+def add_unit(ctx: Ctx, actor: User | None, code: str, name: str, kind: UnitKind | str,
+             province_code: str, province_name: str, address: str = "",
+             parent_name: str = "") -> Unit:
+    """Add an agency or a KT1 post office."""
+    _admin(actor)
+    code = clean_text(code, "code", 32, required=True).upper()
+    if not _CODE.match(code):
+        raise ValidationError(field="code", reason="2-32 capital letters, digits, - _ .")
+    try:
+        kind = UnitKind(kind)
+    except ValueError:
+        raise ValidationError(field="kind", reason="agency or post_office") from None
+    if ctx.session.execute(select(Unit.id).where(Unit.code == code)).first():
+        raise DuplicateError(what=f"Unit {code}")
+    unit = Unit(
+        code=code, name=clean_text(name, "name", 200, required=True), kind=kind,
+        province_code=clean_text(province_code, "province_code", 8, required=True),
+        province_name=clean_text(province_name, "province_name", 100, required=True),
+        address=clean_text(address, "address", 200),
+        parent_name=clean_text(parent_name, "parent_name", 200),
+    )
+    ctx.session.add(unit)
+    ctx.session.flush()
+    return unit
+
+
+def find_unit(ctx: Ctx, code: str) -> Unit:
+    unit = ctx.session.execute(
+        select(Unit).where(Unit.code == code.strip().upper())).scalar_one_or_none()
+    if unit is None:
+        raise UnknownUnitError(code=code)
+    return unit
+
+
+def find_user(ctx: Ctx, username: str) -> User:
+    user = ctx.session.execute(
+        select(User).where(User.username == username.strip().lower())).unique().scalar_one_or_none()
+    if user is None:
+        raise UnknownUserError(username=username)
+    return user
+
+
+@transactional
+def add_user(ctx: Ctx, actor: User | None, username: str, full_name: str, role: Role | str,
+             unit_code: str, password: str, pin: str | None = None,
+             is_unit_head: bool = False) -> tuple[User, str]:
+    """Add a user with one role in one unit; returns the user and a fresh badge code.
+
+    The badge code is shown once (printed on the staff badge) and only its digest is kept.
+    """
+    _admin(actor)
+    username = clean_text(username, "username", 64, required=True).lower()
+    if not _USERNAME.match(username):
+        raise ValidationError(field="username", reason="2-64 lower-case letters, digits, - _ .")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationError(field="role", reason="unknown role") from None
+    if len(password or "") < 8:
+        raise ValidationError(field="password", reason="at least 8 characters")
+    if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise ValidationError(field="pin", reason="4-8 digits")
+    unit = find_unit(ctx, unit_code)
+    if ctx.session.execute(select(User.id).where(User.username == username)).first():
+        raise DuplicateError(what=f"User {username}")
+    badge = "B" + secrets.token_hex(12).upper()
+    user = User(
+        username=username, full_name=clean_text(full_name, "full_name", 120, required=True),
+        role=role, unit_id=unit.id, password_hash=hash_secret(password),
+        pin_hash=hash_secret(pin) if pin else None, badge_hash=badge_digest(badge),
+        is_unit_head=is_unit_head,
+    )
+    ctx.session.add(user)
+    ctx.session.flush()
+    return user, badge

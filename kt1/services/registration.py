@@ -1,0 +1,193 @@
+"""Registering an outgoing envelope (vào Sổ đăng ký BMNN đi) and numbering it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from kt1.errors import (
+    ForbiddenError,
+    SubjectApprovalRequiredError,
+    SubjectNotAllowedError,
+    UnknownUnitError,
+    UnknownUserError,
+    ValidationError,
+)
+from kt1.models import Envelope, Unit, User
+from kt1.models.enums import (
+    AckMethod,
+    Classification,
+    EnvelopeStatus,
+    EventKind,
+    Role,
+    Route,
+    ServiceClass,
+    SubjectPolicy,
+    UnitKind,
+    Urgency,
+)
+from kt1.services.context import Ctx
+from kt1.services.custody import Link, append_link, claim_scan
+from kt1.services.identifiers import allocate_number, next_value
+from kt1.services.subjects import SubjectCipher, local_date, subject_policy
+from kt1.services.text import clean_scan_id, clean_text
+from kt1.services.tx import transactional
+
+
+def _enum(enum_cls: type, value: object, field: str) -> object:
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum_cls)
+        raise ValidationError(field=field, reason=f"must be one of {allowed}") from None
+
+
+@dataclass
+class EnvelopeDraft:
+    """What a registry clerk fills in to register an envelope."""
+
+    classification: Classification | str
+    recipient_unit_code: str
+    document_number: str
+    service: ServiceClass | str = ServiceClass.STANDARD
+    agreed_at: datetime | None = None
+    urgency: Urgency | str = Urgency.NORMAL
+    recipient_name: str = ""
+    recipient_username: str | None = None
+    is_addressee_only: bool = False
+    document_date: date | None = None
+    copies: int = 1
+    recall_by: date | None = None
+    subject: str | None = None
+    subject_approved_by: str | None = None
+    scan_id: str | None = None
+    event_at: datetime | None = None
+
+
+def route_between(sender: Unit, recipient: Unit) -> Route:
+    """Nội tỉnh when both units are in the same province, otherwise liên tỉnh."""
+    same = sender.province_code == recipient.province_code
+    return Route.INTRA_PROVINCE if same else Route.INTER_PROVINCE
+
+
+@transactional
+def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
+    """Register an envelope in the outgoing register and start its custody chain.
+
+    Allocates the S10 number and the register number, derives the outer letter, the
+    layers and the route, stores the subject only where the dated rule allows (encrypted),
+    and writes the first link (``registered_outgoing``) held by the registering clerk.
+    """
+    s = ctx.settings
+    session = ctx.session
+    if actor.role is not Role.REGISTRY_CLERK or not actor.is_active:
+        raise ForbiddenError()
+    if actor.unit.kind is not UnitKind.AGENCY:
+        raise ForbiddenError("only an agency registers outgoing envelopes")
+
+    classification = _enum(Classification, draft.classification, "classification")
+    service = _enum(ServiceClass, draft.service, "service")
+    urgency = _enum(Urgency, draft.urgency, "urgency")
+    assert isinstance(classification, Classification)
+    assert isinstance(service, ServiceClass)
+    assert isinstance(urgency, Urgency)
+    document_number = clean_text(draft.document_number, "document_number", 64, required=True)
+    recipient_name = clean_text(draft.recipient_name, "recipient_name", 120)
+    approved_by = clean_text(draft.subject_approved_by, "subject_approved_by", 120) or None
+    subject = clean_text(draft.subject, "subject", 1000) or None
+    if not 1 <= draft.copies <= 999:
+        raise ValidationError(field="copies", reason="must be between 1 and 999")
+    now = ctx.now()
+    event_at = draft.event_at or now
+    if service is ServiceClass.TIMED:
+        if draft.agreed_at is None or draft.agreed_at.tzinfo is None:
+            raise ValidationError(field="agreed_at", reason="a Hẹn giờ item needs the agreed time")
+        if draft.agreed_at <= event_at:
+            raise ValidationError(field="agreed_at", reason="must be in the future")
+    elif draft.agreed_at is not None:
+        raise ValidationError(field="agreed_at", reason="only for Hẹn giờ items")
+    if draft.is_addressee_only and not (recipient_name or draft.recipient_username):
+        raise ValidationError(field="recipient_name", reason="required when addressee-only")
+
+    recipient_unit = session.execute(
+        select(Unit).where(Unit.code == draft.recipient_unit_code)).scalar_one_or_none()
+    if recipient_unit is None:
+        raise UnknownUnitError(code=clean_text(draft.recipient_unit_code, "recipient_unit", 32))
+    if recipient_unit.kind is not UnitKind.AGENCY:
+        raise ValidationError(field="recipient_unit", reason="must be an agency")
+    recipient_user = None
+    if draft.recipient_username:
+        recipient_user = session.execute(
+            select(User).where(User.username == draft.recipient_username)).scalar_one_or_none()
+        if recipient_user is None:
+            raise UnknownUserError(username=draft.recipient_username)
+        if recipient_user.unit_id != recipient_unit.id:
+            raise ValidationError(field="recipient_username", reason="not in the recipient unit")
+        recipient_name = recipient_name or recipient_user.full_name
+
+    ciphertext = None
+    if subject:
+        policy = subject_policy(session, classification, local_date(event_at))
+        if policy is SubjectPolicy.FORBIDDEN:
+            raise SubjectNotAllowedError(classification=classification.label_vi)
+        if policy is SubjectPolicy.APPROVAL_REQUIRED and not approved_by:
+            raise SubjectApprovalRequiredError()
+        ciphertext = SubjectCipher(s.subject_key).encrypt(subject)
+    elif approved_by:
+        approved_by = None  # an approval without a subject records nothing
+
+    scan_id = clean_scan_id(draft.scan_id) if draft.scan_id else f"reg-{uuid.uuid4()}"
+    if draft.scan_id:
+        earlier = claim_scan(session, scan_id, "register", {
+            "classification": str(classification), "recipient": recipient_unit.code,
+            "document_number": document_number, "service": str(service),
+        }, actor)
+        if earlier is not None:
+            from kt1.models import Handoff
+
+            handoff = session.execute(
+                select(Handoff).where(Handoff.scan_id == scan_id)).scalar_one()
+            envelope = session.get(Envelope, handoff.envelope_id)
+            assert envelope is not None
+            return envelope
+
+    year = local_date(event_at).year
+    envelope = Envelope(
+        number=allocate_number(session, s.service_letters, s.country_code),
+        classification=classification,
+        mark=classification.mark,
+        layers=classification.layers,
+        service=service,
+        agreed_at=draft.agreed_at,
+        route=route_between(actor.unit, recipient_unit),
+        urgency=urgency,
+        sender_unit_id=actor.unit_id,
+        recipient_unit_id=recipient_unit.id,
+        recipient_name=recipient_name,
+        recipient_user_id=recipient_user.id if recipient_user else None,
+        is_addressee_only=draft.is_addressee_only,
+        document_number=document_number,
+        document_date=draft.document_date,
+        copies=draft.copies,
+        recall_by=draft.recall_by,
+        register_year=year,
+        register_seq=next_value(session, f"out:{actor.unit_id}:{year}"),
+        subject_ciphertext=ciphertext,
+        subject_approved_by=approved_by,
+        registered_at=now,
+        registered_by_id=actor.id,
+        status=EnvelopeStatus.REGISTERED,
+        holder_unit_id=actor.unit_id,
+        holder_user_id=actor.id,
+    )
+    session.add(envelope)
+    session.flush()
+    append_link(ctx, envelope, Link(
+        kind=EventKind.REGISTERED_OUTGOING, scan_id=scan_id, event_at=event_at,
+        recorded_by=actor, to_unit_id=actor.unit_id, to_user_id=actor.id,
+        location=actor.unit.code, ack_user_id=actor.id, ack_method=AckMethod.SELF,
+    ))
+    return envelope

@@ -1,0 +1,231 @@
+"""Fixtures: a real database per test (SQLite file, and PostgreSQL when reachable).
+
+Each backend is migrated once per session into a template (a SQLite file, a PostgreSQL
+template database); every test then gets its own copy, so tests never share rows and
+services commit for real (no flush-instead-of-commit tricks).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+
+from kt1 import create_app
+from kt1.extensions import db
+from kt1.models import User
+from kt1.models.enums import AckMethod, Role, UnitKind
+from kt1.services.access import Receipt
+from kt1.services.context import Ctx, Settings
+from kt1.services.directory import add_unit, add_user
+
+PG_DSN = os.environ.get("KT1_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+STRICT = os.environ.get("KT1_STRICT_SKIPS") == "1"
+SUBJECT_KEY = "mK3P0Dh4bWlq3aVn8m7mE5X6o2u6t2JZbq3bJ0l4Jxw="
+PASSWORD = "correct-horse-9"
+PIN = "2468"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip with ``reason`` unless it holds; under KT1_STRICT_SKIPS=1 (CI) fail instead."""
+    if not condition:
+        if STRICT:
+            pytest.fail(f"required in CI but unavailable: {reason}")
+        pytest.skip(reason)
+
+
+def pg_reachable() -> bool:
+    try:
+        with psycopg.connect(PG_DSN, connect_timeout=2):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def base_config(tmp: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-0123456789",
+        "SUBJECT_KEY": SUBJECT_KEY,
+        "INSTANCE_PATH": str(tmp),
+    }
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("sqlite-template")
+    path = tmp / "template.sqlite3"
+    create_app({**base_config(tmp), "DATABASE_URL": f"sqlite:///{path}"})
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
+    if not pg_reachable():
+        yield None
+        return
+    name = f"kt1_tmpl_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _pg_url(name)
+    app = create_app({**base_config(tmp_path_factory.mktemp("pg")), "DATABASE_URL": url,
+                      "AUTO_MIGRATE": False})
+    import flask_migrate
+
+    from kt1.database import MIGRATIONS_DIR
+
+    with app.app_context():
+        flask_migrate.upgrade(directory=str(MIGRATIONS_DIR))
+        db.engine.dispose()
+    yield name
+    _drop_pg(name)
+
+
+def _pg_url(name: str) -> str:
+    base = PG_DSN.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def _drop_pg(name: str) -> None:
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest
+                 ) -> Iterator[str]:
+    if backend == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "kt1.sqlite3"
+        shutil.copy(template, path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("pg_template")
+    need(template is not None, f"PostgreSQL is not reachable at {PG_DSN}")
+    name = f"kt1_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _pg_url(name)
+    _drop_pg(name)
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({**base_config(tmp_path), "DATABASE_URL": database_url})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Ctx:
+    return Ctx(session=db.session, settings=Settings.from_mapping(app.config))
+
+
+class Clock:
+    """A server clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, minutes: float = 5) -> datetime:
+        self.now += timedelta(minutes=minutes)
+        return self.now
+
+
+@pytest.fixture
+def clock(ctx: Ctx) -> Clock:
+    c = Clock()
+    ctx.now = c
+    return c
+
+
+@dataclass
+class Network:
+    """A small KT1 network: Hà Nội agencies and post office, one in TP Hồ Chí Minh."""
+
+    users: dict[str, User]
+    badges: dict[str, str]
+
+    def __getitem__(self, name: str) -> User:
+        return self.users[name]
+
+
+@pytest.fixture
+def network(ctx: Ctx) -> Network:
+    units = [
+        ("BNV", "Bộ Nội vụ", UnitKind.AGENCY, "01", "Hà Nội"),
+        ("UBND-HN", "UBND thành phố Hà Nội", UnitKind.AGENCY, "01", "Hà Nội"),
+        ("UBND-HCM", "UBND TP Hồ Chí Minh", UnitKind.AGENCY, "79", "TP Hồ Chí Minh"),
+        ("BC-HN", "Bưu cục KT1 Hà Nội", UnitKind.POST_OFFICE, "01", "Hà Nội"),
+        ("BC-HCM", "Bưu cục KT1 TP Hồ Chí Minh", UnitKind.POST_OFFICE, "79", "TP Hồ Chí Minh"),
+    ]
+    for code, name, kind, pcode, pname in units:
+        add_unit(ctx, None, code, name, kind, pcode, pname, address=f"Trụ sở {name}")
+    people = [
+        ("vt_bnv", Role.REGISTRY_CLERK, "BNV", False),
+        ("bm_bnv", Role.SECURITY_OFFICER, "BNV", False),
+        ("head_bnv", Role.REGISTRY_CLERK, "BNV", True),
+        ("vt_hn", Role.REGISTRY_CLERK, "UBND-HN", False),
+        ("bm_hn", Role.SECURITY_OFFICER, "UBND-HN", False),
+        ("head_hn", Role.REGISTRY_CLERK, "UBND-HN", True),
+        ("cv_hn", Role.REGISTRY_CLERK, "UBND-HN", False),
+        ("vt_hcm", Role.REGISTRY_CLERK, "UBND-HCM", False),
+        ("head_hcm", Role.REGISTRY_CLERK, "UBND-HCM", True),
+        ("gd_hn", Role.COUNTER_CLERK, "BC-HN", False),
+        ("gd2_hn", Role.COUNTER_CLERK, "BC-HN", False),
+        ("bt_hn", Role.COURIER, "BC-HN", False),
+        ("gd_hcm", Role.COUNTER_CLERK, "BC-HCM", False),
+        ("bt_hcm", Role.COURIER, "BC-HCM", False),
+        ("admin", Role.ADMINISTRATOR, "BC-HN", False),
+    ]
+    users, badges = {}, {}
+    for username, role, unit, head in people:
+        user, badge = add_user(ctx, None, username, username.upper(), role, unit, PASSWORD,
+                               pin=PIN, is_unit_head=head)
+        users[username] = user
+        badges[username] = badge
+    return Network(users=users, badges=badges)
+
+
+def pin(user: User) -> Receipt:
+    return Receipt(user=user, method=AckMethod.PIN, secret=PIN)
+
+
+def new_scan() -> str:
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+def snapshot(ctx: Ctx) -> Callable[[], dict[str, list[tuple[Any, ...]]]]:
+    """Every row of every table, to prove a refused request wrote nothing."""
+    from kt1.models import Base
+
+    def take() -> dict[str, list[tuple[Any, ...]]]:
+        ctx.session.rollback()
+        out = {}
+        for table in Base.metadata.sorted_tables:
+            rows = ctx.session.execute(table.select()).all()
+            out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+        ctx.session.rollback()
+        return out
+
+    return take
