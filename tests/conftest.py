@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from kt1 import create_app
 from kt1.extensions import db
@@ -64,7 +65,11 @@ def base_config(tmp: Path) -> dict[str, Any]:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("sqlite-template")
     path = tmp / "template.sqlite3"
-    create_app({**base_config(tmp), "DATABASE_URL": f"sqlite:///{path}"})
+    app = create_app({**base_config(tmp), "DATABASE_URL": f"sqlite:///{path}"})
+    with app.app_context():
+        BADGES["sqlite"] = populate_network(Ctx(db.session, Settings.from_mapping(app.config)))
+        db.session.remove()
+        db.engine.dispose()
     return path
 
 
@@ -85,6 +90,8 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None
 
     with app.app_context():
         flask_migrate.upgrade(directory=str(MIGRATIONS_DIR))
+        BADGES["postgres"] = populate_network(Ctx(db.session, Settings.from_mapping(app.config)))
+        db.session.remove()
         db.engine.dispose()
     yield name
     _drop_pg(name)
@@ -169,41 +176,61 @@ class Network:
         return self.users[name]
 
 
-@pytest.fixture
-def network(ctx: Ctx) -> Network:
-    units = [
-        ("BNV", "Bộ Nội vụ", UnitKind.AGENCY, "01", "Hà Nội"),
-        ("UBND-HN", "UBND thành phố Hà Nội", UnitKind.AGENCY, "01", "Hà Nội"),
-        ("UBND-HCM", "UBND TP Hồ Chí Minh", UnitKind.AGENCY, "79", "TP Hồ Chí Minh"),
-        ("BC-HN", "Bưu cục KT1 Hà Nội", UnitKind.POST_OFFICE, "01", "Hà Nội"),
-        ("BC-HCM", "Bưu cục KT1 TP Hồ Chí Minh", UnitKind.POST_OFFICE, "79", "TP Hồ Chí Minh"),
-    ]
-    for code, name, kind, pcode, pname in units:
+UNITS = [
+    ("BNV", "Bộ Nội vụ", UnitKind.AGENCY, "01", "Hà Nội"),
+    ("UBND-HN", "UBND thành phố Hà Nội", UnitKind.AGENCY, "01", "Hà Nội"),
+    ("UBND-HCM", "UBND TP Hồ Chí Minh", UnitKind.AGENCY, "79", "TP Hồ Chí Minh"),
+    ("BC-HN", "Bưu cục KT1 Hà Nội", UnitKind.POST_OFFICE, "01", "Hà Nội"),
+    ("BC-HCM", "Bưu cục KT1 TP Hồ Chí Minh", UnitKind.POST_OFFICE, "79", "TP Hồ Chí Minh"),
+]
+PEOPLE = [
+    ("vt_bnv", Role.REGISTRY_CLERK, "BNV", False),
+    ("bm_bnv", Role.SECURITY_OFFICER, "BNV", False),
+    ("head_bnv", Role.REGISTRY_CLERK, "BNV", True),
+    ("vt_hn", Role.REGISTRY_CLERK, "UBND-HN", False),
+    ("bm_hn", Role.SECURITY_OFFICER, "UBND-HN", False),
+    ("vt_hcm", Role.REGISTRY_CLERK, "UBND-HCM", False),
+    ("bm_hcm", Role.SECURITY_OFFICER, "UBND-HCM", False),
+    ("head_hcm", Role.REGISTRY_CLERK, "UBND-HCM", True),
+    ("cv_hcm", Role.REGISTRY_CLERK, "UBND-HCM", False),
+    ("gd_hn", Role.COUNTER_CLERK, "BC-HN", False),
+    ("gd2_hn", Role.COUNTER_CLERK, "BC-HN", False),
+    ("bt_hn", Role.COURIER, "BC-HN", False),
+    ("gd_hcm", Role.COUNTER_CLERK, "BC-HCM", False),
+    ("bt_hcm", Role.COURIER, "BC-HCM", False),
+    ("admin", Role.ADMINISTRATOR, "BC-HN", False),
+]
+BADGES: dict[str, dict[str, str]] = {}
+
+
+def populate_network(ctx: Ctx) -> dict[str, str]:
+    """Units and users of every role, built once into each backend's template."""
+    for code, name, kind, pcode, pname in UNITS:
         add_unit(ctx, None, code, name, kind, pcode, pname, address=f"Trụ sở {name}")
-    people = [
-        ("vt_bnv", Role.REGISTRY_CLERK, "BNV", False),
-        ("bm_bnv", Role.SECURITY_OFFICER, "BNV", False),
-        ("head_bnv", Role.REGISTRY_CLERK, "BNV", True),
-        ("vt_hn", Role.REGISTRY_CLERK, "UBND-HN", False),
-        ("bm_hn", Role.SECURITY_OFFICER, "UBND-HN", False),
-        ("head_hn", Role.REGISTRY_CLERK, "UBND-HN", True),
-        ("cv_hn", Role.REGISTRY_CLERK, "UBND-HN", False),
-        ("vt_hcm", Role.REGISTRY_CLERK, "UBND-HCM", False),
-        ("head_hcm", Role.REGISTRY_CLERK, "UBND-HCM", True),
-        ("gd_hn", Role.COUNTER_CLERK, "BC-HN", False),
-        ("gd2_hn", Role.COUNTER_CLERK, "BC-HN", False),
-        ("bt_hn", Role.COURIER, "BC-HN", False),
-        ("gd_hcm", Role.COUNTER_CLERK, "BC-HCM", False),
-        ("bt_hcm", Role.COURIER, "BC-HCM", False),
-        ("admin", Role.ADMINISTRATOR, "BC-HN", False),
-    ]
-    users, badges = {}, {}
-    for username, role, unit, head in people:
-        user, badge = add_user(ctx, None, username, username.upper(), role, unit, PASSWORD,
-                               pin=PIN, is_unit_head=head)
-        users[username] = user
+    badges = {}
+    for username, role, unit, head in PEOPLE:
+        _user, badge = add_user(ctx, None, username, username.upper(), role, unit, PASSWORD,
+                                pin=PIN, is_unit_head=head)
         badges[username] = badge
-    return Network(users=users, badges=badges)
+    return badges
+
+
+@dataclass
+class Network:
+    """A small KT1 network: Hà Nội agencies and post office, one agency and office in
+    TP Hồ Chí Minh, and users of every role (loaded from the test's own database)."""
+
+    users: dict[str, User]
+    badges: dict[str, str]
+
+    def __getitem__(self, name: str) -> User:
+        return self.users[name]
+
+
+@pytest.fixture
+def network(ctx: Ctx, backend: str) -> Network:
+    users = {u.username: u for u in ctx.session.execute(select(User)).unique().scalars()}
+    return Network(users=users, badges=BADGES[backend])
 
 
 def pin(user: User) -> Receipt:
