@@ -111,7 +111,8 @@ def validate(cfg: Any) -> None:
     if not key:
         raise ConfigError(
             "KT1_SUBJECT_KEY is not set: it encrypts subjects at rest. Create one with "
-            "`python -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`."
+            "`python -c 'import base64,os;"
+            "print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`."
         )
     try:
         if len(base64.urlsafe_b64decode(str(key).encode())) != 32:

@@ -165,17 +165,6 @@ def clock(ctx: Ctx) -> Clock:
     return c
 
 
-@dataclass
-class Network:
-    """A small KT1 network: Hà Nội agencies and post office, one in TP Hồ Chí Minh."""
-
-    users: dict[str, User]
-    badges: dict[str, str]
-
-    def __getitem__(self, name: str) -> User:
-        return self.users[name]
-
-
 UNITS = [
     ("BNV", "Bộ Nội vụ", UnitKind.AGENCY, "01", "Hà Nội"),
     ("UBND-HN", "UBND thành phố Hà Nội", UnitKind.AGENCY, "01", "Hà Nội"),

@@ -21,8 +21,8 @@ class Role(StrEnum):
 class Classification(StrEnum):
     """Độ mật of the document inside."""
 
-    TOP_SECRET = "top_secret"  # Tuyệt mật -> A
-    SECRET = "secret"  # Tối mật -> B
+    TOP_SECRET = "top_secret"  # noqa: S105  (Tuyệt mật -> A)
+    SECRET = "secret"  # noqa: S105  (Tối mật -> B)
     CONFIDENTIAL = "confidential"  # Mật -> C
     UNCLASSIFIED = "unclassified"  # plain KT1 item, no letter
 

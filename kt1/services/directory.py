@@ -7,7 +7,13 @@ import secrets
 
 from sqlalchemy import select
 
-from kt1.errors import DuplicateError, ForbiddenError, UnknownUnitError, UnknownUserError, ValidationError
+from kt1.errors import (
+    DuplicateError,
+    ForbiddenError,
+    UnknownUnitError,
+    UnknownUserError,
+    ValidationError,
+)
 from kt1.models import Unit, User
 from kt1.models.enums import Role, UnitKind
 from kt1.services.access import badge_digest, hash_secret

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -16,7 +18,7 @@ from kt1.errors import (
     UnknownUserError,
     ValidationError,
 )
-from kt1.models import Envelope, Unit, User
+from kt1.models import Envelope, Handoff, Unit, User
 from kt1.models.enums import (
     AckMethod,
     Classification,
@@ -36,8 +38,10 @@ from kt1.services.subjects import SubjectCipher, local_date, subject_policy
 from kt1.services.text import clean_scan_id, clean_text
 from kt1.services.tx import transactional
 
+E = TypeVar("E", bound=StrEnum)
 
-def _enum(enum_cls: type, value: object, field: str) -> object:
+
+def _enum(enum_cls: type[E], value: object, field: str) -> E:
     try:
         return enum_cls(value)
     except ValueError:
@@ -91,9 +95,6 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
     classification = _enum(Classification, draft.classification, "classification")
     service = _enum(ServiceClass, draft.service, "service")
     urgency = _enum(Urgency, draft.urgency, "urgency")
-    assert isinstance(classification, Classification)
-    assert isinstance(service, ServiceClass)
-    assert isinstance(urgency, Urgency)
     document_number = clean_text(draft.document_number, "document_number", 64, required=True)
     recipient_name = clean_text(draft.recipient_name, "recipient_name", 120)
     approved_by = clean_text(draft.subject_approved_by, "subject_approved_by", 120) or None
@@ -146,13 +147,9 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
             "document_number": document_number, "service": str(service),
         }, actor)
         if earlier is not None:
-            from kt1.models import Handoff
-
-            handoff = session.execute(
-                select(Handoff).where(Handoff.scan_id == scan_id)).scalar_one()
-            envelope = session.get(Envelope, handoff.envelope_id)
-            assert envelope is not None
-            return envelope
+            return session.execute(
+                select(Envelope).join(Handoff, Handoff.envelope_id == Envelope.id)
+                .where(Handoff.scan_id == scan_id)).unique().scalar_one()
 
     year = local_date(event_at).year
     envelope = Envelope(

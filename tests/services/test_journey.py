@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from kt1.models import Envelope
 from kt1.models.enums import EnvelopeStatus, EventKind
 from kt1.services import custody
@@ -34,6 +36,6 @@ def test_an_envelope_travels_from_registration_to_arrival_with_an_unbroken_chain
         assert h.hash == link_hash(prev, canonical(h, identity))
         prev = h.hash
     assert envelope.last_hash == prev
-    for before, after in zip(chain, chain[1:], strict=False):
+    for before, after in itertools.pairwise(chain):
         assert after.from_user_id == before.to_user_id
         assert after.event_at >= before.event_at
