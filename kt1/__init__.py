@@ -31,6 +31,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(database.MIGRATIONS_DIR))
     database.init_app(app)
 
+    from kt1.cli import register as register_cli
+
+    register_cli(app)
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}

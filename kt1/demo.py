@@ -35,6 +35,7 @@ from kt1.services.registration import EnvelopeDraft, register_envelope
 
 DEFAULT_PASSWORD = "kt1-demo-2026"  # noqa: S105  (demo data only, printed to the user)
 DEMO_PIN = "1234"
+SUBJECT_TEXT = "Báo cáo tình hình bảo đảm an ninh trật tự quý IV"
 
 UNITS = [
     # code, name, kind, province code, province name, address, parent
@@ -354,8 +355,7 @@ def _register_batch(ctx: Ctx, users: dict[str, User], sender: str, recipient: st
             is_addressee_only=named,
             copies=1 + i % 3,
             recall_by=(start + timedelta(days=10)).date() if stage == "recalled" else None,
-            subject=("Báo cáo tình hình bảo đảm an ninh trật tự quý IV"
-                     if classification is not Classification.TOP_SECRET else None),
+            subject=SUBJECT_TEXT if classification is not Classification.TOP_SECRET else None,
         )
         numbers.append(register_envelope(ctx, users[CLERK[sender]], draft).number)
     return numbers

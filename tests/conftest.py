@@ -62,39 +62,52 @@ def base_config(tmp: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two migrated SQLite files: ``bare`` (schema only) and ``network`` (the test network)."""
     tmp = tmp_path_factory.mktemp("sqlite-template")
-    path = tmp / "template.sqlite3"
-    app = create_app({**base_config(tmp), "DATABASE_URL": f"sqlite:///{path}"})
+    bare, net = tmp / "bare.sqlite3", tmp / "network.sqlite3"
+    app = create_app({**base_config(tmp), "DATABASE_URL": f"sqlite:///{bare}"})
+    with app.app_context():
+        db.engine.dispose()
+    shutil.copy(bare, net)
+    app = create_app({**base_config(tmp), "DATABASE_URL": f"sqlite:///{net}"})
     with app.app_context():
         BADGES["sqlite"] = populate_network(Ctx(db.session, Settings.from_mapping(app.config)))
         db.session.remove()
         db.engine.dispose()
-    return path
+    return {"bare": bare, "network": net}
 
 
 @pytest.fixture(scope="session")
-def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
+def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str] | None]:
+    """Two PostgreSQL template databases, ``bare`` and ``network``, cloned by every test."""
     if not pg_reachable():
         yield None
         return
-    name = f"kt1_tmpl_{uuid.uuid4().hex[:10]}"
+    suffix = uuid.uuid4().hex[:10]
+    bare, net = f"kt1_bare_{suffix}", f"kt1_net_{suffix}"
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _pg_url(name)
-    app = create_app({**base_config(tmp_path_factory.mktemp("pg")), "DATABASE_URL": url,
-                      "AUTO_MIGRATE": False})
+        conn.execute(f'CREATE DATABASE "{bare}"')
+    tmp = tmp_path_factory.mktemp("pg")
+    app = create_app({**base_config(tmp), "DATABASE_URL": _pg_url(bare), "AUTO_MIGRATE": False})
     import flask_migrate
 
     from kt1.database import MIGRATIONS_DIR
 
     with app.app_context():
         flask_migrate.upgrade(directory=str(MIGRATIONS_DIR))
+        db.session.remove()
+        db.engine.dispose()
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{net}" TEMPLATE "{bare}"')
+    app = create_app({**base_config(tmp), "DATABASE_URL": _pg_url(net), "AUTO_MIGRATE": False})
+    with app.app_context():
         BADGES["postgres"] = populate_network(Ctx(db.session, Settings.from_mapping(app.config)))
         db.session.remove()
         db.engine.dispose()
-    yield name
-    _drop_pg(name)
+    yield {"bare": bare, "network": net}
+    _drop_pg(net)
+    _drop_pg(bare)
 
 
 def _pg_url(name: str) -> str:
@@ -115,17 +128,19 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest
                  ) -> Iterator[str]:
+    """A fresh copy of the test network's database; ``@pytest.mark.bare_db`` for an empty one."""
+    kind = "bare" if request.node.get_closest_marker("bare_db") else "network"
     if backend == "sqlite":
-        template = request.getfixturevalue("sqlite_template")
+        templates = request.getfixturevalue("sqlite_template")
         path = tmp_path / "kt1.sqlite3"
-        shutil.copy(template, path)
+        shutil.copy(templates[kind], path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("pg_template")
-    need(template is not None, f"PostgreSQL is not reachable at {PG_DSN}")
+    pg_templates = request.getfixturevalue("pg_template")
+    need(pg_templates is not None, f"PostgreSQL is not reachable at {PG_DSN}")
     name = f"kt1_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_templates[kind]}"')
     yield _pg_url(name)
     _drop_pg(name)
 

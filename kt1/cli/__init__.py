@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import click
+from flask import Flask
 from flask.cli import FlaskGroup
 
 from kt1 import create_app
 
 
-def _register(group: click.Group) -> None:
+def register(app: Flask) -> None:
+    """Add the project's commands to ``app.cli`` (so ``kt1`` and test runners see them)."""
     from kt1.cli import demo, envelopes, units
 
-    group.add_command(demo.demo_command)
-    group.add_command(envelopes.envelope_group)
-    group.add_command(units.unit_group)
-    group.add_command(units.user_group)
+    for command in (demo.demo_command, envelopes.envelope_group, units.unit_group,
+                    units.user_group):
+        app.cli.add_command(command)
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
 def cli() -> None:
     """KT1 Track: custody of secret-mail envelopes (bưu gửi KT1)."""
-
-
-_register(cli)
 
 
 def main() -> None:

@@ -1,0 +1,143 @@
+"""The ``kt1`` command line against a real database (both backends)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from kt1 import demo
+from kt1.extensions import db
+from kt1.models import Envelope, Handoff, Incident, Unit, User
+from kt1.models.enums import IncidentKind, Role, SealState
+from kt1.services.access import check_secret
+
+KT1 = [sys.executable, "-m", "kt1"]
+
+
+def run(app: Flask, *args: str):
+    return app.test_cli_runner().invoke(args=list(args), catch_exceptions=False)
+
+
+@pytest.mark.bare_db
+def test_demo_fills_a_network_with_envelopes_in_every_stage(app: Flask) -> None:
+    result = run(app, "demo", "--password", "demo-pass-123")
+    assert result.exit_code == 0, result.output
+    assert "demo-pass-123" in result.output
+    session = db.session
+    units = session.execute(select(Unit).where(Unit.code.in_(
+        ["VPTU", "UBND-HN", "UBND-HCM", "CA-HCM", "BC-HK", "BC-BD", "BC-HCM"]))).scalars().all()
+    assert len(units) == 7
+    assert len({u.province_code for u in units}) == 2
+    roles = set(session.execute(select(User.role)).scalars())
+    assert roles == set(Role)
+    count = session.execute(select(func.count(Envelope.id))).scalar_one()
+    assert 55 <= count <= 70
+    statuses = {str(s) for s in session.execute(select(Envelope.status)).scalars()}
+    assert {"registered", "accepted", "bagged", "bag_sealed", "in_transit", "bag_received",
+            "at_office", "out_for_delivery", "delivery_failed", "delivered", "arrived",
+            "with_addressee", "returned", "recalled"} <= statuses
+    classes = {str(c) for c in session.execute(select(Envelope.classification)).scalars()}
+    assert classes == {"top_secret", "secret", "confidential", "unclassified"}
+    services = {str(c) for c in session.execute(select(Envelope.service)).scalars()}
+    assert services == {"standard", "flash", "timed"}
+    broken = session.execute(select(Incident).where(
+        Incident.kind == IncidentKind.SEAL_ANOMALY)).scalars().all()
+    assert len(broken) == 1 and broken[0].report
+    assert session.execute(select(func.count(Handoff.id)).where(
+        Handoff.seal_state == SealState.BROKEN)).scalar_one() >= 1
+
+    # a second run creates nothing new and only resets the passwords
+    before = session.execute(select(func.count(Handoff.id))).scalar_one()
+    session.rollback()
+    again = run(app, "demo", "--password", "other-pass-1")
+    assert again.exit_code == 0
+    assert "other-pass-1" in again.output
+    assert session.execute(select(func.count(Handoff.id))).scalar_one() == before
+    clerk = session.execute(select(User).where(User.username == "vanthu.vptu")).scalar_one()
+    assert check_secret(clerk.password_hash, "other-pass-1")
+
+
+@pytest.mark.bare_db
+def test_envelope_show_gives_the_complete_timeline_of_a_delivered_envelope(app: Flask) -> None:
+    run(app, "demo")
+    listing = json.loads(run(app, "envelope", "list", "--json").output)
+    assert {"number", "sender", "recipient", "letter", "service", "status"} <= set(listing[0])
+    arrived = next(e for e in listing if e["status"] == "arrived")
+    shown = json.loads(run(app, "envelope", "show", arrived["number"], "--json").output)
+    kinds = [e["kind"] for e in shown["events"]]
+    assert kinds[0] == "registered_outgoing"
+    assert "accepted" in kinds and "delivered" in kinds
+    assert kinds[-1] == "registered_incoming"
+    assert [e["seq"] for e in shown["events"]] == list(range(len(kinds)))
+    for before, after in zip(shown["events"], shown["events"][1:], strict=False):
+        assert after["prev_hash"] == before["hash"]
+        assert after["from"] == before["to"]
+    assert "has_subject" in shown
+    assert demo.SUBJECT_TEXT not in json.dumps(shown, ensure_ascii=False)
+
+
+def test_envelope_show_with_a_wrong_check_digit_prints_the_slug_and_fails(app: Flask) -> None:
+    result = run(app, "envelope", "show", "KT000000011VN")
+    assert result.exit_code == 2
+    assert "check_digit_invalid" in result.output
+
+
+def test_envelope_show_of_an_unknown_number_says_so_in_json(app: Flask) -> None:
+    result = run(app, "envelope", "show", "KT999999995VN", "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.output)["error"] == "unknown_envelope"
+
+
+def test_unit_and_user_can_be_added_and_listed(app: Flask) -> None:
+    added = run(app, "unit", "add", "SO-NV-DN", "--name", "Sở Nội vụ Đà Nẵng", "--kind",
+                "agency", "--province-code", "48", "--province-name", "Đà Nẵng")
+    assert added.exit_code == 0, added.output
+    units = json.loads(run(app, "unit", "list", "--json").output)
+    assert any(u["code"] == "SO-NV-DN" and u["name"] == "Sở Nội vụ Đà Nẵng" for u in units)
+    user = run(app, "user", "add", "vanthu.dn", "--name", "Nguyễn Văn A", "--role",
+               "registry_clerk", "--unit", "SO-NV-DN", "--password", "mat-khau-dai-1",
+               "--pin", "1357")
+    assert user.exit_code == 0, user.output
+    users = json.loads(run(app, "user", "list", "--unit", "SO-NV-DN", "--json").output)
+    assert [u["username"] for u in users] == ["vanthu.dn"]
+    assert "mat-khau-dai-1" not in json.dumps(users)
+
+
+def test_adding_a_unit_twice_is_refused(app: Flask) -> None:
+    args = ["unit", "add", "X-1", "--name", "X", "--kind", "agency", "--province-code", "01",
+            "--province-name", "Hà Nội"]
+    assert run(app, *args).exit_code == 0
+    again = run(app, *args)
+    assert again.exit_code == 2
+    assert "already_exists" in again.output
+
+
+def test_user_in_an_unknown_unit_is_refused(app: Flask) -> None:
+    result = run(app, "user", "add", "ai.do", "--name", "A", "--role", "courier", "--unit",
+                 "NOPE", "--password", "long-enough-1")
+    assert result.exit_code == 2
+    assert "unknown_unit" in result.output
+
+
+def test_the_kt1_script_starts_migrates_and_lists_on_a_fresh_instance(tmp_path: Path) -> None:
+    env = {"KT1_DEMO": "1", "KT1_INSTANCE_PATH": str(tmp_path / "instance"), "PATH": "/usr/bin"}
+    out = subprocess.run([*KT1, "envelope", "list"], env=env, capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "Chưa có bưu gửi nào" in out.stdout
+    assert (tmp_path / "instance" / "kt1.sqlite3").exists()
+
+
+def test_the_app_refuses_to_start_without_a_secret_key_outside_demo_mode(tmp_path: Path) -> None:
+    env = {"KT1_INSTANCE_PATH": str(tmp_path / "instance"), "PATH": "/usr/bin"}
+    out = subprocess.run([*KT1, "unit", "list"], env=env, capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert out.returncode != 0
+    assert "KT1_SECRET_KEY is not set" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -1,0 +1,81 @@
+"""Every Alembic migration runs up and down on both databases, and matches the models."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import flask_migrate
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from kt1 import create_app
+from kt1.database import MIGRATIONS_DIR, head_revision
+from kt1.extensions import db
+from kt1.models import Base
+from kt1.services.context import Ctx
+from tests.conftest import (
+    PG_DSN,
+    Network,
+    _drop_pg,
+    _pg_url,
+    base_config,
+    need,
+    pg_reachable,
+)
+from tests.journey import register
+
+DIRECTORY = str(MIGRATIONS_DIR)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    need(pg_reachable(), f"PostgreSQL is not reachable at {PG_DSN}")
+    name = f"kt1_mig_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _pg_url(name)
+    _drop_pg(name)
+
+
+def test_migrations_upgrade_downgrade_and_upgrade_again_and_match_the_models(
+        empty_url: str, tmp_path: Path) -> None:
+    app = create_app({**base_config(tmp_path), "DATABASE_URL": empty_url,
+                      "AUTO_MIGRATE": False})
+    with app.app_context():
+        flask_migrate.upgrade(directory=DIRECTORY)
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert diff == [], f"models and migrations differ: {diff}"
+        flask_migrate.downgrade(directory=DIRECTORY, revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        flask_migrate.upgrade(directory=DIRECTORY)
+        with db.engine.connect() as conn:
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        assert version == head_revision()
+        db.engine.dispose()
+
+
+def test_sqlite_database_is_created_and_migrated_on_first_use(tmp_path: Path) -> None:
+    path = tmp_path / "instance" / "kt1.sqlite3"
+    app = create_app({**base_config(tmp_path / "instance"), "DATABASE_URL": None})
+    with app.app_context():
+        assert path.exists()
+        assert "handoff" in inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
+def test_handoff_rows_cannot_be_updated_or_deleted(ctx: Ctx, network: Network) -> None:
+    register(ctx, network)
+    for statement in ("UPDATE handoff SET note = 'x'", "DELETE FROM handoff"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            ctx.session.execute(text(statement))
+        ctx.session.rollback()
