@@ -51,24 +51,25 @@ def init_app(app: Flask) -> None:
                 upgrade_if_needed(app)
 
 
-def head_revision() -> str | None:
+def head_revisions() -> set[str]:
+    """The newest revision of every migration branch (features may add their own branch)."""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    return set(ScriptDirectory.from_config(cfg).get_heads())
 
 
-def current_revision() -> str | None:
+def current_revisions() -> set[str]:
     with db.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return set(MigrationContext.configure(conn).get_current_heads())
 
 
 def upgrade_if_needed(app: Flask) -> None:
-    """Run ``alembic upgrade head`` when the schema is behind (cheap check first)."""
+    """Run ``alembic upgrade heads`` when the schema is behind (cheap check first)."""
     import flask_migrate
 
     with app.app_context():
-        if current_revision() != head_revision():
-            flask_migrate.upgrade(directory=str(MIGRATIONS_DIR))
+        if current_revisions() != head_revisions():
+            flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
 
 
 def service_context() -> Ctx:

@@ -95,7 +95,7 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     from kt1.database import MIGRATIONS_DIR
 
     with app.app_context():
-        flask_migrate.upgrade(directory=str(MIGRATIONS_DIR))
+        flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
         db.session.remove()
         db.engine.dispose()
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
