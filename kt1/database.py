@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from kt1.extensions import db
 from kt1.services.context import Ctx, Settings
@@ -76,4 +77,5 @@ def service_context() -> Ctx:
     """The services' unit of work for the current app: its session and settings."""
     from flask import current_app
 
-    return Ctx(session=db.session, settings=Settings.from_mapping(current_app.config))
+    session: Session = db.session()  # the request's (or command's) scoped session
+    return Ctx(session=session, settings=Settings.from_mapping(current_app.config))

@@ -331,7 +331,7 @@ def _envelopes(ctx: Ctx, users: dict[str, User], now: datetime) -> int:
 def _register_batch(ctx: Ctx, users: dict[str, User], sender: str, recipient: str, size: int,
                     start: datetime, classes: cycle, services: cycle, urgencies: cycle,
                     stage: str, force: Classification | None = None) -> list[str]:
-    numbers = []
+    numbers: list[str] = []
     clock = [start]
 
     def now() -> datetime:

@@ -47,7 +47,8 @@ def unit_list(as_json: bool) -> None:
     elif not rows:
         click.echo("Chưa có đơn vị nào. Thêm bằng `kt1 unit add` hoặc chạy `kt1 demo`.")
     else:
-        table([list(r.values()) for r in rows], ["code", "name", "kind", "prov", "province"])
+        table([[str(v) for v in r.values()] for r in rows],
+              ["code", "name", "kind", "prov", "province"])
 
 
 @click.group("user")
@@ -91,5 +92,5 @@ def user_list(unit_code: str | None, as_json: bool) -> None:
     elif not rows:
         click.echo("Chưa có người dùng nào.")
     else:
-        table([list(r.values()) for r in rows],
+        table([[str(v) for v in r.values()] for r in rows],
               ["username", "name", "role", "unit", "head", "active"])

@@ -36,7 +36,7 @@ def require_role(actor: User, *roles: Role) -> None:
         raise ForbiddenError()
 
 
-def visible_envelopes(actor: User) -> Select[tuple[Envelope]]:
+def visible_envelopes(actor: User) -> Select[Envelope]:
     """Envelopes the actor may see: those sent by, addressed to, or ever held by their unit.
 
     Administrators see every envelope's metadata (never its subject).

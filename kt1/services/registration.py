@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -41,7 +43,7 @@ from kt1.services.tx import transactional
 E = TypeVar("E", bound=StrEnum)
 
 
-def _enum(enum_cls: type[E], value: object, field: str) -> E:
+def _enum(enum_cls: type[E], value: str, field: str) -> E:
     try:
         return enum_cls(value)
     except ValueError:
@@ -103,6 +105,8 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
         raise ValidationError(field="copies", reason="must be between 1 and 999")
     now = ctx.now()
     event_at = draft.event_at or now
+    if event_at.tzinfo is None:  # checked before any comparison or local-date lookup
+        raise ValidationError(field="event_at", reason="needs a time zone")
     if service is ServiceClass.TIMED:
         if draft.agreed_at is None or draft.agreed_at.tzinfo is None:
             raise ValidationError(field="agreed_at", reason="a Hẹn giờ item needs the agreed time")
@@ -142,9 +146,23 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
 
     scan_id = clean_scan_id(draft.scan_id) if draft.scan_id else f"reg-{uuid.uuid4()}"
     if draft.scan_id:
+        # Every field of the draft, so that a reused scan id with other content is refused
+        # rather than answered with a different envelope. The subject enters only as a
+        # keyed digest: the scan table must not hold a guessable hash of a trích yếu.
+        subject_mac = hmac.new(s.subject_key.encode(), subject.encode(),
+                               hashlib.sha256).hexdigest() if subject else None
         earlier = claim_scan(session, scan_id, "register", {
             "classification": str(classification), "recipient": recipient_unit.code,
             "document_number": document_number, "service": str(service),
+            "agreed_at": draft.agreed_at.isoformat() if draft.agreed_at else None,
+            "urgency": str(urgency), "recipient_name": recipient_name,
+            "recipient_username": draft.recipient_username,
+            "addressee_only": draft.is_addressee_only,
+            "document_date": draft.document_date.isoformat() if draft.document_date else None,
+            "copies": draft.copies,
+            "recall_by": draft.recall_by.isoformat() if draft.recall_by else None,
+            "subject": subject_mac, "subject_approved_by": approved_by,
+            "event_at": draft.event_at.isoformat() if draft.event_at else None,
         }, actor)
         if earlier is not None:
             return session.execute(
