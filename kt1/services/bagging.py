@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from kt1.errors import (
-    KT1Error,
     AcknowledgementInvalidError,
     AcknowledgementMissingError,
     BagAlreadySealedError,
@@ -24,6 +23,7 @@ from kt1.errors import (
     EnvelopeInBagError,
     EscortRequiredError,
     ForbiddenError,
+    KT1Error,
     NotCurrentHolderError,
     ReportRequiredError,
     SealMismatchError,
@@ -367,10 +367,14 @@ def open_bag_contents(ctx: Ctx, actor: User, bag_number: str, scanned: list[str]
         return _replay(ctx, earlier)
     bag = _lock_bag(ctx, bag_number)
     _counter_clerk_at(actor, bag.holder_unit_id)
-    _need_state(bag, "open", BagStatus.RECEIVED)
+    # An opened bag that still lists envelopes (missing at the first opening) is opened
+    # again when they turn up; the open discrepancy check below then decides.
+    _need_state(bag, "open", BagStatus.RECEIVED, BagStatus.OPENED)
     if bag.destination_unit_id != actor.unit_id:
         raise WrongUnitError(username=actor.username, unit=bag.destination_unit.code)
     contents = _contents(ctx, bag)
+    if bag.status is BagStatus.OPENED and not contents:
+        raise BagStateError(bag=bag.number, status=str(bag.status), action="open")
     listed = {e.number: e for e in contents}
     seen: dict[str, Envelope | None] = {}
     for raw in scanned:
