@@ -202,3 +202,43 @@ UnknownIncidentError = _error(
     "unknown_incident", 404,
     "Không tìm thấy sự cố số {incident_id}.",
     "No incident {incident_id}.")
+
+# Printing (labels, receipts): a job is always stored before these are raised
+PrinterOfflineError = _error(
+    "printer_offline", 503,
+    "Máy in {printer} đang tắt hoặc không phản hồi. Lệnh in số {job_id} đã được lưu và sẽ "
+    "được in lại tự động (lần thử tới lúc {retry_at}).",
+    "Printer {printer} is off or not answering ({reason}). Print job {job_id} is kept and "
+    "will be retried automatically (next attempt at {retry_at}).")
+PrintJobFailedError = _error(
+    "print_job_failed", 502,
+    "Không in được lệnh in số {job_id} trên máy in {printer}: {reason}",
+    "Print job {job_id} on printer {printer} failed: {reason}")
+ReprintReasonRequiredError = _error(
+    "reprint_reason_required", 422,
+    "Nhãn của bưu gửi {number} đã được in; muốn in lại phải ghi lý do.",
+    "The label of {number} was already printed: a reprint needs a reason.")
+UnknownPrinterError = _error(
+    "unknown_printer", 404,
+    "Không tìm thấy máy in {printer}.",
+    "No printer {printer}.")
+NoPrinterError = _error(
+    "no_printer", 404,
+    "Máy trạm {workstation} chưa có máy in mặc định; hãy chọn máy in (--printer).",
+    "Workstation {workstation} has no default printer: choose one (--printer).")
+PrinterInvalidError = _error(
+    "printer_invalid", 422,
+    "Cấu hình máy in không hợp lệ: {reason}",
+    "Invalid printer configuration: {reason}")
+UnknownPrintJobError = _error(
+    "unknown_print_job", 404,
+    "Không tìm thấy lệnh in số {job_id}.",
+    "No print job {job_id}.")
+ReceiptPartiesError = _error(
+    "receipt_parties_differ", 422,
+    "Một biên nhận chỉ gồm các bưu gửi có cùng bên giao và bên nhận ({number} khác).",
+    "One receipt covers items with the same giver and receiver ({number} differs).")
+ReceiptNoHandoffError = _error(
+    "receipt_no_handoff", 409,
+    "Bưu gửi {number} chưa được giao nhận lần nào; chưa có gì để lập biên nhận.",
+    "{number} has not been handed over yet: there is nothing to give a receipt for.")

@@ -16,6 +16,11 @@ def register(app: Flask) -> None:
     for command in (demo.demo_command, envelopes.envelope_group, units.unit_group,
                     units.user_group):
         app.cli.add_command(command)
+    from kt1.cli import printing
+
+    for command in (printing.printer_group, printing.label_group, printing.receipt_group,
+                    printing.print_jobs_group):
+        app.cli.add_command(command)
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)

@@ -5,6 +5,7 @@ from kt1.models.base import Base
 from kt1.models.custody import Handoff, Scan
 from kt1.models.envelopes import GENESIS_HASH, Counter, Envelope, SubjectRule
 from kt1.models.incidents import Incident
+from kt1.models.printing import PrintAttempt, Printer, PrintJob
 from kt1.models.units import Unit, User
 
 __all__ = [
@@ -16,6 +17,9 @@ __all__ = [
     "Handoff",
     "Incident",
     "ManifestLine",
+    "PrintAttempt",
+    "PrintJob",
+    "Printer",
     "Scan",
     "SubjectRule",
     "Unit",
