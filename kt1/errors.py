@@ -203,6 +203,24 @@ UnknownIncidentError = _error(
     "Không tìm thấy sự cố số {incident_id}.",
     "No incident {incident_id}.")
 
+# Scanner devices and the API edge
+TokenMissingError = _error(
+    "token_missing", 401,
+    "Thiếu mã truy cập của thiết bị.",
+    "The device token is missing (Authorization: Bearer TOKEN).")
+TokenInvalidError = _error(
+    "token_invalid", 401,
+    "Mã truy cập của thiết bị không đúng.",
+    "The device token is not valid.")
+TokenRevokedError = _error(
+    "token_revoked", 401,
+    "Thiết bị đã bị thu hồi quyền truy cập.",
+    "This device's token was revoked.")
+DependsOnRefusedError = _error(
+    "depends_on_refused", 409,
+    "Bị từ chối vì lượt quét trước của bưu gửi {number} trong cùng lô đã bị từ chối.",
+    "Refused because an earlier scan of {number} in this batch was refused.")
+
 # Printing (labels, receipts): a job is always stored before these are raised
 PrinterOfflineError = _error(
     "printer_offline", 503,

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 from kt1 import create_app
 
 
 def register(app: Flask) -> None:
     """Add the project's commands to ``app.cli`` (so ``kt1`` and test runners see them)."""
-    from kt1.cli import demo, envelopes, units
+    from kt1.cli import demo, devices, envelopes, units
 
     for command in (demo.demo_command, envelopes.envelope_group, units.unit_group,
-                    units.user_group):
+                    units.user_group, devices.device_group):
         app.cli.add_command(command)
     from kt1.cli import printing
 
@@ -23,10 +23,30 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+class KT1Group(FlaskGroup):
+    """Flask's group, but a configuration error is one clear line, not a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from kt1.errors import ConfigError
+
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigError as exc:
+            click.echo(f"kt1: configuration error: {exc}", err=True)
+            return sorted(click.Group.list_commands(self, ctx))
+        return super().list_commands(ctx)
+
+
+@click.group(cls=KT1Group, create_app=create_app, add_version_option=False)
 def cli() -> None:
     """KT1 Track: custody of secret-mail envelopes (bưu gửi KT1)."""
 
 
 def main() -> None:
-    cli(prog_name="kt1")
+    from kt1.errors import ConfigError
+
+    try:
+        cli(prog_name="kt1")
+    except ConfigError as exc:  # a clear sentence, not a traceback
+        click.echo(f"kt1: configuration error: {exc}", err=True)
+        raise SystemExit(2) from None

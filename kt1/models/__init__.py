@@ -3,6 +3,7 @@
 from kt1.models.bags import Bag, ManifestLine
 from kt1.models.base import Base
 from kt1.models.custody import Handoff, Scan
+from kt1.models.devices import Device
 from kt1.models.envelopes import GENESIS_HASH, Counter, Envelope, SubjectRule
 from kt1.models.incidents import Incident
 from kt1.models.printing import PrintAttempt, Printer, PrintJob
@@ -13,6 +14,7 @@ __all__ = [
     "Bag",
     "Base",
     "Counter",
+    "Device",
     "Envelope",
     "Handoff",
     "Incident",

@@ -18,7 +18,7 @@ class Bag(Base):
     __tablename__ = "bag"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    number: Mapped[str] = mapped_column(String(48), unique=True)
     origin_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     destination_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     status: Mapped[BagStatus] = mapped_column(StrEnumType(BagStatus), default=BagStatus.OPEN)

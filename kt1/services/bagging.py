@@ -75,7 +75,7 @@ class BagResult:
 
 
 def _lock_bag(ctx: Ctx, number: str) -> Bag:
-    number = clean_text(number, "bag", 32, required=True).upper()
+    number = clean_text(number, "bag", 48, required=True).upper()
     stmt = select(Bag).where(Bag.number == number)
     if ctx.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Bag)
@@ -92,11 +92,18 @@ def _contents(ctx: Ctx, bag: Bag, *, lock: bool = True) -> list[Envelope]:
     return list(ctx.session.execute(stmt).unique().scalars())
 
 
-def _counter_clerk_at(actor: User, unit_id: int) -> None:
+def _counter_clerk_at(ctx: Ctx, actor: User, unit_id: int) -> None:
     if actor.role is not Role.COUNTER_CLERK or not actor.is_active:
         raise ForbiddenError()
     if actor.unit_id != unit_id:
-        raise WrongUnitError(username=actor.username, unit=str(unit_id))
+        unit = ctx.session.get(Unit, unit_id)
+        raise WrongUnitError(username=actor.username, unit=unit.code if unit else "?")
+
+
+def _bag_holder(ctx: Ctx, bag: Bag) -> str:
+    user = ctx.session.get(User, bag.holder_user_id) if bag.holder_user_id else None
+    unit = ctx.session.get(Unit, bag.holder_unit_id)
+    return f"{user.username if user else '-'}@{unit.code if unit else '?'}"
 
 
 def _need_state(bag: Bag, action: str, *states: BagStatus) -> None:
@@ -145,7 +152,7 @@ def open_bag(ctx: Ctx, actor: User, destination_code: str, scan_id: str) -> BagR
     day = local_date(now)
     seq = next_value(ctx.session, f"bag:{actor.unit.code}:{day.isoformat()}")
     bag = Bag(
-        number=f"{actor.unit.code}-{day:%y%m%d}-{seq:03d}".upper()[:32],
+        number=f"{actor.unit.code}-{day:%y%m%d}-{seq:03d}".upper(),
         origin_unit_id=actor.unit_id, destination_unit_id=dest.id, status=BagStatus.OPEN,
         holder_unit_id=actor.unit_id, holder_user_id=actor.id, created_by_id=actor.id,
         created_at=now,
@@ -165,7 +172,7 @@ def add_to_bag(ctx: Ctx, actor: User, bag_number: str, number: str, scan_id: str
     if earlier is not None:
         return _replay(ctx, earlier)
     bag = _lock_bag(ctx, bag_number)
-    _counter_clerk_at(actor, bag.origin_unit_id)
+    _counter_clerk_at(ctx, actor, bag.origin_unit_id)
     _need_state(bag, "add", BagStatus.OPEN)
     envelope = load_envelope(ctx, number, lock=True)
     if envelope.bag_id is not None:
@@ -218,7 +225,7 @@ def seal_bag(ctx: Ctx, actor: User, bag_number: str, seal_number: str, scan_id: 
     if earlier is not None:
         return _replay(ctx, earlier)
     bag = _lock_bag(ctx, bag_number)
-    _counter_clerk_at(actor, bag.holder_unit_id)
+    _counter_clerk_at(ctx, actor, bag.holder_unit_id)
     if bag.seal_number is not None:
         raise BagAlreadySealedError(bag=bag.number, seal_number=bag.seal_number)
     _need_state(bag, "seal", BagStatus.OPEN)
@@ -266,10 +273,10 @@ def dispatch_bag(ctx: Ctx, actor: User, bag_number: str, courier: User,
     if earlier is not None:
         return _replay(ctx, earlier)
     bag = _lock_bag(ctx, bag_number)
-    _counter_clerk_at(actor, bag.holder_unit_id)
+    _counter_clerk_at(ctx, actor, bag.holder_unit_id)
     if bag.holder_user_id != actor.id:
         raise NotCurrentHolderError(number=bag.number, giver=actor.username,
-                                    holder=str(bag.holder_user_id))
+                                    holder=_bag_holder(ctx, bag))
     _need_state(bag, "dispatch", BagStatus.SEALED, BagStatus.RECEIVED)
     if courier.role is not Role.COURIER or not courier.is_active:
         raise ForbiddenError(f"{courier.username} is not a courier")
@@ -320,7 +327,7 @@ def receive_bag(ctx: Ctx, actor: User, bag_number: str, courier: User, seal_numb
     _need_state(bag, "receive", BagStatus.IN_TRANSIT)
     if bag.holder_user_id != courier.id:
         raise NotCurrentHolderError(number=bag.number, giver=courier.username,
-                                    holder=str(bag.holder_user_id))
+                                    holder=_bag_holder(ctx, bag))
     anomaly = seal_state in (SealState.BROKEN, SealState.MISMATCHED)
     if seen != bag.seal_number and not anomaly:
         raise SealMismatchError(seen=seen, recorded="***")
@@ -366,7 +373,7 @@ def open_bag_contents(ctx: Ctx, actor: User, bag_number: str, scanned: list[str]
     if earlier is not None:
         return _replay(ctx, earlier)
     bag = _lock_bag(ctx, bag_number)
-    _counter_clerk_at(actor, bag.holder_unit_id)
+    _counter_clerk_at(ctx, actor, bag.holder_unit_id)
     # An opened bag that still lists envelopes (missing at the first opening) is opened
     # again when they turn up; the open discrepancy check below then decides.
     _need_state(bag, "open", BagStatus.RECEIVED, BagStatus.OPENED)

@@ -94,7 +94,8 @@ def claim_scan(session: Session, scan_id: str, operation: str, payload: dict[str
     digest = fingerprint(operation, payload)
     earlier = session.get(Scan, scan_id)
     if earlier is not None:
-        if earlier.fingerprint != digest or earlier.operation != operation:
+        if (earlier.fingerprint != digest or earlier.operation != operation
+                or earlier.actor_id != actor.id):
             raise ScanIdConflictError(scan_id=scan_id)
         return earlier
     session.add(Scan(scan_id=scan_id, operation=operation, fingerprint=digest,
@@ -323,7 +324,7 @@ def _require_unit(user: User, unit_id: int, unit_code: str) -> None:
 
 
 def _check_receiver(session: Session, kind: EventKind, envelope: Envelope, giver: User,
-                    receiver: User, authority: Authority | None) -> None:
+                    receiver: User, authority: Authority | None, note: str = "") -> None:
     """Who may receive each kind of handoff (domain.md §3 rules 4, 9, 10)."""
     recipient_unit = envelope.recipient_unit
     sender_unit = envelope.sender_unit
@@ -345,19 +346,24 @@ def _check_receiver(session: Session, kind: EventKind, envelope: Envelope, giver
         _require_unit(receiver, recipient_unit.id, recipient_unit.code)
     elif kind is EventKind.PASSED_TO_ADDRESSEE:
         _require_unit(receiver, recipient_unit.id, recipient_unit.code)
-        _check_addressee(envelope, receiver, authority)
+        _check_addressee(envelope, receiver, authority, note)
     elif kind in (EventKind.RETURNED, EventKind.RECALLED):
         need((Role.REGISTRY_CLERK,))
         _require_unit(receiver, sender_unit.id, sender_unit.code)
 
 
-def _check_addressee(envelope: Envelope, receiver: User, authority: Authority | None) -> None:
+def _check_addressee(envelope: Envelope, receiver: User, authority: Authority | None,
+                     note: str = "") -> None:
     """Rule 10: addressee-only envelopes go to the named person, or for an absent addressee
     of a Hỏa tốc envelope to the head of the unit or a person the head authorised."""
     if not envelope.is_addressee_only:
         return
     if authority in (None, Authority.ADDRESSEE):
-        if envelope.recipient_user_id is not None and receiver.id != envelope.recipient_user_id:
+        if envelope.recipient_user_id is not None:
+            named = receiver.id == envelope.recipient_user_id
+        else:  # the addressee has no account: the name written on the envelope must match
+            named = _same_name(receiver.full_name, envelope.recipient_name)
+        if not named:
             raise ForbiddenError("only the named addressee may receive this envelope")
         return
     is_flash = envelope.service is ServiceClass.FLASH or envelope.urgency is Urgency.FLASH
@@ -365,6 +371,17 @@ def _check_addressee(envelope: Envelope, receiver: User, authority: Authority | 
         raise ForbiddenError("only a Hỏa tốc envelope may go to someone other than the addressee")
     if authority is Authority.HEAD_OF_UNIT and not receiver.is_unit_head:
         raise ForbiddenError("the receiver is not the head of the unit")
+    if authority is Authority.AUTHORISED and not note:
+        raise ValidationError(field="note", reason="name the head's written authorisation")
+
+
+def _same_name(a: str, b: str) -> bool:
+    import unicodedata
+
+    def norm(x: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", x).casefold().split())
+
+    return bool(a and b) and norm(a) == norm(b)
 
 
 @transactional
@@ -413,7 +430,7 @@ def record_handoff(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
 
     if envelope.chain_length > 0 and req.kind not in ALLOWED_NEXT[envelope.status]:
         raise EventOrderError(kind=str(req.kind), status=str(envelope.status))
-    _check_receiver(ctx.session, req.kind, envelope, giver, receiver, req.authority)
+    _check_receiver(ctx.session, req.kind, envelope, giver, receiver, req.authority, note)
     if req.kind is EventKind.DELIVERY_FAILED and req.reason is None:
         raise ValidationError(field="reason", reason="required for a failed delivery")
     if req.kind is EventKind.REGISTERED_INCOMING:

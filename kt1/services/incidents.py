@@ -36,6 +36,13 @@ def report_incident(ctx: Ctx, actor: User, kind: IncidentKind | str, report: str
         raise ValidationError(field="number", reason="an envelope or a bag is required")
     envelope = load_envelope(ctx, number) if number else None
     bag = get_bag(ctx, bag_number) if bag_number else None
+    # Only a unit that deals with the item may report on it (an incident can block receipts).
+    if envelope is not None and actor.unit_id not in {
+            envelope.sender_unit_id, envelope.recipient_unit_id, envelope.holder_unit_id}:
+        raise ForbiddenError()
+    if bag is not None and actor.unit_id not in {
+            bag.origin_unit_id, bag.destination_unit_id, bag.holder_unit_id}:
+        raise ForbiddenError()
     now = ctx.now()
     incident = Incident(
         kind=kind, envelope_id=envelope.id if envelope else None,

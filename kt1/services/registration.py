@@ -135,7 +135,7 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
 
     ciphertext = None
     if subject:
-        policy = subject_policy(session, classification, local_date(event_at))
+        policy = subject_policy(session, classification, local_date(now))
         if policy is SubjectPolicy.FORBIDDEN:
             raise SubjectNotAllowedError(classification=classification.label_vi)
         if policy is SubjectPolicy.APPROVAL_REQUIRED and not approved_by:

@@ -60,7 +60,7 @@ def test_demo_mode_generates_secrets_once_and_keeps_them(
 
 def test_environment_overrides_instance_config(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "config.py").write_text('SERVICE_LETTERS = "RR"\\nMAX_CLOCK_SKEW_SECONDS = 60\\n')
+    (tmp_path / "config.py").write_text('SERVICE_LETTERS = "RR"\nMAX_CLOCK_SKEW_SECONDS = 60\n')
     monkeypatch.setenv("KT1_MAX_CLOCK_SKEW_SECONDS", "30")
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x" * 32,
                       "SUBJECT_KEY": SUBJECT_KEY})

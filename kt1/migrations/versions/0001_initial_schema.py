@@ -66,7 +66,7 @@ def upgrade():
 
     op.create_table('bag',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('number', sa.String(length=32), nullable=False),
+    sa.Column('number', sa.String(length=48), nullable=False),
     sa.Column('origin_unit_id', sa.Integer(), nullable=False),
     sa.Column('destination_unit_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=32), nullable=False),

@@ -1,0 +1,107 @@
+"""Scanner API at ``/api/v1`` (flask-smorest): device-token auth, one JSON error shape.
+
+Every error body is ``{code, status, message, errors, error}``; ``error`` is a stable slug
+(``check_digit_invalid``, ``not_current_holder``, ``scan_id_conflict``, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from kt1.errors import KT1Error
+
+log = logging.getLogger(__name__)
+
+HTTP_SLUGS = {
+    400: "malformed_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+PREFIX = "/api/v1"
+
+
+def error_body(code: int, slug: str, message: str, errors: dict[str, Any] | None = None
+               ) -> dict[str, Any]:
+    from http import HTTPStatus
+
+    try:
+        name = HTTPStatus(code).phrase
+    except ValueError:
+        name = "Error"
+    return {"code": code, "status": name, "message": message, "errors": errors or {},
+            "error": slug}
+
+
+class KT1Api(Api):
+    """flask-smorest's Api with the project's error body (adds the ``error`` slug)."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        payload, code, headers = super().handle_http_exception(error)
+        code = int(code or 500)
+        data = getattr(error, "data", None) or {}
+        slug = data.get("slug") or HTTP_SLUGS.get(code, "error")
+        message = payload.get("message") or (error.description if code < 500 else
+                                             "Internal error; nothing was written.")
+        return error_body(code, slug, str(message), payload.get("errors")), code, headers
+
+
+def kt1_error_response(exc: KT1Error) -> tuple[Response, int]:
+    """A domain error as JSON: the English message, the Vietnamese one in ``errors``."""
+    body = error_body(exc.status, exc.slug, exc.message,
+                      {"message_vi": exc.message_local, **_safe_details(exc.details)})
+    return jsonify(body), exc.status
+
+
+def _safe_details(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in details.items() if isinstance(v, str | int | float | bool)}
+
+
+def init_app(app: Flask) -> None:
+    from kt1.api import bags, envelopes, handoffs, incidents
+
+    app.config.setdefault("API_TITLE", "KT1 Track scanner API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "info": {"description": "Scanner API of KT1 Track. Authenticate every request with "
+                                "`Authorization: Bearer TOKEN` (a device token from "
+                                "`kt1 device add`). Errors: `{code, status, message, errors, "
+                                "error}` where `error` is a stable slug."},
+        "components": {"securitySchemes": {"device": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"device": []}],
+    })
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is no limit
+        app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    api = KT1Api(app)
+    for blp in (envelopes.blp, handoffs.blp, bags.blp, incidents.blp):
+        api.register_blueprint(blp, url_prefix=PREFIX)
+
+    @app.errorhandler(KT1Error)
+    def _kt1_error(exc: KT1Error) -> Any:
+        return kt1_error_response(exc)
+
+    @app.get(f"{PREFIX}/docs")
+    def api_docs() -> str:
+        return render_template("api/docs.html", spec_url=f"{PREFIX}/openapi.json")
+
+    @app.after_request
+    def _api_no_store(response: Response) -> Response:
+        if request.path.startswith(PREFIX):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

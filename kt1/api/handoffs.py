@@ -1,0 +1,142 @@
+"""``POST /api/v1/handoffs`` (one scan) and ``/handoffs/batch`` (offline sync, up to 500)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import ValidationError as SchemaError
+
+from kt1.api import error_body
+from kt1.api.auth import device, operator, require_device
+from kt1.api.schemas import BatchIn, BatchOut, ErrorOut, HandoffIn, HandoffResultOut
+from kt1.api.serialize import recorded_out
+from kt1.database import service_context
+from kt1.errors import DependsOnRefusedError, KT1Error, ValidationError
+from kt1.models import User
+from kt1.models.enums import AckMethod, Authority, DeliveryFailure, EventKind, SealState
+from kt1.services.access import Receipt
+from kt1.services.context import Ctx
+from kt1.services.custody import HandoffRequest, Recorded, record_handoff
+from kt1.services.directory import find_user
+
+blp = Blueprint("handoffs", __name__, description="Record custody handoffs")
+blp.before_request(require_device)
+
+MAX_BATCH = 500
+
+
+class BatchTooLargeError(KT1Error):
+    slug = "batch_too_large"
+    status = 422
+    message_vi = "Một lô tối đa 500 lượt quét."
+    message_en = "A batch holds at most 500 scans."
+
+
+def receipt_from(ctx: Ctx, data: dict[str, Any] | None, receiver: str | None) -> Receipt | None:
+    if not data:
+        return None
+    username = data.get("username") or receiver
+    if not username:
+        raise ValidationError(field="receipt.username", reason="required")
+    return Receipt(user=find_user(ctx, username), method=AckMethod(data["method"]),
+                   secret=data.get("secret"), reference=data.get("reference"))
+
+
+def _user(ctx: Ctx, username: str | None) -> User | None:
+    return find_user(ctx, username) if username else None
+
+
+def record(data: dict[str, Any]) -> Recorded:
+    """Turn one validated scan into a service call (the service decides everything else)."""
+    ctx = service_context()
+    actor = operator(data["operator"])
+    req = HandoffRequest(
+        number=data["number"],
+        kind=EventKind(data["kind"]),
+        scan_id=data["scan_id"],
+        event_at=data["event_at"],
+        giver=_user(ctx, data.get("giver")),
+        receiver=_user(ctx, data.get("receiver")),
+        receipt=receipt_from(ctx, data.get("receipt"), data.get("receiver")),
+        location=data.get("location", ""),
+        device=device().name,
+        seal_state=SealState(data["seal_state"]) if data.get("seal_state") else None,
+        seal_number=data.get("seal_number"),
+        count=data.get("count", 1),
+        reason=DeliveryFailure(data["reason"]) if data.get("reason") else None,
+        authority=Authority(data["authority"]) if data.get("authority") else None,
+        note=data.get("note", ""),
+        incident_report=data.get("incident_report"),
+    )
+    return record_handoff(ctx, actor, req)
+
+
+@blp.route("/handoffs")
+class Handoffs(MethodView):
+    @blp.arguments(HandoffIn)
+    @blp.response(201, HandoffResultOut, description="Recorded")
+    @blp.alt_response(200, schema=HandoffResultOut, description="Replay of an earlier scan id")
+    @blp.alt_response(409, schema=ErrorOut,
+                      description="not_current_holder, event_out_of_order, scan_id_conflict")
+    @blp.alt_response(422, schema=ErrorOut, description="check_digit_invalid, invalid_field")
+    def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """Record one handoff. 201 when new; 200 with the same body when replayed."""
+        rec = record(data)
+        return recorded_out(service_context().session, rec), 200 if rec.replayed else 201
+
+
+def _number_key(raw: object) -> str | None:
+    return raw.strip().upper() if isinstance(raw, str) else None
+
+
+@blp.route("/handoffs/batch")
+class HandoffBatch(MethodView):
+    @blp.arguments(BatchIn)
+    @blp.response(200, BatchOut)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Apply up to 500 scans in order, each in its own transaction, each with its result.
+
+        One refused scan does not block the others, but later scans of the same envelope
+        are refused with ``depends_on_refused``: they would build on a state that was
+        never recorded.
+        """
+        items = data["items"]
+        if len(items) > MAX_BATCH:
+            raise BatchTooLargeError()
+        session = service_context().session
+        refused: set[str] = set()
+        results = []
+        counts = {"accepted": 0, "replayed": 0, "refused": 0}
+        for index, item in enumerate(items):
+            scan_id = item.get("scan_id") if isinstance(item.get("scan_id"), str) else None
+            key = _number_key(item.get("number"))
+            try:
+                if key in refused:
+                    raise DependsOnRefusedError(number=key)
+                loaded = HandoffIn().load(item)
+                rec = record(loaded)
+            except SchemaError as exc:
+                refused.add(key or f"#{index}")
+                counts["refused"] += 1
+                results.append({"index": index, "scan_id": scan_id, "status": 422,
+                                "result": None, "error": error_body(
+                                    422, "invalid_request", "Invalid scan.",
+                                    {"json": exc.messages_dict})})
+                continue
+            except KT1Error as exc:
+                session.rollback()
+                if key:
+                    refused.add(key)
+                counts["refused"] += 1
+                results.append({"index": index, "scan_id": scan_id, "status": exc.status,
+                                "result": None, "error": error_body(
+                                    exc.status, exc.slug, exc.message,
+                                    {"message_vi": exc.message_local})})
+                continue
+            counts["replayed" if rec.replayed else "accepted"] += 1
+            results.append({"index": index, "scan_id": scan_id,
+                            "status": 200 if rec.replayed else 201,
+                            "result": recorded_out(session, rec), "error": None})
+        return {**counts, "results": results}

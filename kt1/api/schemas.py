@@ -1,0 +1,223 @@
+"""marshmallow schemas at the API edge (scanner vendors read them in the OpenAPI document)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from kt1.models.enums import (
+    AckMethod,
+    Authority,
+    DeliveryFailure,
+    EventKind,
+    IncidentKind,
+    SealState,
+)
+from kt1.services.custody import SINGLE_EVENTS
+
+SCAN_ID = fields.String(
+    required=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{8,64}$"),
+    metadata={"description": "Client-generated unique id of this scan (a UUID). "
+                             "Replaying it returns the stored result."})
+NUMBER = fields.String(
+    required=True, validate=validate.Length(min=1, max=32),
+    metadata={"description": "S10 item number as scanned, e.g. KT000000080VN",
+              "example": "KT000000080VN"})
+USERNAME = fields.String(validate=validate.Length(min=1, max=64))
+EVENT_AT = fields.AwareDateTime(
+    required=True, metadata={"description": "Device time of the scan, with its offset"})
+
+
+class ReceiptIn(Schema):
+    """How the receiver acknowledged (ký nhận): their PIN, or a scan of their staff badge."""
+
+    username = USERNAME
+    method = fields.String(required=True, validate=validate.OneOf(
+        [AckMethod.PIN.value, AckMethod.BADGE.value, AckMethod.PAPER.value]))
+    secret = fields.String(load_only=True, validate=validate.Length(max=64),
+                           metadata={"description": "PIN or badge code (never echoed)"})
+    reference = fields.String(validate=validate.Length(max=64),
+                              metadata={"description": "Paper handover-sheet number"})
+
+
+class WriteIn(Schema):
+    scan_id = SCAN_ID
+    operator = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                             metadata={"description": "Username of the person at the device"})
+
+
+class HandoffIn(WriteIn):
+    number = NUMBER
+    kind = fields.String(required=True, validate=validate.OneOf(
+        sorted(k.value for k in SINGLE_EVENTS)))
+    event_at = EVENT_AT
+    giver = USERNAME
+    receiver = USERNAME
+    receipt = fields.Nested(ReceiptIn)
+    location = fields.String(load_default="", validate=validate.Length(max=200))
+    seal_state = fields.String(validate=validate.OneOf([s.value for s in SealState]))
+    seal_number = fields.String(validate=validate.Length(max=64))
+    count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10000))
+    reason = fields.String(validate=validate.OneOf([r.value for r in DeliveryFailure]))
+    authority = fields.String(validate=validate.OneOf([a.value for a in Authority]))
+    note = fields.String(load_default="", validate=validate.Length(max=200))
+    incident_report = fields.String(validate=validate.Length(max=2000))
+
+
+class BatchIn(Schema):
+    items = fields.List(
+        fields.Dict(), required=True, validate=validate.Length(min=1),
+        metadata={"description": "Up to 500 handoffs (each shaped like HandoffIn), applied "
+                                 "in order, each in its own transaction"})
+
+
+class PartyOut(Schema):
+    unit = fields.String()
+    user = fields.String(allow_none=True)
+
+
+class HandoffOut(Schema):
+    seq = fields.Integer()
+    kind = fields.String()
+    scan_id = fields.String()
+    number = fields.String()
+    bag = fields.String(allow_none=True)
+    event_at = fields.DateTime()
+    recorded_at = fields.DateTime()
+    giver = fields.Nested(PartyOut, allow_none=True)
+    receiver = fields.Nested(PartyOut)
+    seal_state = fields.String()
+    seal_number = fields.String(allow_none=True)
+    acknowledged_by = fields.String(allow_none=True)
+    ack_method = fields.String(allow_none=True)
+    hash = fields.String()
+
+
+class EnvelopeOut(Schema):
+    number = fields.String()
+    letter = fields.String(allow_none=True)
+    service = fields.String()
+    agreed_at = fields.DateTime(allow_none=True)
+    route = fields.String()
+    sender = fields.Nested(PartyOut)
+    recipient = fields.Nested(PartyOut)
+    is_addressee_only = fields.Boolean()
+    status = fields.String()
+    holder = fields.Nested(PartyOut)
+    bag = fields.String(allow_none=True)
+    chain_length = fields.Integer()
+    last_event_at = fields.DateTime(allow_none=True)
+
+
+class HandoffResultOut(Schema):
+    handoff = fields.Nested(HandoffOut)
+    envelope = fields.Nested(EnvelopeOut)
+
+
+class ErrorOut(Schema):
+    code = fields.Integer(metadata={"description": "HTTP status code"})
+    status = fields.String(metadata={"description": "HTTP status name"})
+    message = fields.String()
+    errors = fields.Dict()
+    error = fields.String(metadata={"description": "Stable machine-readable slug"})
+
+
+class BatchItemOut(Schema):
+    index = fields.Integer()
+    scan_id = fields.String(allow_none=True)
+    status = fields.Integer()
+    result = fields.Nested(HandoffResultOut, allow_none=True)
+    error = fields.Nested(ErrorOut, allow_none=True)
+
+
+class BatchOut(Schema):
+    accepted = fields.Integer()
+    replayed = fields.Integer()
+    refused = fields.Integer()
+    results = fields.List(fields.Nested(BatchItemOut))
+
+
+class BagOpenIn(WriteIn):
+    destination = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class BagAddIn(WriteIn):
+    number = NUMBER
+    event_at = EVENT_AT
+
+
+class BagSealIn(WriteIn):
+    seal_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    tracker_id = fields.String(validate=validate.Length(max=64))
+    event_at = EVENT_AT
+
+
+class BagDispatchIn(WriteIn):
+    courier = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    receipt = fields.Nested(ReceiptIn, required=True)
+    vehicle = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    is_dedicated_vehicle = fields.Boolean(required=True)
+    escort_name = fields.String(validate=validate.Length(max=120))
+    event_at = EVENT_AT
+
+
+class BagReceiveIn(WriteIn):
+    courier = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    seal_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    seal_state = fields.String(load_default=SealState.INTACT.value, validate=validate.OneOf(
+        [SealState.INTACT.value, SealState.BROKEN.value, SealState.MISMATCHED.value]))
+    receipt = fields.Nested(ReceiptIn, required=True)
+    incident_report = fields.String(validate=validate.Length(max=2000))
+    event_at = EVENT_AT
+
+
+class BagUnpackIn(WriteIn):
+    numbers = fields.List(fields.String(validate=validate.Length(min=1, max=32)),
+                          required=True, validate=validate.Length(max=500))
+    event_at = EVENT_AT
+
+
+class ManifestLineOut(Schema):
+    line_no = fields.Integer()
+    number = fields.String()
+    letter = fields.String(allow_none=True)
+    found_at_opening = fields.Boolean(allow_none=True)
+
+
+class BagOut(Schema):
+    number = fields.String()
+    origin = fields.String()
+    destination = fields.String()
+    status = fields.String()
+    is_sealed = fields.Boolean()
+    tracker_id = fields.String(allow_none=True)
+    holder = fields.Nested(PartyOut)
+    count = fields.Integer()
+    lines = fields.List(fields.Nested(ManifestLineOut))
+
+
+class BagResultOut(Schema):
+    bag = fields.Nested(BagOut)
+    incident_id = fields.Integer(allow_none=True)
+    missing = fields.List(fields.String())
+    extra = fields.List(fields.String())
+
+
+class IncidentIn(Schema):
+    operator = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in IncidentKind]))
+    number = fields.String(validate=validate.Length(min=1, max=32))
+    bag = fields.String(validate=validate.Length(min=1, max=48))
+    report = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    notify_sender = fields.Boolean(load_default=True)
+
+
+class IncidentOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    status = fields.String()
+    opened_at = fields.DateTime()
+    head_notified_at = fields.DateTime(allow_none=True)
+    sender_notified_at = fields.DateTime(allow_none=True)
+
+
+__all__ = ["EventKind"]

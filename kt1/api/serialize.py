@@ -1,0 +1,97 @@
+"""Turning models into the API's output shapes (never the subject)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kt1.models import Bag, Envelope, Handoff, Unit, User
+from kt1.services.bagging import BagResult
+from kt1.services.custody import Recorded
+
+
+def _unit_code(session: Session, unit_id: int | None) -> str | None:
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    return unit.code if unit else None
+
+
+def _username(session: Session, user_id: int | None) -> str | None:
+    user = session.get(User, user_id) if user_id is not None else None
+    return user.username if user else None
+
+
+def envelope_out(session: Session, e: Envelope) -> dict[str, Any]:
+    bag = session.get(Bag, e.bag_id) if e.bag_id else None
+    return {
+        "number": e.number,
+        "letter": e.mark,
+        "service": str(e.service),
+        "agreed_at": e.agreed_at,
+        "route": str(e.route),
+        "sender": {"unit": e.sender_unit.code, "user": None},
+        "recipient": {"unit": e.recipient_unit.code, "user": None},
+        "is_addressee_only": e.is_addressee_only,
+        "status": str(e.status),
+        "holder": {"unit": e.holder_unit.code,
+                   "user": e.holder_user.username if e.holder_user else None},
+        "bag": bag.number if bag else None,
+        "chain_length": e.chain_length,
+        "last_event_at": e.last_event_at,
+    }
+
+
+def handoff_out(session: Session, h: Handoff, number: str) -> dict[str, Any]:
+    bag = session.get(Bag, h.bag_id) if h.bag_id else None
+    giver = ({"unit": _unit_code(session, h.from_unit_id),
+              "user": _username(session, h.from_user_id)} if h.from_unit_id else None)
+    return {
+        "seq": h.seq,
+        "kind": str(h.kind),
+        "scan_id": h.scan_id,
+        "number": number,
+        "bag": bag.number if bag else None,
+        "event_at": h.event_at,
+        "recorded_at": h.recorded_at,
+        "giver": giver,
+        "receiver": {"unit": _unit_code(session, h.to_unit_id),
+                     "user": _username(session, h.to_user_id)},
+        "seal_state": str(h.seal_state),
+        "seal_number": h.seal_number,
+        "acknowledged_by": _username(session, h.ack_user_id),
+        "ack_method": str(h.ack_method) if h.ack_method else None,
+        "hash": h.hash,
+    }
+
+
+def recorded_out(session: Session, rec: Recorded) -> dict[str, Any]:
+    return {"handoff": handoff_out(session, rec.handoff, rec.envelope.number),
+            "envelope": envelope_out(session, rec.envelope)}
+
+
+def bag_out(session: Session, bag: Bag) -> dict[str, Any]:
+    lines = []
+    for line in bag.lines:
+        env = session.get(Envelope, line.envelope_id)
+        lines.append({"line_no": line.line_no, "number": env.number if env else None,
+                      "letter": env.mark if env else None,
+                      "found_at_opening": line.found_at_opening})
+    return {
+        "number": bag.number,
+        "origin": bag.origin_unit.code,
+        "destination": bag.destination_unit.code,
+        "status": str(bag.status),
+        "is_sealed": bag.seal_number is not None,
+        "tracker_id": bag.tracker_id,
+        "holder": {"unit": _unit_code(session, bag.holder_unit_id),
+                   "user": _username(session, bag.holder_user_id)},
+        "count": len(lines),
+        "lines": lines,
+    }
+
+
+def bag_result_out(session: Session, res: BagResult) -> dict[str, Any]:
+    session.refresh(res.bag)
+    return {"bag": bag_out(session, res.bag),
+            "incident_id": res.incident.id if res.incident else None,
+            "missing": res.missing, "extra": res.extra}
