@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from kt1.cli.common import command, ctx, dump, iso, table
 from kt1.models import Bag, Envelope, Handoff, Unit, User
 from kt1.services.custody import load_envelope
+from kt1.services.printing import print_history
 
 
 @click.group("envelope")
@@ -119,6 +120,7 @@ def envelope_show(number: str, as_json: bool) -> None:
                             if envelope.incoming_seq else None),
         "has_subject": envelope.has_subject,
         "events": events(envelope),
+        "prints": print_history(ctx(), envelope),
     }
     if as_json:
         dump(data)
@@ -137,3 +139,10 @@ def envelope_show(number: str, as_json: bool) -> None:
                      ev["bag"] or "", ev["seal_state"], ev["acknowledged_by"] or "",
                      ev["hash"][:12]])
     table(rows, ["#", "event_at (UTC)", "kind", "from", "to", "bag", "seal", "signed", "hash"])
+    if data["prints"]:
+        click.echo("")
+        click.echo("In nhãn / biên nhận:")
+        for p in data["prints"]:
+            why = f"  lý do in lại: {p['reprint_reason']}" if p.get("reprint_reason") else ""
+            click.echo(f"  {p['at'][:19]}  {p['event']}  {p.get('user') or '-'}  "
+                       f"{p.get('printer') or '-'}  {p.get('state')}{why}")

@@ -141,3 +141,28 @@ def test_the_app_refuses_to_start_without_a_secret_key_outside_demo_mode(tmp_pat
     assert out.returncode != 0
     assert "KT1_SECRET_KEY is not set" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_envelope_show_lists_label_prints_and_reprints_with_their_reason(
+        app: Flask, tmp_path: Path) -> None:
+    from kt1.database import service_context
+    from tests.conftest import Network
+    from tests.journey import register
+
+    ctx = service_context()
+    users = {u.username: u for u in db.session.execute(select(User)).unique().scalars()}
+    envelope = register(ctx, Network(users=users, badges={}))
+    uri = f"escpos+file://{tmp_path / 'printer.bin'}"
+    first = run(app, "label", "print", envelope.number, "--printer", uri, "--user", "vt_bnv")
+    assert first.exit_code == 0, first.output
+    refused = run(app, "label", "print", envelope.number, "--printer", uri, "--user", "vt_bnv")
+    assert refused.exit_code == 2 and "reprint_reason_required" in refused.output
+    again = run(app, "label", "print", envelope.number, "--printer", uri, "--user", "vt_bnv",
+                "--reason", "Nhãn bị nhòe")
+    assert again.exit_code == 0, again.output
+    shown = json.loads(run(app, "envelope", "show", envelope.number, "--json").output)
+    assert [p["event"] for p in shown["prints"]] == ["label_printed", "label_reprinted"]
+    assert shown["prints"][1]["reprint_reason"] == "Nhãn bị nhòe"
+    assert shown["prints"][1]["user"] == "vt_bnv"
+    text = run(app, "envelope", "show", envelope.number).output
+    assert "lý do in lại: Nhãn bị nhòe" in text
