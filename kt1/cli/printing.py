@@ -17,6 +17,7 @@ from flask import current_app
 from kt1.cli.common import command, ctx, dump, table
 from kt1.errors import ValidationError
 from kt1.labels import render_label
+from kt1.labels.content import VIETNAM
 from kt1.labels.sheet import render_sheet
 from kt1.models import User
 from kt1.services import printing
@@ -220,7 +221,8 @@ def _report(outcomes: list[printing.PrintOutcome]) -> None:
         if o.is_done:
             click.echo(f"job {o.job_id} {what}: done on {o.printer}")
         elif o.state is printing.PrintJobState.QUEUED:
-            at = o.next_attempt_at.strftime("%H:%M:%S UTC") if o.next_attempt_at else "-"
+            at = (o.next_attempt_at.astimezone(VIETNAM).strftime("%H:%M:%S (UTC+7)")
+                  if o.next_attempt_at else "-")
             click.echo(f"job {o.job_id} {what}: still queued ({o.reason}); next try {at}")
         else:
             click.echo(f"job {o.job_id} {what}: {o.state} ({o.reason or ''})")

@@ -42,6 +42,7 @@ from kt1.errors import (
     ValidationError,
 )
 from kt1.labels import LabelData, ReceiptData, geometry, render_label, render_receipt
+from kt1.labels.content import VIETNAM
 from kt1.labels.raster import render_test_page
 from kt1.models import Envelope, Handoff, Unit, User
 from kt1.models.enums import TRANSFER_EVENTS, Role, ServiceClass
@@ -526,7 +527,7 @@ def raise_for_outcome(outcome: PrintOutcome) -> PrintOutcome:
         retry_at = outcome.next_attempt_at
         raise PrinterOfflineError(
             printer=outcome.printer, job_id=outcome.job_id, reason=outcome.reason or "",
-            retry_at=retry_at.strftime("%H:%M:%S UTC") if retry_at else "-")
+            retry_at=retry_at.astimezone(VIETNAM).strftime("%H:%M:%S (UTC+7)") if retry_at else "-")
     if outcome.state is PrintJobState.FAILED:
         raise PrintJobFailedError(printer=outcome.printer, job_id=outcome.job_id,
                                   reason=outcome.reason or "")

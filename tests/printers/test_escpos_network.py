@@ -102,7 +102,7 @@ def test_an_unreachable_printer_fails_in_about_a_second_and_nothing_prints(mode:
         assert err.value.retryable
         assert err.value.bytes_sent == 0  # refused before a byte of the label left
         assert err.value.stage in ({"connect"} if mode == "closed" else {"status"})
-        assert elapsed < 1.5
+        assert elapsed < 3.0  # 0.5 s timeouts here; 3 s and 5 s by default
         assert fake.printouts() == []
 
 

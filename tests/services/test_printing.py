@@ -100,7 +100,7 @@ def test_a_printer_that_is_off_keeps_the_job_which_prints_exactly_once_when_it_i
         started = time.monotonic()
         with pytest.raises(PrinterOfflineError) as err:
             printing.print_label(ctx, network["vt_bnv"], envelope.number, workstation=WS)
-        assert time.monotonic() - started < 2, "the clerk hears at once, not after a minute"
+        assert time.monotonic() - started < 3, "the clerk hears at once, not after a minute"
         assert err.value.slug == "printer_offline"
         assert "sẽ được in lại tự động" in err.value.message_local
         job_id = err.value.details["job_id"]
@@ -241,7 +241,7 @@ def test_one_retry_round_waits_once_for_a_printer_that_is_down(
         clock.tick(1)
         started = time.monotonic()
         outcomes = printing.retry_due(ctx)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 3
         assert [o.job_id for o in outcomes] == ids[:1]
         assert job(ctx, ids[1]).attempts == 1
         fake.mode = "online"
