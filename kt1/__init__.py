@@ -31,10 +31,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(database.MIGRATIONS_DIR))
     database.init_app(app)
 
-    from kt1 import api
+    from kt1 import api, web
     from kt1.cli import register as register_cli
 
     api.init_app(app)
+    web.init_app(app)
 
     register_cli(app)
 

@@ -34,6 +34,24 @@ DEFAULTS: dict[str, Any] = {
     "MAX_TEXT_LENGTH": 200,
 }
 
+#: Flask and extension settings this app sets differently from their libraries' defaults.
+#: (Flask's own config already holds these keys, so they are applied over it here.)
+FRAMEWORK_DEFAULTS: dict[str, Any] = {
+    "SESSION_COOKIE_NAME": "kt1_session",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # one working shift
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    # Our pages send no Referer (Referrer-Policy: no-referrer), so Flask-WTF's Referer check
+    # on https would refuse every form; kt1.web checks the Origin header instead.
+    "WTF_CSRF_SSL_STRICT": False,
+}
+
 ENV_PREFIX = "KT1_"
 _BOOL_KEYS = {"DEMO"}
 _INT_KEYS = {"MAX_CLOCK_SKEW_SECONDS", "MAX_TEXT_LENGTH"}
@@ -52,6 +70,7 @@ def _from_env(key: str, raw: str) -> Any:
 
 def load(app: Flask, config: dict[str, Any] | None = None) -> None:
     """Fill ``app.config`` in order: defaults, instance/config.py, KT1_* environment, ``config``."""
+    app.config.update(FRAMEWORK_DEFAULTS)
     app.config.update(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     for key in DEFAULTS:

@@ -260,3 +260,13 @@ ReceiptNoHandoffError = _error(
     "receipt_no_handoff", 409,
     "Bưu gửi {number} chưa được giao nhận lần nào; chưa có gì để lập biên nhận.",
     "{number} has not been handed over yet: there is nothing to give a receipt for.")
+
+# Web sign-in
+SignInFailedError = _error(
+    "sign_in_failed", 401,
+    "Tên đăng nhập hoặc mật khẩu không đúng.",
+    "Wrong username or password.")
+SignInThrottledError = _error(
+    "sign_in_throttled", 429,
+    "Đăng nhập sai quá nhiều lần; tài khoản tạm khóa {minutes} phút.",
+    "Too many failed sign-ins: this name is locked for {minutes} minutes.")

@@ -50,6 +50,10 @@ class KT1Api(Api):
     """flask-smorest's Api with the project's error body (adds the ``error`` slug)."""
 
     def handle_http_exception(self, error: HTTPException) -> Any:
+        if not request.path.startswith(PREFIX):
+            from kt1.web.errors import http_error_page
+
+            return http_error_page(error)
         payload, code, headers = super().handle_http_exception(error)
         code = int(code or 500)
         data = getattr(error, "data", None) or {}
@@ -86,15 +90,17 @@ def init_app(app: Flask) -> None:
         "components": {"securitySchemes": {"device": {"type": "http", "scheme": "bearer"}}},
         "security": [{"device": []}],
     })
-    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is no limit
-        app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     api = KT1Api(app)
     for blp in (envelopes.blp, handoffs.blp, bags.blp, incidents.blp):
         api.register_blueprint(blp, url_prefix=PREFIX)
 
     @app.errorhandler(KT1Error)
     def _kt1_error(exc: KT1Error) -> Any:
-        return kt1_error_response(exc)
+        if request.path.startswith(PREFIX):
+            return kt1_error_response(exc)
+        from kt1.web.errors import kt1_error_page
+
+        return kt1_error_page(exc)
 
     @app.get(f"{PREFIX}/docs")
     def api_docs() -> str:

@@ -6,6 +6,7 @@ from kt1.models.custody import Handoff, Scan
 from kt1.models.devices import Device
 from kt1.models.envelopes import GENESIS_HASH, Counter, Envelope, SubjectRule
 from kt1.models.incidents import Incident
+from kt1.models.signin import SignInAttempt
 from kt1.models.printing import PrintAttempt, Printer, PrintJob
 from kt1.models.units import Unit, User
 
@@ -23,6 +24,7 @@ __all__ = [
     "PrintJob",
     "Printer",
     "Scan",
+    "SignInAttempt",
     "SubjectRule",
     "Unit",
     "User",

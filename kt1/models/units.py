@@ -48,8 +48,17 @@ class User(Base):
     is_unit_head: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped by "sign out everywhere": every session carrying an older value is refused.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     unit: Mapped[Unit] = relationship(back_populates="users", lazy="joined")
+
+    # The user-session protocol Flask-Login expects (no import of Flask here).
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_epoch}"
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

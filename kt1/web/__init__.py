@@ -1,0 +1,134 @@
+"""Pages served to people (as opposed to the scanner API under ``kt1.api``).
+
+Sessions, CSRF, security headers, languages and deny-by-default: every page needs a
+signed-in user unless its endpoint is on :data:`PUBLIC_ENDPOINTS` (or its blueprint on
+:data:`PUBLIC_BLUEPRINTS`); the scanner API authenticates with device tokens instead and
+is CSRF-exempt.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from kt1.database import service_context
+from kt1.services.signin import load_session_user
+
+LANGUAGES = ("vi", "en")
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+#: Pages anyone may load. Everything else sends a signed-out visitor to the sign-in page.
+PUBLIC_ENDPOINTS = frozenset({
+    "static", "healthz", "auth.login", "auth.set_language", "api_docs",
+})
+#: The scanner page is static and talks to the API with a device token.
+PUBLIC_BLUEPRINTS = frozenset({"scan"})
+#: Blueprints that authenticate themselves (device tokens) and so skip session and CSRF.
+TOKEN_BLUEPRINTS = frozenset({"envelopes", "handoffs", "bags", "incidents", "api-docs"})
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "media-src 'self' blob:",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def select_locale() -> str:
+    lang = session.get("lang")
+    return lang if lang in LANGUAGES else "vi"
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    @login_manager.user_loader
+    def _load(session_id: str) -> Any:
+        return load_session_user(service_context(), session_id)
+
+    from kt1.web import auth, pages
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    for name, blueprint in app.blueprints.items():
+        if name in TOKEN_BLUEPRINTS:
+            csrf.exempt(blueprint)
+
+    app.before_request(_deny_by_default)
+    app.after_request(_security_headers)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"current_lang": select_locale(), "languages": LANGUAGES}
+
+
+def _deny_by_default() -> Any:
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.blueprint not in (
+            TOKEN_BLUEPRINTS):
+        origin = request.headers.get("Origin")
+        if origin and origin not in ("null", request.host_url.rstrip("/")):
+            abort(403)
+    endpoint = request.endpoint or ""
+    view = current_app.view_functions.get(endpoint)
+    if (endpoint in PUBLIC_ENDPOINTS or request.blueprint in TOKEN_BLUEPRINTS
+            or request.blueprint in PUBLIC_BLUEPRINTS or getattr(view, "public", False)):
+        return None
+    if not current_user.is_authenticated:
+        if request.method == "GET":
+            return redirect(url_for("auth.login", next=request.full_path))
+        return redirect(url_for("auth.login"))
+    g.user = current_user
+    return None
+
+
+def public(view: Any) -> Any:
+    """Mark a view as reachable without signing in."""
+    view.public = True
+    return view
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+    if request.endpoint != "static":
+        headers.setdefault("Cache-Control", "no-store")
+    return response
