@@ -8,8 +8,10 @@ is CSRF-exempt.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import (
     Flask,
@@ -27,6 +29,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from kt1.database import service_context
+from kt1.models.enums import Role
 from kt1.services.signin import load_session_user
 
 LANGUAGES = ("vi", "en")
@@ -55,6 +58,8 @@ CSP = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -112,6 +117,28 @@ def _deny_by_default() -> Any:
         return redirect(url_for("auth.login"))
     g.user = current_user
     return None
+
+
+def requires(*roles: Role) -> Callable[[F], F]:
+    """Allow a view only to signed-in users of these roles (403 for the others).
+
+    Which *rows* a user sees is decided in one place, :mod:`kt1.services.access`; this
+    only decides which pages a role may open.
+    """
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login"))
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.roles = roles  # type: ignore[attr-defined]  # read by the route-refusal tests
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def public(view: Any) -> Any:
