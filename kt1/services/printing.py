@@ -203,8 +203,11 @@ def resolve_target(ctx: Ctx, printer: str | None, workstation: str, *,
         if len(defaults) != 1:
             raise NoPrinterError(workstation=workstation or "(none)")
         found = defaults[0]
-    return Target(found.id, found.name, found.uri, profile or found.profile,
-                  width_mm or found.width_mm)
+    target = Target(found.id, found.name, found.uri, profile or found.profile,
+                    width_mm or found.width_mm)
+    if width_mm or profile:  # an override must still suit the printer
+        open_label_printer(target.uri, target.profile, target.width_mm)
+    return target
 
 
 # --------------------------------------------------------------------------- label content

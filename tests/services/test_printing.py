@@ -288,9 +288,11 @@ def test_a_job_gives_up_after_its_attempts_and_can_be_retried_by_hand(
 def test_a_wrong_printer_is_refused_before_any_job_is_written(
         ctx: Ctx, network: Network, snapshot: Snapshot) -> None:
     envelope = register(ctx, network)
+    printing.add_printer(ctx, None, "small", "memory://small", profile="POS-5890", width_mm=58)
     before = snapshot()
     cases: list[tuple[type[KT1Error], dict[str, Any]]] = [
         (UnknownPrinterError, {"printer": "no-such-printer"}),
+        (PrinterInvalidError, {"printer": "small", "width_mm": 80}),  # 576 dots on a 384
         (PrinterInvalidError, {"printer": "escpos+tcp://127.0.0.1:9?colour=red"}),
         (PrinterInvalidError, {"printer": "ftp://127.0.0.1"}),
     ]
