@@ -34,10 +34,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kt1.labels import LabelData, geometry, render_label  # noqa: E402
-from kt1.labels.codes import draw_code128, draw_qr  # noqa: E402
-from kt1.services.identifiers import format_number  # noqa: E402
-from printers import open_printer  # noqa: E402
+from kt1.labels import LabelData, geometry, render_label
+from kt1.labels.codes import draw_code128, draw_qr
+from kt1.services.identifiers import format_number
+from printers import open_printer
 
 CASES = [
     ("58 mm ESC/POS drawn", 58, "memory://bench", "POS-5890"),

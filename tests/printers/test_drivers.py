@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from kt1.labels import LabelData, render_label
 from printers import (
@@ -18,9 +15,8 @@ from printers import (
     open_printer,
     parse_uri,
 )
-from tests.conftest import need
 from tests.fakes.printer import FakePrinter, parse_escpos, parse_zpl
-from tests.printers.zbar import decode, need_zbar, thicken
+from tests.printers.zbar import decode, need_zbar, pdf_pages, thicken
 
 NUMBER = "KT000000080VN"
 
@@ -99,17 +95,12 @@ def test_the_memory_driver_keeps_every_job() -> None:
 
 def test_the_pdf_driver_writes_a_true_size_page_that_scans(tmp_path: Path) -> None:
     need_zbar()
-    need(shutil.which("gs") is not None, "ghostscript (gs) is not installed")
     printer = open_printer(f"pdf://{tmp_path}/out/", width=576)
     assert isinstance(printer, PdfPrinter)
     result = printer.print(render_label(data(), 80).document)
     pdf = Path(result.destination)
     assert pdf.suffix == ".pdf" and pdf.read_bytes().startswith(b"%PDF")
-    png = tmp_path / "page.png"
-    subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pnggray", "-r203",
-                    f"-sOutputFile={png}", str(pdf)], check=True, capture_output=True,
-                   timeout=60)
-    page = Image.open(png)
+    [page] = pdf_pages(pdf.read_bytes(), 203)
     assert abs(page.width - 576) <= 1  # 72 mm at 203 dpi: the label's true size
     assert sorted(decode(page)) == [("CODE-128", NUMBER), ("QR-Code", NUMBER)]
 

@@ -61,3 +61,14 @@ def decode(image: Image.Image) -> list[tuple[str, str]]:
 
     found = zdecode(image.convert("L"), symbols=[ZBarSymbol.CODE128, ZBarSymbol.QRCODE])
     return [("QR-Code" if s.type == "QRCODE" else "CODE-128", s.data.decode()) for s in found]
+
+
+def pdf_pages(pdf: bytes, dpi: int) -> list[Image.Image]:
+    """Rasterise every page of ``pdf`` at ``dpi`` (PDFium, from the pypdfium2 wheel)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [page.render(scale=dpi / 72, grayscale=True).to_pil() for page in document]
+    finally:
+        document.close()
