@@ -138,28 +138,44 @@ def clean(text: str) -> str:
 
 
 def wrap(text: str, size: int, bold: bool, width: int) -> list[str]:
-    """Break ``text`` into lines no wider than ``width`` dots (words first, then letters)."""
+    """Break ``text`` into lines no wider than ``width`` dots (words first, then letters).
+
+    Word widths are measured once and summed; a line that kerning makes wider than the sum
+    says is measured whole and re-broken, so no line ever overflows.
+    """
     f = font(size, bold)
+    space = f.getlength(" ")
     lines: list[str] = []
-    current = ""
+    current: list[str] = []
+    used = 0.0
     for word in clean(text).split(" "):
-        candidate = f"{current} {word}" if current else word
-        if f.getlength(candidate) <= width:
-            current = candidate
+        w = f.getlength(word)
+        if current and used + space + w <= width:
+            current.append(word)
+            used += space + w
             continue
         if current:
-            lines.append(current)
-        current = ""
-        while f.getlength(word) > width:  # a single word wider than the line
+            lines.append(" ".join(current))
+        current, used = [], 0.0
+        while w > width:  # a single word wider than the line
             cut = len(word)
             while cut > 1 and f.getlength(word[:cut]) > width:
                 cut -= 1
             lines.append(word[:cut])
             word = word[cut:]
-        current = word
+            w = f.getlength(word)
+        current, used = [word], w
     if current:
-        lines.append(current)
-    return lines
+        lines.append(" ".join(current))
+    out: list[str] = []
+    for line in lines:
+        if " " in line and f.getlength(line) > width:
+            head, _, tail = line.rpartition(" ")
+            out.extend(wrap(head, size, bold, width))
+            out.extend(wrap(tail, size, bold, width))
+        else:
+            out.append(line)
+    return out
 
 
 @dataclass
