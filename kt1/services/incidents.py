@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from kt1.errors import ForbiddenError, UnknownIncidentError, ValidationError
 from kt1.models import Incident, User
-from kt1.models.enums import IncidentKind, IncidentStatus, Role
+from kt1.models.enums import IncidentKind, IncidentStatus, Role, UnitKind
 from kt1.services.bagging import get_bag
 from kt1.services.context import Ctx
 from kt1.services.custody import load_envelope
@@ -36,8 +36,11 @@ def report_incident(ctx: Ctx, actor: User, kind: IncidentKind | str, report: str
         raise ValidationError(field="number", reason="an envelope or a bag is required")
     envelope = load_envelope(ctx, number) if number else None
     bag = get_bag(ctx, bag_number) if bag_number else None
-    # Only a unit that deals with the item may report on it (an incident can block receipts).
-    if envelope is not None and actor.unit_id not in {
+    # Only a unit that deals with the item may report on it (an incident can block receipts):
+    # its sender, recipient or holder, or a KT1 post office, which reconciles what an agency
+    # hands over before it signs (rule 6).
+    is_post_office = actor.unit.kind is UnitKind.POST_OFFICE
+    if envelope is not None and not is_post_office and actor.unit_id not in {
             envelope.sender_unit_id, envelope.recipient_unit_id, envelope.holder_unit_id}:
         raise ForbiddenError()
     if bag is not None and actor.unit_id not in {
