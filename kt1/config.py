@@ -32,6 +32,12 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CLOCK_SKEW_SECONDS": 120,
     # Longest free-text field accepted from a user or a device.
     "MAX_TEXT_LENGTH": 200,
+    # Ed25519 private key that signs checkpoints of the custody log: 32 raw bytes in base64,
+    # or a PEM (PKCS#8) key. Only `kt1 checkpoint create` needs it; demo mode generates one.
+    "CHECKPOINT_KEY": None,
+    # How long after the device's event time a scan may reach the server (offline devices)
+    # before verify reports the device clock as too far from the server's.
+    "MAX_SCAN_DELAY_SECONDS": 86400,
 }
 
 #: Flask and extension settings this app sets differently from their libraries' defaults.
@@ -54,7 +60,7 @@ FRAMEWORK_DEFAULTS: dict[str, Any] = {
 
 ENV_PREFIX = "KT1_"
 _BOOL_KEYS = {"DEMO"}
-_INT_KEYS = {"MAX_CLOCK_SKEW_SECONDS", "MAX_TEXT_LENGTH"}
+_INT_KEYS = {"MAX_CLOCK_SKEW_SECONDS", "MAX_TEXT_LENGTH", "MAX_SCAN_DELAY_SECONDS"}
 
 
 def _from_env(key: str, raw: str) -> Any:
@@ -106,6 +112,7 @@ def _fill_demo_secrets(app: Flask, instance: Path) -> None:
     for key, make in (
         ("SECRET_KEY", lambda: secrets.token_urlsafe(48)),
         ("SUBJECT_KEY", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()),
+        ("CHECKPOINT_KEY", lambda: base64.b64encode(secrets.token_bytes(32)).decode()),
     ):
         if not app.config.get(key):
             if key not in stored:
@@ -138,6 +145,16 @@ def validate(cfg: Any) -> None:
             raise ValueError
     except ValueError as exc:
         raise ConfigError("KT1_SUBJECT_KEY must be 32 bytes in urlsafe base64.") from exc
+    if cfg.get("CHECKPOINT_KEY"):
+        from kt1.services.checkpoints import load_signing_key
+
+        try:
+            load_signing_key(str(cfg["CHECKPOINT_KEY"]))
+        except ValueError as exc:
+            raise ConfigError(
+                "KT1_CHECKPOINT_KEY must be an Ed25519 private key: 32 random bytes in base64 "
+                "(`python -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())'`)"
+                " or a PEM (PKCS#8) key.") from exc
     letters = str(cfg.get("SERVICE_LETTERS", ""))
     if len(letters) != 2 or not letters.isascii() or not letters.isalpha() or not letters.isupper():
         raise ConfigError("KT1_SERVICE_LETTERS must be two capital letters, e.g. KT.")

@@ -8,17 +8,23 @@ from kt1.models.envelopes import GENESIS_HASH, Counter, Envelope, SubjectRule
 from kt1.models.incidents import Incident
 from kt1.models.signin import SignInAttempt
 from kt1.models.printing import PrintAttempt, Printer, PrintJob
+from kt1.models.rules import Checkpoint, DayOff, DeadlineRule, DeadlineRuleSet, Installation
 from kt1.models.units import Unit, User
 
 __all__ = [
     "GENESIS_HASH",
     "Bag",
     "Base",
+    "Checkpoint",
     "Counter",
+    "DayOff",
+    "DeadlineRule",
+    "DeadlineRuleSet",
     "Device",
     "Envelope",
     "Handoff",
     "Incident",
+    "Installation",
     "ManifestLine",
     "PrintAttempt",
     "PrintJob",

@@ -21,6 +21,8 @@ class Settings:
     country_code: str = "VN"
     max_clock_skew: timedelta = timedelta(seconds=120)
     max_text_length: int = 200
+    checkpoint_key: str | None = None
+    max_scan_delay: timedelta = timedelta(days=1)
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> Settings:
@@ -30,6 +32,8 @@ class Settings:
             country_code=str(cfg["COUNTRY_CODE"]),
             max_clock_skew=timedelta(seconds=int(cfg["MAX_CLOCK_SKEW_SECONDS"])),
             max_text_length=int(cfg["MAX_TEXT_LENGTH"]),
+            checkpoint_key=str(cfg["CHECKPOINT_KEY"]) if cfg.get("CHECKPOINT_KEY") else None,
+            max_scan_delay=timedelta(seconds=int(cfg.get("MAX_SCAN_DELAY_SECONDS", 86400))),
         )
 
 
