@@ -21,6 +21,10 @@ def register(app: Flask) -> None:
     for command in (printing.printer_group, printing.label_group, printing.receipt_group,
                     printing.print_jobs_group):
         app.cli.add_command(command)
+    from kt1.cli import verify as verify_cli
+
+    for command in verify_cli.COMMANDS:  # verify, checkpoint, rules, dayoff
+        app.cli.add_command(command)
 
 
 class KT1Group(FlaskGroup):
