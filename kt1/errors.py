@@ -270,3 +270,23 @@ SignInThrottledError = _error(
     "sign_in_throttled", 429,
     "Đăng nhập sai quá nhiều lần; tài khoản tạm khóa {minutes} phút.",
     "Too many failed sign-ins: this name is locked for {minutes} minutes.")
+
+# Handover sheets (bảng kê giao bưu gửi, agency to post office)
+UnknownSheetError = _error(
+    "unknown_sheet", 404,
+    "Không tìm thấy bảng kê giao số {number}.",
+    "No handover sheet {number}.")
+SheetStateError = _error(
+    "sheet_state_invalid", 409,
+    "Bảng kê {sheet} đang ở trạng thái {status}; không thể {action}.",
+    "Handover sheet {sheet} is {status}; cannot {action}.")
+EnvelopeOnSheetError = _error(
+    "envelope_on_sheet", 409,
+    "Bưu gửi {number} đã có trong bảng kê giao {sheet} (chưa ký nhận).",
+    "{number} is already on handover sheet {sheet} (not yet signed for).")
+DiscrepancyUnreportedError = _error(
+    "discrepancy_unreported", 409,
+    "Bưu gửi quét được khác bảng kê {sheet}: phải lập biên bản sai lệch và giải quyết "
+    "trước khi ký nhận.",
+    "What was scanned differs from sheet {sheet}: report the discrepancy and settle it "
+    "before signing.")

@@ -13,8 +13,9 @@ from kt1.errors import (
     AcknowledgementInvalidError,
     ForbiddenError,
 )
-from kt1.models import Envelope, Handoff, User
+from kt1.models import Bag, Envelope, Handoff, User
 from kt1.models.enums import AckMethod, Role
+from kt1.models.handover import HandoverSheet
 
 
 def hash_secret(secret: str) -> str:
@@ -55,6 +56,25 @@ def visible_envelopes(actor: User) -> Select[Envelope]:
         Envelope.holder_unit_id == unit,
         touched,
     ))
+
+
+def visible_bags(actor: User) -> Select[Bag]:
+    """Bags the actor may see: made up at, bound for, or now held by their unit."""
+    query = select(Bag)
+    if actor.role is Role.ADMINISTRATOR:
+        return query
+    unit = actor.unit_id
+    return query.where(or_(
+        Bag.origin_unit_id == unit, Bag.destination_unit_id == unit, Bag.holder_unit_id == unit))
+
+
+def visible_sheets(actor: User) -> Select[HandoverSheet]:
+    """Handover sheets the actor may see: those of their agency or taken to their office."""
+    query = select(HandoverSheet)
+    if actor.role is Role.ADMINISTRATOR:
+        return query
+    unit = actor.unit_id
+    return query.where(or_(HandoverSheet.unit_id == unit, HandoverSheet.post_office_id == unit))
 
 
 def can_see(actor: User, envelope: Envelope) -> bool:

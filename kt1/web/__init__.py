@@ -84,10 +84,12 @@ def init_app(app: Flask) -> None:
     def _load(session_id: str) -> Any:
         return load_session_user(service_context(), session_id)
 
-    from kt1.web import auth, pages
+    from kt1.web import auth, clerk, counter, pages
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(clerk.bp)
+    app.register_blueprint(counter.bp)
     for name, blueprint in app.blueprints.items():
         if name in TOKEN_BLUEPRINTS:
             csrf.exempt(blueprint)
