@@ -321,12 +321,12 @@ def bag_add(number: str) -> Any:
     forms = _bag_forms(ctx, me)
     form = forms["add"]
     picked = request.form.getlist("picked")
-    if picked and not (form.numbers.data or "").strip():
-        form.numbers.data = "\n".join(picked)
+    if picked:  # ticked in the list and scanned: both go in
+        form.numbers.data = "\n".join([*picked, form.numbers.data or ""]).strip()
     if not form.validate_on_submit():
         return _bag_page(ctx, me, found, forms, 422)
     results, status = _each(form.items(), lambda n: bagging.add_to_bag(
-        ctx, me, found.number, n, _scan_id(), ctx.now()))
+        ctx, me, found.number, wl.find_envelope(ctx, me, n).number, _scan_id(), ctx.now()))
     if status == 200:
         form.numbers.data = ""
     ctx.session.expire_all()
@@ -523,7 +523,8 @@ def delivery() -> Any:
             receipt = Receipt(user=courier, method=AckMethod.PIN, secret=form.pin.data)
             results, status = _each(form.numbers(), lambda n: record_handoff(
                 ctx, me, HandoffRequest(
-                    number=n, kind=EventKind.OUT_FOR_DELIVERY, scan_id=_scan_id(),
+                    number=wl.find_envelope(ctx, me, n).number,
+                    kind=EventKind.OUT_FOR_DELIVERY, scan_id=_scan_id(),
                     event_at=ctx.now(), receiver=courier, receipt=receipt,
                     location=me.unit.code)))
             done = sum(1 for r in results if r["ok"])
