@@ -82,7 +82,8 @@ REGISTER_FIELDS = {
 
 
 def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    user: User = current_user._get_current_object()
+    return user
 
 
 def _page() -> int:

@@ -67,7 +67,8 @@ COURIER = Role.COURIER
 
 
 def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    user: User = current_user._get_current_object()
+    return user
 
 
 def _scan_id() -> str:
@@ -550,7 +551,7 @@ def delivery() -> Any:
 
 
 def _round_page(ctx: Ctx, me: User, status: int = 200,
-                forms: dict[str, Any] | None = None) -> Any:
+                forms: dict[tuple[str, str], Any] | None = None) -> Any:
     items = list(ctx.session.execute(wl.courier_round(me)).unique().scalars())
     forms = forms or {}
     rows = []
@@ -590,7 +591,7 @@ def round_deliver() -> Any:
     form = DeliverForm(prefix=f"d{envelope.id}")
     form.receiver.choices = [(u.username, u.username) for u in wl.colleagues(
         ctx, envelope.recipient_unit_id, [Role.REGISTRY_CLERK])]
-    forms = {("deliver", envelope.number): form}
+    forms: dict[tuple[str, str], Any] = {("deliver", envelope.number): form}
     if not form.validate_on_submit():
         return _round_page(ctx, me, 422, forms)
     receiver = wl.user_in_unit(ctx, envelope.recipient_unit_id, form.receiver.data or "")
@@ -619,7 +620,7 @@ def round_failed() -> Any:
     ctx, me = service_context(), _me()
     envelope = _round_envelope(ctx, me)
     form = FailedForm(prefix=f"f{envelope.id}")
-    forms = {("failed", envelope.number): form}
+    forms: dict[tuple[str, str], Any] = {("failed", envelope.number): form}
     if not form.validate_on_submit():
         return _round_page(ctx, me, 422, forms)
     try:
