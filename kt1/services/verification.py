@@ -56,7 +56,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from kt1.errors import KT1Error, UnknownEnvelopeError
-from kt1.models import Bag, Envelope, Handoff, Incident, ManifestLine, User
+from kt1.models import Bag, Envelope, Handoff, Incident, ManifestLine, SubjectRule, User
 from kt1.models.enums import (
     ALLOWED_NEXT,
     BAG_EVENTS,
@@ -69,7 +69,13 @@ from kt1.models.enums import (
 from kt1.services import chain
 from kt1.services.checkpoints import begin_snapshot, stream_rows
 from kt1.services.context import Ctx
-from kt1.services.deadlines import SECONDS_PER_DAY, UTC_OFFSET, Deadlines, day_number
+from kt1.services.deadlines import (
+    SECONDS_PER_DAY,
+    UTC_OFFSET,
+    Deadlines,
+    day_number,
+    local_day_number,
+)
 from kt1.services.identifiers import parse_number
 
 # The fast formatter below reproduces chain.canonical for this format version only.
@@ -220,6 +226,12 @@ FINDINGS: dict[str, FindingSpec] = {
     "recall_overdue": FindingSpec(
         OVERDUE, "Tài liệu thu hồi không được trả lại trước hạn {due}.",
         "The recalled document was not back by its date ({due})."),
+    # -- rule 14: the subject line (trích yếu)
+    "subject_recorded_against_rule": FindingSpec(
+        BROKEN, "Trích yếu của bưu gửi {classification} được lưu trái quy định áp dụng ngày "
+                "đăng ký ({policy_vi}).",
+        "A subject is stored for this {classification} envelope against the rule in force "
+        "when it was registered ({policy})."),
     # -- time limits (§4)
     "deadline_missed": FindingSpec(
         OVERDUE, "Quá chỉ tiêu thời gian: chưa phát lần đầu trước hạn {due}.",
@@ -231,6 +243,8 @@ FINDINGS: dict[str, FindingSpec] = {
         "date."),
 }
 
+_POLICY_VI = {"forbidden": "không được ghi trích yếu",
+              "approval_required": "phải có người xác định độ mật phê duyệt"}
 SEAL_STATE_VI = {"broken": "có dấu hiệu bóc mở", "mismatched": "số niêm phong không khớp"}
 
 
@@ -368,7 +382,9 @@ class _Sql:
                 "e.recipient_unit_id", n("e.recipient_user_id"), self.b("e.is_addressee_only"),
                 "e.document_number", "e.copies", self.d("e.recall_by"), "e.register_year",
                 "e.register_seq", "e.registered_by_id", n("e.holder_unit_id"),
-                n("e.holder_user_id"), "e.chain_length", "e.last_hash"]
+                n("e.holder_user_id"), "e.chain_length", "e.last_hash",
+                self.b("e.subject_ciphertext IS NOT NULL"), "e.subject_approved_by",
+                self.t("e.registered_at")]
         return f"SELECT {', '.join(cols)} FROM envelope e{where} ORDER BY e.id"  # noqa: S608
 
     def manifest(self, where: str) -> str:
@@ -562,11 +578,23 @@ class _Context:
                     self.disc_by_envelope[_key(row.envelope_id)].append(inc)
                 if row.bag_id is not None:
                     self.disc_by_bag[_key(row.bag_id)].append(inc)
+        rules = session.execute(select(
+            SubjectRule.effective_from, SubjectRule.classification, SubjectRule.policy
+        ).order_by(SubjectRule.effective_from)).all()
+        self.subject_rules = [(day_number(d), str(c).encode(), str(p)) for d, c, p in rules]
         # Bag facts are not in the hashed chain; only the few bags that break a rule are kept.
         self.bags_without_tracker = frozenset(
             _key(b) for (b,) in session.execute(_bags_without_tracker()))
         self.bags_without_escort = frozenset(
             _key(b) for (b,) in session.execute(_bags_without_escort()))
+
+    def subject_policy(self, classification: bytes, day: int) -> str:
+        """Rule 14 as :func:`kt1.services.subjects.subject_policy` reads it, for day numbers."""
+        policy = "forbidden"
+        for start, cls, rule in self.subject_rules:
+            if start <= day and cls == classification:
+                policy = rule
+        return policy
 
     def precise_hash_ok(self, handoff_id: bytes) -> bool:
         """Recompute one link's hash with ``chain.canonical`` itself (the slow, exact path)."""
@@ -632,7 +660,7 @@ def _json_field(field: bytes, is_string: bool) -> bytes:
 
 def identity_json(env: Sequence[Any]) -> bytes:
     """``chain.envelope_identity`` as canonical JSON, from a wire envelope row."""
-    if env[23] is True:
+    if env[-1] is True:
         agreed, mark, recall = env[6], env[3], env[15]
         return _IDENTITY % (
             _NULL if agreed == N else b'"' + agreed + b'"', b'"' + env[2] + b'"', env[14],
@@ -685,6 +713,11 @@ def _check(env: Sequence[Any], links: list[list[Any]], lines: dict[bytes, bytes]
     if env[4] != expected_layers:
         add(make_finding("layers_mismatch", layers=_text(env[4]),
                          expected=_text(expected_layers)))
+    if env[23] == b"true":
+        policy = cx.subject_policy(classification, local_day_number(_epoch(env[25])))
+        if policy == "forbidden" or (policy == "approval_required" and env[24] in (N, b"")):
+            add(make_finding("subject_recorded_against_rule", classification=_text(
+                classification), policy=policy, policy_vi=_POLICY_VI.get(policy, policy)))
     if not links:
         add(make_finding("chain_missing"))
         return _verdict(number, findings, None, 0, None)
@@ -722,7 +755,10 @@ def _check(env: Sequence[Any], links: list[list[Any]], lines: dict[bytes, bytes]
         else:
             add(make_finding("chain_link_broken", _seq(seq_b)))
             raw_prev = _unhex(ph)
-        expected = _unhex(hh)
+        try:
+            expected = unhexlify(hh)
+        except (BinasciiError, ValueError):
+            expected = None
         try:
             if plain is True and not first:
                 content = full % (

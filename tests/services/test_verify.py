@@ -375,6 +375,20 @@ def test_skipping_a_postal_stage_gives_event_out_of_order(
     expect(report_of(ctx, env.number), "event_out_of_order", status=BROKEN)
 
 
+def test_a_subject_kept_against_the_dated_rule_gives_subject_recorded_against_rule(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    """From 2026 (Decree 63/2026) a Tuyệt mật subject is not recorded at all."""
+    env = register(ctx, network, classification=Classification.SECRET,
+                   subject="Báo cáo quý IV")
+    carry(ctx, network, clock, env)
+    assert report_of(ctx, env.number).findings == []
+    rewrite(ctx, env.number, envelope={"classification": Classification.TOP_SECRET,
+                                       "mark": "A", "layers": 2})
+    report = report_of(ctx, env.number)
+    expect(report, "subject_recorded_against_rule")
+    assert "Báo cáo" not in report.findings[0].message_vi + report.findings[0].message_en
+
+
 # ------------------------------------------------------------------ rules 4 and 5
 
 
