@@ -49,5 +49,5 @@ def device_list(as_json: bool) -> None:
     elif not rows:
         click.echo("Chưa có thiết bị nào. Cấp bằng `kt1 device add NAME --unit CODE`.")
     else:
-        table([[r["name"], r["unit"], r["created_at"] or "", r["revoked_at"] or "-"]
-               for r in rows], ["name", "unit", "created", "revoked"])
+        table([[str(r["name"]), str(r["unit"]), str(r["created_at"] or ""),
+                str(r["revoked_at"] or "-")] for r in rows], ["name", "unit", "created", "revoked"])

@@ -26,6 +26,7 @@ from kt1.errors import (
     KT1Error,
     NotCurrentHolderError,
     ReportRequiredError,
+    ScanIdConflictError,
     SealMismatchError,
     TrackerRequiredError,
     UnknownBagError,
@@ -112,8 +113,9 @@ def _need_state(bag: Bag, action: str, *states: BagStatus) -> None:
 
 
 def _replay(ctx: Ctx, scan: Scan) -> BagResult:
-    bag = ctx.session.get(Bag, scan.bag_id)
-    assert bag is not None
+    bag = ctx.session.get(Bag, scan.bag_id) if scan.bag_id is not None else None
+    if bag is None:  # the scan id was used for something other than a bag
+        raise ScanIdConflictError(scan_id=scan.scan_id)
     handoffs = list(ctx.session.execute(
         select(Handoff).where(Handoff.scan_id == scan.scan_id).order_by(Handoff.id)).scalars())
     incident = ctx.session.get(Incident, scan.incident_id) if scan.incident_id else None
@@ -249,12 +251,14 @@ def seal_bag(ctx: Ctx, actor: User, bag_number: str, seal_number: str, scan_id: 
     return BagResult(bag=bag, handoffs=handoffs)
 
 
-def _signed(actor: User, receiver: User, receipt: Receipt | None) -> None:
+def _signed(actor: User, receiver: User, receipt: Receipt | None) -> Receipt:
+    """The receiver's checked receipt, or ``acknowledgement_missing``/``_invalid``."""
     if receipt is None:
         raise AcknowledgementMissingError()
     if receipt.user.id != receiver.id:
         raise AcknowledgementInvalidError()
     verify_receipt(actor, receipt)
+    return receipt
 
 
 @transactional
@@ -282,8 +286,7 @@ def dispatch_bag(ctx: Ctx, actor: User, bag_number: str, courier: User,
         raise ForbiddenError(f"{courier.username} is not a courier")
     if not is_dedicated_vehicle and not escort:
         raise EscortRequiredError()
-    _signed(actor, courier, receipt)
-    assert receipt is not None
+    receipt = _signed(actor, courier, receipt)
     envelopes = _contents(ctx, bag)
     handoffs = _bag_links(ctx, bag, envelopes, Link(
         kind=EventKind.DISPATCHED, scan_id=scan_id, event_at=event_at, recorded_by=actor,
@@ -335,8 +338,7 @@ def receive_bag(ctx: Ctx, actor: User, bag_number: str, courier: User, seal_numb
         raise ReportRequiredError()
     if seal_state is SealState.NOT_APPLICABLE:
         raise ValidationError(field="seal_state", reason="a bag always has a seal")
-    _signed(actor, actor, receipt)
-    assert receipt is not None
+    receipt = _signed(actor, actor, receipt)
     envelopes = _contents(ctx, bag)
     handoffs = _bag_links(ctx, bag, envelopes, Link(
         kind=EventKind.BAG_RECEIVED, scan_id=scan_id, event_at=event_at, recorded_by=actor,

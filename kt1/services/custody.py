@@ -314,7 +314,8 @@ def _replayed(session: Session, scan: Scan) -> Recorded:
         select(Handoff).where(Handoff.scan_id == scan.scan_id).order_by(Handoff.id).limit(1)
     ).scalar_one()
     envelope = session.get(Envelope, handoff.envelope_id)
-    assert envelope is not None
+    if envelope is None:  # impossible while the foreign key holds
+        raise UnknownEnvelopeError(number="?")
     return Recorded(handoff=handoff, envelope=envelope, replayed=True)
 
 
