@@ -17,7 +17,7 @@ from kt1.services.text import clean_text
 from kt1.services.tx import transactional
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
-TOKEN_PREFIX = "kt1d_"
+TOKEN_PREFIX = "kt1d_"  # noqa: S105  (a public prefix, not a secret)
 
 
 def token_digest(token: str) -> str:
@@ -60,15 +60,22 @@ def revoke_device(ctx: Ctx, actor: User | None, name: str) -> Device:
 
 
 def authenticate(ctx: Ctx, token: str | None) -> Device:
-    """The active device holding ``token``, or ``token_missing``/``token_invalid``/``token_revoked``."""
+    """The active device holding ``token``; else ``token_missing``, ``token_invalid`` or
+    ``token_revoked``."""
     from kt1.errors import TokenMissingError
 
     if not token:
         raise TokenMissingError()
-    device = ctx.session.execute(
-        select(Device).where(Device.token_hash == token_digest(token))).unique().scalar_one_or_none()
+    device = ctx.session.execute(select(Device).where(
+        Device.token_hash == token_digest(token))).unique().scalar_one_or_none()
     if device is None:
         raise TokenInvalidError()
     if device.revoked_at is not None:
         raise TokenRevokedError()
     return device
+
+
+def list_devices(ctx: Ctx) -> list[Device]:
+    """Every device, active ones first, then by name."""
+    return list(ctx.session.execute(
+        select(Device).order_by(Device.revoked_at.is_not(None), Device.name)).unique().scalars())

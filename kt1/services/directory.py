@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 
 from kt1.errors import (
     DuplicateError,
@@ -107,3 +107,51 @@ def add_user(ctx: Ctx, actor: User | None, username: str, full_name: str, role: 
     ctx.session.add(user)
     ctx.session.flush()
     return user, badge
+
+
+def units_query() -> Select[Unit]:
+    """Every unit, agencies and post offices, by code."""
+    return select(Unit).order_by(Unit.code)
+
+
+def list_units(ctx: Ctx) -> list[Unit]:
+    return list(ctx.session.execute(units_query()).scalars())
+
+
+def users_query(unit_code: str | None = None, q: str | None = None) -> Select[User]:
+    """Users, optionally of one unit or matching ``q`` (username or name), by username."""
+    stmt = select(User).join(Unit, User.unit_id == Unit.id)
+    if unit_code:
+        stmt = stmt.where(Unit.code == unit_code.strip().upper())
+    text = (q or "").strip()
+    if text:
+        stmt = stmt.where(or_(User.username.contains(text.lower(), autoescape=True),
+                              User.full_name.contains(text, autoescape=True)))
+    return stmt.order_by(User.username)
+
+
+@transactional
+def set_user_active(ctx: Ctx, actor: User | None, username: str, active: bool) -> User:
+    """Deactivate (or reactivate) a user; a deactivated user's sessions end at once.
+
+    An administrator cannot deactivate their own account (nobody could undo it).
+    """
+    _admin(actor)
+    user = find_user(ctx, username)
+    if not active and actor is not None and user.id == actor.id:
+        raise ValidationError(field="username", reason="you cannot deactivate yourself")
+    if user.is_active != active:
+        user.is_active = active
+        user.session_epoch += 1
+    return user
+
+
+@transactional
+def reset_password(ctx: Ctx, actor: User | None, username: str) -> tuple[User, str]:
+    """Give a user a new random password, shown once; their sessions end at once."""
+    _admin(actor)
+    user = find_user(ctx, username)
+    password = secrets.token_urlsafe(9)
+    user.password_hash = hash_secret(password)
+    user.session_epoch += 1
+    return user, password

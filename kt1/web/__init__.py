@@ -84,12 +84,14 @@ def init_app(app: Flask) -> None:
     def _load(session_id: str) -> Any:
         return load_session_user(service_context(), session_id)
 
-    from kt1.web import auth, clerk, counter, pages
+    from kt1.web import admin, auth, clerk, counter, officer, pages
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(clerk.bp)
     app.register_blueprint(counter.bp)
+    app.register_blueprint(officer.bp)
+    app.register_blueprint(admin.bp)
     for name, blueprint in app.blueprints.items():
         if name in TOKEN_BLUEPRINTS:
             csrf.exempt(blueprint)

@@ -1,0 +1,396 @@
+"""The administrator's pages (quản trị hệ thống): units, users, devices, printers, rules.
+
+Administrators manage the whole installation, so these pages are not scoped to a unit;
+only administrators open them. A secret made here (a device token, a staff badge code, a
+new password) is shown once, in the response to the request that made it, and never put
+in the session, a flash message or a log.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from kt1.database import service_context
+from kt1.errors import KT1Error, PrinterOfflineError, PrintJobFailedError
+from kt1.models import User
+from kt1.models.enums import Role, Route, ServiceClass
+from kt1.services import deadlines, devices, directory, printing
+from kt1.services import worklists as wl
+from kt1.services.context import Ctx
+from kt1.services.subjects import local_date
+from kt1.web import requires
+from kt1.web.adminforms import (
+    KIND_WORDS,
+    ROLE_WORDS,
+    DayOffForm,
+    DeviceForm,
+    PrinterForm,
+    RuleSetForm,
+    UnitForm,
+    UserFilterForm,
+    UserForm,
+    YearForm,
+)
+from kt1.web.forms import EmptyForm
+from kt1.web.officer import page_of
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+ADMIN = Role.ADMINISTRATOR
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return,unused-ignore]
+
+
+def _page_no() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _unit_choices(ctx: Ctx) -> list[tuple[str, str]]:
+    return [(u.code, f"{u.code} — {u.name}") for u in directory.list_units(ctx)]
+
+
+@bp.app_template_filter("role_label")
+def _role_label(value: Any) -> str:
+    word = ROLE_WORDS.get(Role(value))
+    return _(word) if word else str(value)
+
+
+@bp.app_template_filter("unit_kind_label")
+def _unit_kind_label(value: Any) -> str:
+    from kt1.models.enums import UnitKind
+
+    word = KIND_WORDS.get(UnitKind(value))
+    return _(word) if word else str(value)
+
+
+@bp.get("/")
+@requires(ADMIN)
+def index() -> Any:
+    """What there is to manage, with counts."""
+    ctx = service_context()
+    return render_template(
+        "admin/index.html",
+        units=wl.count(ctx, directory.units_query()),
+        users=wl.count(ctx, directory.users_query()),
+        devices=len(devices.list_devices(ctx)),
+        printers=len(printing.list_printers(ctx)),
+        rule_sets=len(deadlines.list_rule_sets(ctx)))
+
+
+# --------------------------------------------------------------------------- units
+
+
+@bp.route("/units", methods=["GET", "POST"])
+@requires(ADMIN)
+def units() -> Any:
+    """Every unit (agencies and KT1 post offices), and the form to add one."""
+    ctx, me = service_context(), _me()
+    form = UnitForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            unit = directory.add_unit(
+                ctx, me, form.code.data or "", form.name.data or "", form.kind.data or "",
+                form.province_code.data or "", form.province_name.data or "",
+                address=form.address.data or "", parent_name=form.parent_name.data or "")
+        except KT1Error as exc:
+            form.show_error(exc)
+            status = exc.status
+        else:
+            flash(_("Đã thêm đơn vị %(code)s — %(name)s.", code=unit.code, name=unit.name),
+                  "success")
+            return redirect(url_for(".units"), code=303)
+    elif request.method == "POST":
+        status = 422
+    page = wl.paginate(ctx, directory.units_query(), _page_no())
+    return render_template("admin/units.html", form=form, page=page), status
+
+
+# --------------------------------------------------------------------------- users
+
+
+def _users_page(ctx: Ctx, form: UserForm, status: int = 200, **shown: Any) -> Any:
+    filt = UserFilterForm(request.args)
+    choices = _unit_choices(ctx)
+    filt.unit.choices = [("", _("Mọi đơn vị")), *choices]
+    filt.validate()
+    unit = filt.unit.data if not filt.unit.errors else ""
+    q = (filt.q.data or "").strip()[:64]
+    page = wl.paginate(ctx, directory.users_query(unit or None, q), _page_no())
+    args = {k: v for k, v in (("unit", unit), ("q", q)) if v}
+    return render_template("admin/users.html", form=form, filt=filt, page=page, args=args,
+                           action=EmptyForm(), **shown), status
+
+
+def _user_form(ctx: Ctx) -> UserForm:
+    form = UserForm()
+    form.unit.choices = [("", _("— Chọn đơn vị —")), *_unit_choices(ctx)]
+    return form
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@requires(ADMIN)
+def users() -> Any:
+    """Users by unit and role; add one (the badge code is shown once)."""
+    ctx, me = service_context(), _me()
+    form = _user_form(ctx)
+    if form.validate_on_submit():
+        try:
+            user, badge = directory.add_user(
+                ctx, me, form.username.data or "", form.full_name.data or "",
+                form.role.data or "", form.unit.data or "", form.password.data or "",
+                pin=(form.pin.data or "").strip() or None,
+                is_unit_head=bool(form.is_unit_head.data))
+        except KT1Error as exc:
+            form.show_error(exc, {"unknown_unit": "unit"})
+            return _users_page(ctx, form, exc.status)
+        # The badge code goes in this response only (never in the session or a flash).
+        return _users_page(ctx, _user_form(ctx), 201, created=user, badge=badge)
+    if request.method == "POST":
+        return _users_page(ctx, form, 422)
+    return _users_page(ctx, form)
+
+
+@bp.post("/users/<username>/deactivate")
+@requires(ADMIN)
+def user_deactivate(username: str) -> Any:
+    """Deactivate a user: their sessions end at once and they can no longer sign in."""
+    return _set_active(username, False)
+
+
+@bp.post("/users/<username>/activate")
+@requires(ADMIN)
+def user_activate(username: str) -> Any:
+    return _set_active(username, True)
+
+
+def _set_active(username: str, active: bool) -> Any:
+    ctx, me = service_context(), _me()
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for(".users"), code=303)
+    try:
+        user = directory.set_user_active(ctx, me, username, active)
+    except KT1Error as exc:
+        if exc.status == 404:
+            raise
+        flash(_("Không thể khóa chính tài khoản của bạn.") if not active else exc.message_local,
+              "error")
+        return redirect(url_for(".users"), code=303)
+    if active:
+        flash(_("Đã mở lại tài khoản %(user)s.", user=user.username), "success")
+    else:
+        flash(_("Đã khóa tài khoản %(user)s; mọi phiên đăng nhập của người này đã kết thúc.",
+                user=user.username), "success")
+    return redirect(url_for(".users", q=user.username), code=303)
+
+
+@bp.post("/users/<username>/password")
+@requires(ADMIN)
+def user_password(username: str) -> Any:
+    """Give the user a new random password, shown once; their sessions end at once."""
+    ctx, me = service_context(), _me()
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for(".users"), code=303)
+    user, password = directory.reset_password(ctx, me, username)
+    return _users_page(ctx, _user_form(ctx), 200, reset=user, password=password)
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def _devices_page(ctx: Ctx, form: DeviceForm, status: int = 200, **shown: Any) -> Any:
+    page = page_of(devices.list_devices(ctx), _page_no())
+    return render_template("admin/devices.html", form=form, page=page, action=EmptyForm(),
+                           **shown), status
+
+
+def _device_form(ctx: Ctx) -> DeviceForm:
+    form = DeviceForm()
+    form.unit.choices = [("", _("— Chọn đơn vị —")), *_unit_choices(ctx)]
+    return form
+
+
+@bp.route("/devices", methods=["GET", "POST"])
+@requires(ADMIN)
+def devices_page() -> Any:
+    """Scanner devices; issue one (its token is shown once), revoke one."""
+    ctx, me = service_context(), _me()
+    form = _device_form(ctx)
+    if form.validate_on_submit():
+        try:
+            device, token = devices.add_device(ctx, me, form.name.data or "",
+                                               form.unit.data or "")
+        except KT1Error as exc:
+            form.show_error(exc, {"unknown_unit": "unit", "already_exists": "name"})
+            return _devices_page(ctx, form, exc.status)
+        return _devices_page(ctx, _device_form(ctx), 201, created=device, token=token)
+    if request.method == "POST":
+        return _devices_page(ctx, form, 422)
+    return _devices_page(ctx, form)
+
+
+@bp.post("/devices/<name>/revoke")
+@requires(ADMIN)
+def device_revoke(name: str) -> Any:
+    """Revoke a device's token at once (a lost or stolen scanner)."""
+    ctx, me = service_context(), _me()
+    if EmptyForm().validate_on_submit():
+        try:
+            device = devices.revoke_device(ctx, me, name)
+        except KT1Error as exc:
+            flash(exc.message_local, "error")
+            return redirect(url_for(".devices_page"), code=303)
+        flash(_("Đã thu hồi thiết bị %(name)s; mã của thiết bị không còn dùng được.",
+                name=device.name), "success")
+    return redirect(url_for(".devices_page"), code=303)
+
+
+# --------------------------------------------------------------------------- printers
+
+
+def _printers_page(ctx: Ctx, form: PrinterForm, status: int = 200, **shown: Any) -> Any:
+    page = page_of(printing.list_printers(ctx), _page_no())
+    return render_template("admin/printers.html", form=form, page=page, action=EmptyForm(),
+                           **shown), status
+
+
+@bp.route("/printers", methods=["GET", "POST"])
+@requires(ADMIN)
+def printers() -> Any:
+    """Printers per workstation; add one (its URI is checked now), print a test page."""
+    ctx, me = service_context(), _me()
+    form = PrinterForm()
+    if form.validate_on_submit():
+        try:
+            printer = printing.add_printer(
+                ctx, me, form.name.data or "", form.uri.data or "",
+                profile=(form.profile.data or "").strip() or None,
+                width_mm=int(form.width_mm.data or 80),
+                workstation=form.workstation.data or "", is_default=bool(form.is_default.data))
+        except KT1Error as exc:
+            form.show_error(exc, {"printer_invalid": "uri", "already_exists": "name"})
+            return _printers_page(ctx, form, exc.status)
+        flash(_("Đã thêm máy in %(name)s. Hãy in thử một trang.", name=printer.name),
+              "success")
+        return redirect(url_for(".printers"), code=303)
+    if request.method == "POST":
+        return _printers_page(ctx, form, 422)
+    return _printers_page(ctx, form)
+
+
+@bp.post("/printers/<name>/test")
+@requires(ADMIN)
+def printer_test(name: str) -> Any:
+    """Print a test page and say whether it came out."""
+    ctx, me = service_context(), _me()
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for(".printers"), code=303)
+    printer = printing.find_printer(ctx, name)
+    try:
+        outcome = printing.print_test_page(ctx, me, printer.name)
+    except (PrinterOfflineError, PrintJobFailedError) as exc:
+        flash(_("Máy in %(name)s chưa in được trang thử: %(reason)s", name=printer.name,
+                reason=exc.message_local), "error")
+    else:
+        flash(_("Máy in %(name)s đã nhận trang thử (lệnh in số %(job)s).", name=outcome.printer,
+                job=outcome.job_id), "success")
+    return redirect(url_for(".printers"), code=303)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _rules_page(ctx: Ctx, form: RuleSetForm, day_form: DayOffForm, status: int = 200) -> Any:
+    years = YearForm(request.args)
+    years.validate()
+    today = local_date(ctx.now())
+    year = years.year.data if years.year.data and not years.year.errors else today.year
+    return render_template(
+        "admin/rules.html", form=form, day_form=day_form, action=EmptyForm(), year=year,
+        rule_sets=list(reversed(deadlines.list_rule_sets(ctx))), today=today,
+        days_off=page_of(deadlines.list_days_off(ctx, year), _page_no(), 50),
+        routes=list(Route), services=list(deadlines.LIMITED_SERVICES)), status
+
+
+@bp.get("/rules")
+@requires(ADMIN)
+def rules() -> Any:
+    """Deadline rule sets (dated; one in force is never edited) and days off."""
+    ctx = service_context()
+    form = RuleSetForm()
+    if not form.is_submitted():
+        form.intra_standard.data, form.inter_standard.data = 1.5, 3.5
+        form.intra_flash.data, form.inter_flash.data = 1.0, 2.5
+    return _rules_page(ctx, form, DayOffForm())
+
+
+@bp.post("/rules")
+@requires(ADMIN)
+def rule_set_add() -> Any:
+    """Add a rule set that takes effect on a future date (replacing a future one)."""
+    ctx, me = service_context(), _me()
+    form = RuleSetForm()
+    if not form.validate_on_submit():
+        return _rules_page(ctx, form, DayOffForm(), 422)
+    values = {
+        (Route.INTRA_PROVINCE, ServiceClass.STANDARD): float(form.intra_standard.data or 0),
+        (Route.INTER_PROVINCE, ServiceClass.STANDARD): float(form.inter_standard.data or 0),
+        (Route.INTRA_PROVINCE, ServiceClass.FLASH): float(form.intra_flash.data or 0),
+        (Route.INTER_PROVINCE, ServiceClass.FLASH): float(form.inter_flash.data or 0),
+    }
+    try:
+        added = deadlines.add_rule_set(ctx, me, form.effective_from.data or date.min,
+                                       form.name.data or "", values,
+                                       source=form.source.data or "")
+    except KT1Error as exc:
+        field = {"rule_set_in_force": "effective_from"}.get(exc.slug)
+        form.show_error(exc, {exc.slug: field} if field else None)
+        return _rules_page(ctx, form, DayOffForm(), exc.status)
+    flash(_("Đã thêm bộ chỉ tiêu áp dụng từ %(day)s.",
+            day=added.effective_from.strftime("%d/%m/%Y")), "success")
+    return redirect(url_for(".rules"), code=303)
+
+
+@bp.post("/rules/<day>/remove")
+@requires(ADMIN)
+def rule_set_remove(day: str) -> Any:
+    """Withdraw a rule set that has not taken effect yet."""
+    ctx, me = service_context(), _me()
+    if EmptyForm().validate_on_submit():
+        try:
+            effective = date.fromisoformat(day)
+        except ValueError:
+            flash(_("Ngày không hợp lệ."), "error")
+            return redirect(url_for(".rules"), code=303)
+        try:
+            deadlines.remove_rule_set(ctx, me, effective)
+        except KT1Error as exc:
+            flash(exc.message_local, "error")
+        else:
+            flash(_("Đã bỏ bộ chỉ tiêu áp dụng từ %(day)s.", day=effective.strftime("%d/%m/%Y")),
+                  "success")
+    return redirect(url_for(".rules"), code=303)
+
+
+@bp.post("/days-off")
+@requires(ADMIN)
+def day_off_add() -> Any:
+    """Add an extra day off (a typhoon closure, a late government decision)."""
+    ctx, me = service_context(), _me()
+    day_form = DayOffForm()
+    if not day_form.validate_on_submit():
+        return _rules_page(ctx, RuleSetForm(formdata=None), day_form, 422)
+    try:
+        added = deadlines.add_day_off(ctx, me, day_form.day.data or date.min,
+                                      day_form.reason.data or "")
+    except KT1Error as exc:
+        day_form.show_error(exc, {"already_exists": "day"})
+        return _rules_page(ctx, RuleSetForm(formdata=None), day_form, exc.status)
+    flash(_("Đã thêm ngày nghỉ %(day)s.", day=added.day.strftime("%d/%m/%Y")), "success")
+    return redirect(url_for(".rules", year=added.day.year), code=303)
