@@ -374,3 +374,16 @@ def test_every_page_has_a_helpful_empty_state(signed_in: Any, ctx: Ctx, network:
     assert "Không có người dùng nào khớp bộ lọc." in page(b.get("/admin/users?q=zzz"))
     index = page(b.get("/admin/"))
     assert "chỉ hiện một lần" in index
+
+
+def test_the_home_page_is_a_start_page_for_each_role(signed_in: Any, network: Network) -> None:
+    starts = {
+        "vt_bnv": ("Văn thư", "/clerk/envelopes/new"),
+        "gd_hn": ("Giao dịch viên bưu cục", "/counter/sheets"),
+        "bt_hn": ("Bưu tá, áp tải", "/counter/round"),
+        "bm_bnv": ("Cán bộ bảo mật", "/officer/"),
+        "admin": ("Quản trị hệ thống", "/admin/users"),
+    }
+    for username, (role, link) in starts.items():
+        body = page(signed_in(username).get("/"))
+        assert f"· {role}</p>" in body and f'href="{link}"' in body, username
