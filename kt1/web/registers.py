@@ -23,6 +23,10 @@ from kt1.services.subjects import VIETNAM
 from kt1.web.words import N_, vi, vn_date, vn_time
 
 Cell = str | int | date | datetime | None
+
+#: The classification words reach the pages through ``enum_label`` (built from
+#: ``Classification.label_vi``); marked here so that extraction puts them in the catalog.
+CLASSIFICATION_WORDS = (N_("Tuyệt mật"), N_("Tối mật"), N_("Mật"), N_("Thường"))
 Word = Callable[[Any], str]
 
 TITLES = {
@@ -148,14 +152,14 @@ def cover_lines(cover: Cover) -> list[tuple[str, str]]:
     """The cover's facts (label, value), in Vietnamese."""
     dash = "—"
     return [
-        ("Cơ quan chủ quản", cover.parent_name or dash),
-        ("Đơn vị", f"{cover.unit_name} ({cover.unit_code})"),
-        ("Năm", str(cover.year)),
-        ("Từ ngày", vn_date(cover.first_date) or dash),
-        ("Đến ngày", vn_date(cover.last_date) or dash),
-        ("Từ số", str(cover.first_number) if cover.first_number is not None else dash),
-        ("Đến số", str(cover.last_number) if cover.last_number is not None else dash),
-        ("Số mục", str(cover.entries)),
+        (N_("Cơ quan chủ quản"), cover.parent_name or dash),
+        (N_("Đơn vị"), f"{cover.unit_name} ({cover.unit_code})"),
+        (N_("Năm"), str(cover.year)),
+        (N_("Từ ngày"), vn_date(cover.first_date) or dash),
+        (N_("Đến ngày"), vn_date(cover.last_date) or dash),
+        (N_("Từ số"), str(cover.first_number) if cover.first_number is not None else dash),
+        (N_("Đến số"), str(cover.last_number) if cover.last_number is not None else dash),
+        (N_("Số mục"), str(cover.entries)),
     ]
 
 
