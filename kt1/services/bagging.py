@@ -77,7 +77,7 @@ class BagResult:
 
 def _lock_bag(ctx: Ctx, number: str) -> Bag:
     number = clean_text(number, "bag", 48, required=True).upper()
-    stmt = select(Bag).where(Bag.number == number)
+    stmt = select(Bag).where(Bag.number == number).execution_options(populate_existing=True)
     if ctx.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Bag)
     bag = ctx.session.execute(stmt).unique().scalar_one_or_none()
@@ -87,7 +87,8 @@ def _lock_bag(ctx: Ctx, number: str) -> Bag:
 
 
 def _contents(ctx: Ctx, bag: Bag, *, lock: bool = True) -> list[Envelope]:
-    stmt = select(Envelope).where(Envelope.bag_id == bag.id).order_by(Envelope.id)
+    stmt = select(Envelope).where(Envelope.bag_id == bag.id).order_by(Envelope.id) \
+        .execution_options(populate_existing=True)
     if lock and ctx.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Envelope)
     return list(ctx.session.execute(stmt).unique().scalars())
@@ -211,6 +212,7 @@ def _bag_links(ctx: Ctx, bag: Bag, envelopes: list[Envelope], link: Link) -> lis
                                                            "count": len(envelopes)})))
     bag.holder_unit_id = link.to_unit_id
     bag.holder_user_id = link.to_user_id
+    ctx.session.expire(bag, ["holder_user"])
     bag.last_event_at = link.event_at
     return handoffs
 

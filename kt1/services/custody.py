@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kt1.errors import (
@@ -34,6 +35,7 @@ from kt1.errors import (
     WrongUnitError,
 )
 from kt1.models import Bag, Envelope, Handoff, Incident, Scan, Unit, User
+from kt1.models.base import utcnow
 from kt1.models.enums import (
     ALLOWED_NEXT,
     STATUS_AFTER,
@@ -92,16 +94,25 @@ def claim_scan(session: Session, scan_id: str, operation: str, payload: dict[str
     flushed at once, so a concurrent duplicate fails on the primary key and is retried.
     """
     digest = fingerprint(operation, payload)
-    earlier = session.get(Scan, scan_id)
-    if earlier is not None:
-        if (earlier.fingerprint != digest or earlier.operation != operation
-                or earlier.actor_id != actor.id):
-            raise ScanIdConflictError(scan_id=scan_id)
-        return earlier
-    session.add(Scan(scan_id=scan_id, operation=operation, fingerprint=digest,
-                     actor_id=actor.id))
-    session.flush()
-    return None
+    # One statement in the usual case (a new scan id): insert, and only on a conflict read
+    # the earlier scan. The row is written at once, so a concurrent duplicate waits on the
+    # primary key and then sees ours.
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else (
+        sqlite.insert)
+    created = session.execute(
+        insert(Scan).values(scan_id=scan_id, operation=operation, fingerprint=digest,
+                            actor_id=actor.id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["scan_id"]).returning(Scan.scan_id)
+    ).first()
+    if created is not None:
+        return None
+    earlier = session.execute(
+        select(Scan).where(Scan.scan_id == scan_id).execution_options(populate_existing=True)
+    ).scalar_one()
+    if (earlier.fingerprint != digest or earlier.operation != operation
+            or earlier.actor_id != actor.id):
+        raise ScanIdConflictError(scan_id=scan_id)
+    return earlier
 
 
 # --------------------------------------------------------------------------- loading
@@ -116,7 +127,10 @@ def load_envelope(ctx: Ctx, number: str, *, lock: bool = False) -> Envelope:
     being judged against a state its sender never saw.
     """
     code = str(parse_number(number, ctx.settings.service_letters, ctx.settings.country_code))
-    stmt = select(Envelope).where(Envelope.number == code)
+    # populate_existing: an envelope kept in the session from an earlier transaction is
+    # re-read, never judged on stale state.
+    stmt = select(Envelope).where(Envelope.number == code).execution_options(
+        populate_existing=True)
     session = ctx.session
     if not lock or session.get_bind().dialect.name != "postgresql":
         envelope = session.execute(stmt).unique().scalar_one_or_none()
@@ -128,7 +142,7 @@ def load_envelope(ctx: Ctx, number: str, *, lock: bool = False) -> Envelope:
     if seen is None:
         raise UnknownEnvelopeError(number=code)
     envelope = session.execute(
-        stmt.with_for_update(of=Envelope).execution_options(populate_existing=True)
+        stmt.with_for_update(of=Envelope)
     ).unique().scalar_one()
     if envelope.chain_length != seen:
         raise CustodyConflictError()
@@ -218,6 +232,8 @@ def append_link(ctx: Ctx, envelope: Envelope, link: Link) -> Handoff:
     envelope.status = STATUS_AFTER[link.kind]
     envelope.holder_unit_id = link.to_unit_id
     envelope.holder_user_id = link.to_user_id
+    # the session keeps objects across commits: reload the holder relations on next use
+    ctx.session.expire(envelope, ["holder_unit", "holder_user"])
     if link.kind is EventKind.ACCEPTED and envelope.accepted_at is None:
         envelope.accepted_at = link.event_at
     return handoff
