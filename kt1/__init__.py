@@ -33,8 +33,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from kt1 import api, web
     from kt1.cli import register as register_cli
+    from kt1.web import scan as scan_page
 
     api.init_app(app)
+    scan_page.init_app(app)
     web.init_app(app)
 
     register_cli(app)

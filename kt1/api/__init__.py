@@ -13,6 +13,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from kt1.api.schemas import ErrorOut
 from kt1.errors import KT1Error
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,9 @@ def error_body(code: int, slug: str, message: str, errors: dict[str, Any] | None
 class KT1Api(Api):
     """flask-smorest's Api with the project's error body (adds the ``error`` slug)."""
 
+    #: The documented default error is the body every error really has (with ``error``).
+    ERROR_SCHEMA = ErrorOut
+
     def handle_http_exception(self, error: HTTPException) -> Any:
         if not request.path.startswith(PREFIX):
             from kt1.web.errors import http_error_page
@@ -75,7 +79,7 @@ def _safe_details(details: dict[str, Any]) -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    from kt1.api import bags, envelopes, handoffs, incidents
+    from kt1.api import bags, device, envelopes, handoffs, incidents
 
     app.config.setdefault("API_TITLE", "KT1 Track scanner API")
     app.config.setdefault("API_VERSION", "v1")
@@ -91,7 +95,7 @@ def init_app(app: Flask) -> None:
         "security": [{"device": []}],
     })
     api = KT1Api(app)
-    for blp in (envelopes.blp, handoffs.blp, bags.blp, incidents.blp):
+    for blp in (device.blp, envelopes.blp, handoffs.blp, bags.blp, incidents.blp):
         api.register_blueprint(blp, url_prefix=PREFIX)
 
     @app.errorhandler(KT1Error)

@@ -114,11 +114,15 @@ class HandoffResultOut(Schema):
 
 
 class ErrorOut(Schema):
-    code = fields.Integer(metadata={"description": "HTTP status code"})
-    status = fields.String(metadata={"description": "HTTP status name"})
-    message = fields.String()
-    errors = fields.Dict()
-    error = fields.String(metadata={"description": "Stable machine-readable slug"})
+    """Every error: ``errors.message_vi`` holds the Vietnamese message of a domain error,
+    ``errors.json`` the fields that failed validation."""
+
+    code = fields.Integer(required=True, metadata={"description": "HTTP status code"})
+    status = fields.String(required=True, metadata={"description": "HTTP status name"})
+    message = fields.String(required=True)
+    errors = fields.Dict(required=True)
+    error = fields.String(required=True,
+                          metadata={"description": "Stable machine-readable slug"})
 
 
 class BatchItemOut(Schema):
@@ -218,6 +222,24 @@ class IncidentOut(Schema):
     opened_at = fields.DateTime()
     head_notified_at = fields.DateTime(allow_none=True)
     sender_notified_at = fields.DateTime(allow_none=True)
+
+
+class UnitOut(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+
+
+class OperatorOut(Schema):
+    username = fields.String(required=True)
+    full_name = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class DeviceOut(Schema):
+    name = fields.String(required=True)
+    unit = fields.Nested(UnitOut, required=True)
+    operators = fields.List(fields.Nested(OperatorOut), required=True)
 
 
 __all__ = ["EventKind"]

@@ -21,6 +21,9 @@ def register(app: Flask) -> None:
     for command in (printing.printer_group, printing.label_group, printing.receipt_group,
                     printing.print_jobs_group):
         app.cli.add_command(command)
+    from kt1.cli import badges
+
+    app.cli.add_command(badges.badge_group)
     from kt1.cli import verify as verify_cli
 
     for command in verify_cli.COMMANDS:  # verify, checkpoint, rules, dayoff

@@ -1,0 +1,48 @@
+"""``GET /api/v1/device``: who this token is, and who may work at it (the scan page's set-up)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from kt1.api.auth import OPERATOR_ROLES, device, require_device
+from kt1.api.schemas import DeviceOut, ErrorOut
+from kt1.database import service_context
+from kt1.models import User
+
+blp = Blueprint("device", __name__, description="The device this token belongs to")
+blp.before_request(require_device)
+
+
+@blp.route("/device")
+class DeviceInfo(MethodView):
+    @blp.response(200, DeviceOut)
+    @blp.alt_response(401, schema=ErrorOut, description="token_missing, token_invalid, "
+                                                         "token_revoked")
+    def get(self) -> dict[str, Any]:
+        """The device, its unit, and the unit's active users who may operate it."""
+        dev = device()
+        users = service_context().session.execute(
+            select(User).where(User.unit_id == dev.unit_id, User.is_active,
+                               User.role.in_(OPERATOR_ROLES))
+            .order_by(User.username)).unique().scalars()
+        return {
+            "name": dev.name,
+            "unit": {"code": dev.unit.code, "name": dev.unit.name, "kind": str(dev.unit.kind)},
+            "operators": [{"username": u.username, "full_name": u.full_name,
+                           "role": str(u.role)} for u in users],
+        }
+
+
+def _token_only(state: Any) -> None:
+    """This view authenticates the device token itself (``require_device``): the web
+    layer's sign-in redirect must not apply to it, as for the other API blueprints."""
+    for endpoint, view in state.app.view_functions.items():
+        if endpoint.startswith(f"{blp.name}."):
+            view.public = True
+
+
+blp.record(_token_only)
