@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CLOCK_SKEW_SECONDS": 120,
     # Longest free-text field accepted from a user or a device.
     "MAX_TEXT_LENGTH": 200,
+    # Print the document number (số, ký hiệu) on the outer label: off by default (domain.md
+    # rule 2 lets only the letter, the KT1 mark, addresses and service marks go outside).
+    "LABEL_SHOW_DOCUMENT_NUMBER": False,
     # Ed25519 private key that signs checkpoints of the custody log: 32 raw bytes in base64,
     # or a PEM (PKCS#8) key. Only `kt1 checkpoint create` needs it; demo mode generates one.
     "CHECKPOINT_KEY": None,
@@ -59,7 +62,7 @@ FRAMEWORK_DEFAULTS: dict[str, Any] = {
 }
 
 ENV_PREFIX = "KT1_"
-_BOOL_KEYS = {"DEMO"}
+_BOOL_KEYS = {"DEMO", "LABEL_SHOW_DOCUMENT_NUMBER"}
 _INT_KEYS = {"MAX_CLOCK_SKEW_SECONDS", "MAX_TEXT_LENGTH", "MAX_SCAN_DELAY_SECONDS"}
 
 

@@ -5,10 +5,11 @@ from kt1.models.base import Base
 from kt1.models.custody import Handoff, Scan
 from kt1.models.devices import Device
 from kt1.models.envelopes import GENESIS_HASH, Counter, Envelope, SubjectRule
+from kt1.models.handover import HandoverLine, HandoverSheet
 from kt1.models.incidents import Incident
-from kt1.models.signin import SignInAttempt
 from kt1.models.printing import PrintAttempt, Printer, PrintJob
 from kt1.models.rules import Checkpoint, DayOff, DeadlineRule, DeadlineRuleSet, Installation
+from kt1.models.signin import SignInAttempt
 from kt1.models.units import Unit, User
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "Device",
     "Envelope",
     "Handoff",
+    "HandoverLine",
+    "HandoverSheet",
     "Incident",
     "Installation",
     "ManifestLine",
