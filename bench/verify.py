@@ -431,6 +431,9 @@ def measure(what: str, name: str) -> dict[str, Any]:
         out["tree_size"] = checkpoint.tree_size
         out["root"] = checkpoint.root_hash
     out["seconds"] = time.perf_counter() - started
+    own, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                     resource.RUSAGE_CHILDREN))
+    out["cpu_seconds"] = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
     out["peak_rss"] = _status("VmHWM")
     # forked workers: their peak RSS counts the pages they share with this process
     out["child_peak_rss"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
@@ -490,6 +493,9 @@ def main() -> None:
     print()
     print(f"verify --all       {n:>10,} envelopes in {secs:6.1f} s = {n / secs:>9,.0f} "
           f"envelopes/s   (aim: <= {TARGET_SECONDS:.0f} s for 1,000,000)")
+    print(f"  Python CPU       {result['cpu_seconds']:8.1f} s (this process and its workers; "
+          f"the database server's work comes on top)   load average now "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     statuses = {k: v for k, v in result["summary"].items() if k != "findings"}
     print(f"  statuses         {json.dumps(statuses)}")
     if result["summary"]["findings"]:

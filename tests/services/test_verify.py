@@ -21,6 +21,7 @@ from kt1.models import Bag, DeadlineRule, Envelope, Handoff, Incident, ManifestL
 from kt1.models.enums import (
     Authority,
     Classification,
+    DeliveryFailure,
     EventKind,
     IncidentKind,
     SealState,
@@ -796,5 +797,10 @@ def test_the_fast_formatter_gives_the_canonical_bytes_for_awkward_text(
         event_at=clock.tick(), giver=network["gd_hn"], receiver=network["bt_hn"],
         receipt=pin(network["bt_hn"]), note='ghi chú "trong ngoặc" \\ và 😀',
         location="Kho \\N số 2"))
+    # no double quote: the fast path pastes COPY's escaped backslashes as they are
+    custody.record_handoff(ctx, network["bt_hn"], custody.HandoffRequest(
+        number=env.number, kind=EventKind.DELIVERY_FAILED, scan_id=new_scan(),
+        event_at=clock.tick(), reason=DeliveryFailure.UNIT_CLOSED,
+        note="C:\\kho\\n\\t 😀", location="\\N"))
     report = report_of(ctx, env.number)
     assert report.findings == []
