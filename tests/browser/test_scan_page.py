@@ -304,7 +304,8 @@ def test_a_bag_is_opened_and_filled_with_its_running_count_against_the_manifest(
     at = datetime.now(UTC) - timedelta(minutes=30)
     for number in numbers:
         custody.accept_at_counter(ctx, network["gd_hn"], number, network["vt_bnv"],
-                                  pin(network["gd_hn"]), str(uuid.uuid4()), at)
+                                  pin(network["gd_hn"]), str(uuid.uuid4()), at,
+                                  giver_receipt=pin(network["vt_bnv"]))
     ctx.session.commit()
     set_up_device(tab, device(ctx), "gd_hn")
     page = tab.page

@@ -349,7 +349,8 @@ def test_a_counter_receipt_lists_the_items_accepted_together(
     for _ in range(2):
         envelope = register(ctx, network)
         custody.accept_at_counter(ctx, network["gd_hn"], envelope.number, network["vt_bnv"],
-                                  pin(network["gd_hn"]), new_scan(), clock.tick())
+                                  pin(network["gd_hn"]), new_scan(), clock.tick(),
+                                  giver_receipt=pin(network["vt_bnv"]))
         numbers.append(envelope.number)
     outcome = printing.print_receipt(ctx, network["gd_hn"], numbers, printer="quay")
     assert outcome.is_done
@@ -364,7 +365,8 @@ def test_a_counter_receipt_lists_the_items_accepted_together(
 
     lone = register(ctx, network, clerk="vt_hn", recipient="BNV")
     custody.accept_at_counter(ctx, network["gd_hn"], lone.number, network["vt_hn"],
-                              pin(network["gd_hn"]), new_scan(), clock.tick())
+                              pin(network["gd_hn"]), new_scan(), clock.tick(),
+                              giver_receipt=pin(network["vt_hn"]))
     with pytest.raises(ReceiptPartiesError):
         printing.print_receipt(ctx, network["gd_hn"], [*numbers, lone.number], printer="quay")
 

@@ -51,7 +51,8 @@ def delivered_to_hn(ctx: Ctx, net: Network, **kw: Any) -> Envelope:
     """BNV -> UBND-HN (same province, no bag): registered, accepted, out with the courier."""
     envelope = register(ctx, net, recipient="UBND-HN", **kw)
     custody.accept_at_counter(ctx, net["gd_hn"], envelope.number, net["vt_bnv"],
-                              pin(net["gd_hn"]), new_scan(), now())
+                              pin(net["gd_hn"]), new_scan(), now(),
+                              giver_receipt=pin(net["vt_bnv"]))
     custody.record_handoff(ctx, net["gd_hn"], custody.HandoffRequest(
         number=envelope.number, kind=EventKind.OUT_FOR_DELIVERY, scan_id=new_scan(),
         event_at=now(), receiver=net["bt_hn"], receipt=pin(net["bt_hn"])))
@@ -216,7 +217,8 @@ def test_the_outgoing_register_pdf_is_a_pdf_page_to_sign_without_any_subject(
     secret = register(ctx, network, document_number="77/KH-BNV",
                       subject="SUBJECT-SECRET-PLAN-42")
     custody.accept_at_counter(ctx, network["gd_hn"], secret.number, network["vt_bnv"],
-                              pin(network["gd_hn"]), new_scan(), now())
+                              pin(network["gd_hn"]), new_scan(), now(),
+                              giver_receipt=pin(network["vt_bnv"]))
     b = signed_in("vt_bnv")
     response = get_pdf(b, "/clerk/outgoing/register.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"

@@ -63,7 +63,8 @@ def sheet_of(ctx: Ctx, net: Network, n: int, **kw: Any) -> tuple[str, list[Envel
 def accepted(ctx: Ctx, net: Network, **kw: Any) -> Envelope:
     envelope = register(ctx, net, **kw)
     custody.accept_at_counter(ctx, net["gd_hn"], envelope.number, net["vt_bnv"],
-                              pin(net["gd_hn"]), new_scan(), now())
+                              pin(net["gd_hn"]), new_scan(), now(),
+                              giver_receipt=pin(net["vt_bnv"]))
     return envelope
 
 
@@ -273,7 +274,7 @@ def test_a_bag_is_received_and_opened_against_its_manifest_showing_what_is_missi
 def at_hcm_office(ctx: Ctx, net: Network) -> Envelope:
     bag, envelopes = dispatched_bag(ctx, net, 1)
     bagging.receive_bag(ctx, net["gd_hcm"], bag, net["bt_hn"], "NP-100", custody_receipt(net),
-                        new_scan(), now())
+                        new_scan(), now(), courier_receipt=pin(net["bt_hn"]))
     bagging.open_bag_contents(ctx, net["gd_hcm"], bag, [envelopes[0].number], new_scan(), now())
     return envelopes[0]
 
