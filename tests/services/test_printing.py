@@ -29,6 +29,7 @@ from kt1.errors import (
     PrinterOfflineError,
     ReceiptPartiesError,
     ReprintReasonRequiredError,
+    UnknownEnvelopeError,
     UnknownPrinterError,
 )
 from kt1.models import Envelope, Handoff
@@ -307,8 +308,12 @@ def test_a_clerk_of_another_unit_cannot_print_the_label(
     add(ctx, fake)
     envelope = register(ctx, network)
     before = snapshot()
-    for user in ("vt_hcm", "bt_hn", "gd_hn"):  # other agency, courier, office not holding it
-        with pytest.raises(ForbiddenError):
+    # the recipient agency sees the envelope but does not print its label
+    with pytest.raises(ForbiddenError):
+        printing.print_label(ctx, network["vt_hcm"], envelope.number, workstation=WS)
+    # an office it was never shown to may not even learn that it exists
+    for user in ("bt_hn", "gd_hn", "vt_hn"):
+        with pytest.raises(UnknownEnvelopeError):
             printing.print_label(ctx, network[user], envelope.number, workstation=WS)
     assert snapshot() == before
     assert fake.printouts() == []
