@@ -60,6 +60,9 @@ class KT1Api(Api):
             return http_error_page(error)
         payload, code, headers = super().handle_http_exception(error)
         code = int(code or 500)
+        # the exception's own headers (Allow on a 405), which flask-smorest drops
+        headers = {**{k: v for k, v in error.get_headers() if k.lower() != "content-type"},
+                   **(headers or {})}
         data = getattr(error, "data", None) or {}
         slug = data.get("slug") or HTTP_SLUGS.get(code, "error")
         message = payload.get("message") or (error.description if code < 500 else
