@@ -9,12 +9,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_smorest import Api
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from kt1 import RETRY_AFTER_SECONDS
 from kt1.api.schemas import ErrorOut
-from kt1.errors import KT1Error
+from kt1.errors import DatabaseUnavailableError, KT1Error
+from kt1.services.tx import failure_summary
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +108,25 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(KT1Error)
     def _kt1_error(exc: KT1Error) -> Any:
         if request.path.startswith(PREFIX):
-            return kt1_error_response(exc)
-        from kt1.web.errors import kt1_error_page
+            response = make_response(kt1_error_response(exc))
+        else:
+            from kt1.web.errors import kt1_error_page
 
-        return kt1_error_page(exc)
+            response = make_response(kt1_error_page(exc))
+        if isinstance(exc, DatabaseUnavailableError):
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    def _database_unavailable(exc: Exception) -> Any:
+        """The database cannot be reached outside a service's transaction (the device-token
+        and operator look-ups, the signed-in user's loader, a read-only page): the same 503
+        ``database_unavailable`` as inside one, never a 500."""
+        log.warning("database unavailable during %s %s: %s", request.method,
+                    request.endpoint or "-", failure_summary(exc).splitlines()[0])
+        return _kt1_error(DatabaseUnavailableError())
+
+    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.register_error_handler(unavailable, _database_unavailable)
 
     @app.get(f"{PREFIX}/docs")
     def api_docs() -> str:

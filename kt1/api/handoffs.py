@@ -190,7 +190,7 @@ def _committed_out(session: Session, rec: Recorded, index: int) -> dict[str, Any
     as committed (its status), with no ``result``."""
     try:
         return recorded_out(session, rec)
-    except Exception as exc:  # noqa: BLE001  (the item is committed whatever happens here)
+    except Exception as exc:  # the item is committed whatever happens here
         rollback_quietly(session)
         log.error("batch item %d was committed but its result could not be read: %s",
                   index, failure_summary(exc))

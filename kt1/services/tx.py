@@ -85,5 +85,5 @@ def rollback_quietly(session: Session) -> None:
     and the session is left to be discarded with its connection."""
     try:
         session.rollback()
-    except Exception as exc:  # noqa: BLE001  (best effort after a failure)
+    except Exception as exc:  # best effort after a failure
         log.warning("rollback failed: %s", failure_summary(exc))
