@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.web.conftest import Browser
+from tests.web.conftest import BASE, Browser
 
 
 def _refused_page(response: Any, field: str) -> None:
@@ -56,3 +56,17 @@ def test_a_signed_out_visitor_is_still_sent_to_sign_in_first(browser: Browser,
                                                              network: Any) -> None:
     r = browser.get("/officer/envelopes?q=KT%00")
     assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+
+
+def test_a_form_posted_as_json_is_guarded_too(browser: Browser, network: Any) -> None:
+    """Flask-WTF also reads a JSON body: the same guard applies to it."""
+    browser.get("/login")
+    headers = {"X-CSRFToken": browser.token or ""}
+    r = browser.client.post("/login", json={"username": "vt_bnv\x00", "password": PASSWORD},
+                            headers=headers, base_url=BASE)
+    _refused_page(r, "username")
+    deep = b'{"username": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    r = browser.client.post("/login", data=deep, content_type="application/json",
+                            headers=headers, base_url=BASE)
+    assert r.status_code == 400, r.get_data(as_text=True)[:300]
+    assert r.mimetype == "text/html"
