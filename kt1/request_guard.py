@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 
-from kt1.api import PREFIX
+from kt1.api import is_api_path
 from kt1.services.text import refuse_forbidden_characters
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -34,7 +34,7 @@ def refuse_malformed_parameters() -> None:
     _check_pairs(request.args.items(multi=True))
     if request.mimetype in FORM_TYPES:
         _check_pairs(request.form.items(multi=True))
-    elif request.is_json and not _is_api(request.path):
+    elif request.is_json and not is_api_path(request.path):
         # a page's form may be posted as JSON (Flask-WTF reads it); the API's schemas check
         # their bodies field by field (a batch refuses only the bad item)
         try:
@@ -42,10 +42,6 @@ def refuse_malformed_parameters() -> None:
         except RecursionError:
             raise BadRequest("The request body is nested too deeply.") from None
         _check_json(body)
-
-
-def _is_api(path: str) -> bool:
-    return path == PREFIX or path.startswith(PREFIX + "/")
 
 
 def _check_json(body: Any) -> None:

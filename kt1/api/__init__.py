@@ -39,6 +39,11 @@ HTTP_SLUGS = {
 PREFIX = "/api/v1"
 
 
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` is under the API prefix: device tokens, JSON errors, no redirects."""
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
 def error_body(code: int, slug: str, message: str, errors: dict[str, Any] | None = None
                ) -> dict[str, Any]:
     from http import HTTPStatus
@@ -58,7 +63,7 @@ class KT1Api(Api):
     ERROR_SCHEMA = ErrorOut
 
     def handle_http_exception(self, error: HTTPException) -> Any:
-        if not request.path.startswith(PREFIX):
+        if not is_api_path(request.path):
             from kt1.web.errors import http_error_page
 
             return http_error_page(error)
@@ -107,7 +112,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(KT1Error)
     def _kt1_error(exc: KT1Error) -> Any:
-        if request.path.startswith(PREFIX):
+        if is_api_path(request.path):
             response = make_response(kt1_error_response(exc))
         else:
             from kt1.web.errors import kt1_error_page
@@ -134,6 +139,6 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _api_no_store(response: Response) -> Response:
-        if request.path.startswith(PREFIX):
+        if is_api_path(request.path):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

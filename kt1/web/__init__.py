@@ -30,7 +30,7 @@ from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from kt1.api import PREFIX
+from kt1.api import is_api_path
 from kt1.database import service_context
 from kt1.models.enums import Role
 from kt1.services.signin import load_session_user
@@ -102,11 +102,6 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {"current_lang": select_locale(), "languages": LANGUAGES}
-
-
-def is_api_path(path: str) -> bool:
-    """Whether ``path`` is the scanner API's (its own errors, its own authentication)."""
-    return path == PREFIX or path.startswith(PREFIX + "/")
 
 
 def api_blueprints(app: Flask) -> set[str]:
