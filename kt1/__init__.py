@@ -9,6 +9,8 @@ from typing import Any
 from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: What a 503 (the database cannot be reached) tells clients to wait before trying again.
+RETRY_AFTER_SECONDS = 10
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -26,23 +28,29 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     config_mod.load(app, config)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS"))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(database.MIGRATIONS_DIR))
     database.init_app(app)
 
-    from kt1 import api, web
+    from kt1 import api, request_guard, web
     from kt1.cli import register as register_cli
     from kt1.web import scan as scan_page
 
     api.init_app(app)
     scan_page.init_app(app)
     web.init_app(app)
+    request_guard.init_app(app)
 
     register_cli(app)
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> tuple[dict[str, str], int, dict[str, str]]:
+        """The load balancer's probe: 200 when the database answers ``SELECT 1``, else 503."""
+        if database.database_reachable():
+            return {"status": "ok", "database": "ok"}, 200, {}
+        return ({"status": "unavailable", "database": "unavailable"}, 503,
+                {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     return app

@@ -215,6 +215,17 @@ DatabaseUnavailableError = _error(
     "database_unavailable", 503,
     "Không kết nối được cơ sở dữ liệu; chưa có gì được ghi. Hãy thử lại.",
     "The database cannot be reached; nothing was written. Try again.")
+InternalError = _error(
+    "internal_error", 500,
+    "Lỗi hệ thống khi ghi lượt quét này; lượt này chưa được ghi. Hãy thử lại hoặc báo quản trị.",
+    "Internal error while recording this scan; nothing of it was written. Try again or tell "
+    "the administrator.")
+NotAttemptedError = _error(
+    "not_attempted", 503,
+    "Chưa xử lý: lô dừng ở lượt quét thứ {stopped_at} vì không kết nối được cơ sở dữ liệu; "
+    "lượt này chưa được ghi, hãy gửi lại.",
+    "Not attempted: the batch stopped at item {stopped_at} because the database could not be "
+    "reached; nothing of this scan was written, send it again.")
 ReportRequiredError = _error(
     "report_required", 422,
     "Niêm phong bất thường: phải nhập nội dung biên bản.",

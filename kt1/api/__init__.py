@@ -9,12 +9,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_smorest import Api
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from kt1 import RETRY_AFTER_SECONDS
 from kt1.api.schemas import ErrorOut
-from kt1.errors import KT1Error
+from kt1.errors import DatabaseUnavailableError, KT1Error
+from kt1.services.tx import failure_summary
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,11 @@ HTTP_SLUGS = {
     503: "service_unavailable",
 }
 PREFIX = "/api/v1"
+
+
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` is under the API prefix: device tokens, JSON errors, no redirects."""
+    return path == PREFIX or path.startswith(PREFIX + "/")
 
 
 def error_body(code: int, slug: str, message: str, errors: dict[str, Any] | None = None
@@ -54,12 +63,15 @@ class KT1Api(Api):
     ERROR_SCHEMA = ErrorOut
 
     def handle_http_exception(self, error: HTTPException) -> Any:
-        if not request.path.startswith(PREFIX):
+        if not is_api_path(request.path):
             from kt1.web.errors import http_error_page
 
             return http_error_page(error)
         payload, code, headers = super().handle_http_exception(error)
         code = int(code or 500)
+        # the exception's own headers (Allow on a 405), which flask-smorest drops
+        headers = {**{k: v for k, v in error.get_headers() if k.lower() != "content-type"},
+                   **(headers or {})}
         data = getattr(error, "data", None) or {}
         slug = data.get("slug") or HTTP_SLUGS.get(code, "error")
         message = payload.get("message") or (error.description if code < 500 else
@@ -100,11 +112,26 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(KT1Error)
     def _kt1_error(exc: KT1Error) -> Any:
-        if request.path.startswith(PREFIX):
-            return kt1_error_response(exc)
-        from kt1.web.errors import kt1_error_page
+        if is_api_path(request.path):
+            response = make_response(kt1_error_response(exc))
+        else:
+            from kt1.web.errors import kt1_error_page
 
-        return kt1_error_page(exc)
+            response = make_response(kt1_error_page(exc))
+        if isinstance(exc, DatabaseUnavailableError):
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    def _database_unavailable(exc: Exception) -> Any:
+        """The database cannot be reached outside a service's transaction (the device-token
+        and operator look-ups, the signed-in user's loader, a read-only page): the same 503
+        ``database_unavailable`` as inside one, never a 500."""
+        log.warning("database unavailable during %s %s: %s", request.method,
+                    request.endpoint or "-", failure_summary(exc).splitlines()[0])
+        return _kt1_error(DatabaseUnavailableError())
+
+    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.register_error_handler(unavailable, _database_unavailable)
 
     @app.get(f"{PREFIX}/docs")
     def api_docs() -> str:
@@ -112,6 +139,6 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _api_no_store(response: Response) -> Response:
-        if request.path.startswith(PREFIX):
+        if is_api_path(request.path):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

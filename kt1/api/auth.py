@@ -32,7 +32,8 @@ def require_device() -> None:
     """Blueprint hook: every API request carries a valid, unrevoked device token.
 
     Write requests must also be JSON; the body is parsed here once so that a malformed
-    one is refused with ``malformed_json`` before any view runs.
+    one (or one nested too deeply to parse) is refused with ``malformed_json`` before any
+    view runs.
     """
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else None
@@ -40,7 +41,11 @@ def require_device() -> None:
     if request.method in ("POST", "PUT", "PATCH"):
         if request.mimetype != "application/json":
             raise UnsupportedMediaTypeError()
-        if request.get_json(silent=True) is None:
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # valid JSON nested deeper than the parser recurses
+            raise MalformedJsonError("The request body is nested too deeply.") from None
+        if body is None:
             raise MalformedJsonError()
 
 

@@ -36,13 +36,3 @@ class DeviceInfo(MethodView):
                            "role": str(u.role)} for u in users],
         }
 
-
-def _token_only(state: Any) -> None:
-    """This view authenticates the device token itself (``require_device``): the web
-    layer's sign-in redirect must not apply to it, as for the other API blueprints."""
-    for endpoint, view in state.app.view_functions.items():
-        if endpoint.startswith(f"{blp.name}."):
-            view.public = True
-
-
-blp.record(_token_only)

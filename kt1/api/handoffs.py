@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError as SchemaError
+from sqlalchemy.orm import Session
 
 from kt1.api import error_body
 from kt1.api.auth import device, operator, require_device
 from kt1.api.schemas import BatchIn, BatchOut, ErrorOut, HandoffIn, HandoffResultOut
 from kt1.api.serialize import recorded_out
 from kt1.database import service_context
-from kt1.errors import DependsOnRefusedError, KT1Error, ValidationError
+from kt1.errors import (
+    DatabaseUnavailableError,
+    DependsOnRefusedError,
+    InternalError,
+    KT1Error,
+    NotAttemptedError,
+    ValidationError,
+)
 from kt1.models import User
 from kt1.models.enums import AckMethod, Authority, DeliveryFailure, EventKind, SealState
 from kt1.services.access import Receipt
 from kt1.services.context import Ctx
 from kt1.services.custody import HandoffRequest, Recorded, record_handoff
 from kt1.services.directory import find_user
+from kt1.services.tx import failure_summary, is_database_unavailable, rollback_quietly
 
+log = logging.getLogger(__name__)
 blp = Blueprint("handoffs", __name__, description="Record custody handoffs")
 blp.before_request(require_device)
 
@@ -99,20 +110,45 @@ class HandoffBatch(MethodView):
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Apply up to 500 scans in order, each in its own transaction, each with its result.
 
-        One refused scan does not block the others, but later scans of the same envelope
-        are refused with ``depends_on_refused``: they would build on a state that was
-        never recorded.
+        Each item's `status` is true whatever happens to the others:
+
+        - **201** recorded, **200** replayed (`result` set): committed.
+        - **4xx** refused (`error` with its slug; nothing of the item is stored). One refused
+          scan does not block the others, but later scans of the same envelope are refused
+          with `depends_on_refused`: they would build on a state that was never recorded.
+        - **500** `internal_error`: the item failed unexpectedly; it was rolled back (nothing
+          of it is stored) and logged, later scans of its envelope are `depends_on_refused`,
+          and the batch goes on with the other items.
+        - **503** `database_unavailable`: the database dropped while recording the item; it
+          was rolled back and the batch stops there: every later item is **503**
+          `not_attempted` (nothing of it was written; send it again).
+
+        `accepted`, `replayed`, `refused`, `failed` (500 and 503 `database_unavailable`) and
+        `not_attempted` count the items.
         """
         items = data["items"]
         if len(items) > MAX_BATCH:
             raise BatchTooLargeError()
         session = service_context().session
         refused: set[str] = set()
-        results = []
-        counts = {"accepted": 0, "replayed": 0, "refused": 0}
+        results: list[dict[str, Any]] = []
+        counts = {"accepted": 0, "replayed": 0, "refused": 0, "failed": 0, "not_attempted": 0}
+        stopped_at: int | None = None
+
+        def failed(index: int, scan_id: str | None, exc: KT1Error, count: str) -> None:
+            counts[count] += 1
+            results.append({"index": index, "scan_id": scan_id, "status": exc.status,
+                            "result": None, "error": error_body(
+                                exc.status, exc.slug, exc.message,
+                                {"message_vi": exc.message_local})})
+
         for index, item in enumerate(items):
             scan_id = item.get("scan_id") if isinstance(item.get("scan_id"), str) else None
             key = _number_key(item.get("number"))
+            if stopped_at is not None:
+                failed(index, scan_id, NotAttemptedError(stopped_at=stopped_at),
+                       "not_attempted")
+                continue
             try:
                 if key in refused:
                     raise DependsOnRefusedError(number=key)
@@ -126,18 +162,37 @@ class HandoffBatch(MethodView):
                                     422, "invalid_request", "Invalid scan.",
                                     {"json": exc.messages_dict})})
                 continue
-            except KT1Error as exc:
-                session.rollback()
-                if key:
-                    refused.add(key)
-                counts["refused"] += 1
-                results.append({"index": index, "scan_id": scan_id, "status": exc.status,
-                                "result": None, "error": error_body(
-                                    exc.status, exc.slug, exc.message,
-                                    {"message_vi": exc.message_local})})
+            except Exception as exc:
+                rollback_quietly(session)
+                if is_database_unavailable(exc):
+                    log.warning("database unavailable at batch item %d: the batch stops "
+                                "there", index)
+                    stopped_at = index
+                    failed(index, scan_id, DatabaseUnavailableError(), "failed")
+                elif isinstance(exc, KT1Error):
+                    if key:
+                        refused.add(key)
+                    failed(index, scan_id, exc, "refused")
+                else:
+                    log.error("batch item %d failed unexpectedly and was rolled back: %s",
+                              index, failure_summary(exc))
+                    refused.add(key or f"#{index}")
+                    failed(index, scan_id, InternalError(), "failed")
                 continue
             counts["replayed" if rec.replayed else "accepted"] += 1
             results.append({"index": index, "scan_id": scan_id,
                             "status": 200 if rec.replayed else 201,
-                            "result": recorded_out(session, rec), "error": None})
+                            "result": _committed_out(session, rec, index), "error": None})
         return {**counts, "results": results}
+
+
+def _committed_out(session: Session, rec: Recorded, index: int) -> dict[str, Any] | None:
+    """The body of a committed item; if it cannot be read back, the item is still reported
+    as committed (its status), with no ``result``."""
+    try:
+        return recorded_out(session, rec)
+    except Exception as exc:  # the item is committed whatever happens here
+        rollback_quietly(session)
+        log.error("batch item %d was committed but its result could not be read: %s",
+                  index, failure_summary(exc))
+        return None

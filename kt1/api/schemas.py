@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from kt1.api.inputs import Schema
 from kt1.models.enums import (
     AckMethod,
     Authority,
@@ -143,6 +144,10 @@ class BatchOut(Schema):
     accepted = fields.Integer()
     replayed = fields.Integer()
     refused = fields.Integer()
+    failed = fields.Integer(metadata={"description": "Items that failed unexpectedly (500 "
+                                                    "internal_error, 503 database_unavailable)"})
+    not_attempted = fields.Integer(metadata={"description": "Items after a database failure "
+                                                           "(503 not_attempted): send again"})
     results = fields.List(fields.Nested(BatchItemOut))
 
 

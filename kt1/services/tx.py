@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import functools
+import logging
+import traceback
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm import Session
 
-from kt1.errors import CustodyConflictError, DatabaseUnavailableError
+from kt1.errors import CustodyConflictError, DatabaseUnavailableError, KT1Error
 from kt1.services.context import Ctx
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -36,12 +41,14 @@ def transactional(fn: Callable[Concatenate[Ctx, P], R]) -> Callable[Concatenate[
                 if attempt == 2:
                     raise CustodyConflictError() from exc
             except OperationalError as exc:
-                ctx.session.rollback()
+                rollback_quietly(ctx.session)
                 if _is_lock_conflict(exc) and attempt == 1:
                     continue
                 raise DatabaseUnavailableError() from exc
-            except BaseException:
-                ctx.session.rollback()
+            except BaseException as exc:
+                rollback_quietly(ctx.session)
+                if is_database_unavailable(exc) and not isinstance(exc, KT1Error):
+                    raise DatabaseUnavailableError() from exc
                 raise
         raise AssertionError("unreachable")
 
@@ -51,3 +58,32 @@ def transactional(fn: Callable[Concatenate[Ctx, P], R]) -> Callable[Concatenate[
 def _is_lock_conflict(exc: OperationalError) -> bool:
     sqlstate = getattr(exc.orig, "sqlstate", None)
     return sqlstate in {"40001", "40P01"}  # serialization failure, deadlock
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached (down, restarting, a dropped or
+    stale connection, a full pool), as opposed to a refusal or a bug."""
+    if isinstance(exc, (DatabaseUnavailableError, OperationalError, InterfaceError,
+                        PoolTimeoutError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def failure_summary(exc: BaseException) -> str:
+    """An unexpected failure for the log, without secrets: the exception's type, SQLSTATE
+    and the frames it went through, never its message (a database error's message quotes
+    the statement's parameters)."""
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    kind = type(exc).__name__ + (f"({type(orig).__name__})" if orig is not None else "")
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    return f"{kind}{f' sqlstate={sqlstate}' if sqlstate else ''}\n{frames}".rstrip()
+
+
+def rollback_quietly(session: Session) -> None:
+    """Roll back after a failure; a rollback that fails too (a dead connection) is logged,
+    and the session is left to be discarded with its connection."""
+    try:
+        session.rollback()
+    except Exception as exc:  # best effort after a failure
+        log.warning("rollback failed: %s", failure_summary(exc))

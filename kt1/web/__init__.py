@@ -2,8 +2,10 @@
 
 Sessions, CSRF, security headers, languages and deny-by-default: every page needs a
 signed-in user unless its endpoint is on :data:`PUBLIC_ENDPOINTS` (or its blueprint on
-:data:`PUBLIC_BLUEPRINTS`); the scanner API authenticates with device tokens instead and
-is CSRF-exempt.
+:data:`PUBLIC_BLUEPRINTS`). Everything under the scanner API's prefix
+(:data:`kt1.api.PREFIX`) is left to the API: it authenticates with device tokens, is
+CSRF-exempt, and answers every error (an unknown path or method too) in JSON, never with a
+redirect to the sign-in page.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
+from kt1.api import is_api_path
 from kt1.database import service_context
 from kt1.models.enums import Role
 from kt1.services.signin import load_session_user
@@ -41,8 +44,6 @@ PUBLIC_ENDPOINTS = frozenset({
 })
 #: The scanner page is static and talks to the API with a device token.
 PUBLIC_BLUEPRINTS = frozenset({"scan"})
-#: Blueprints that authenticate themselves (device tokens) and so skip session and CSRF.
-TOKEN_BLUEPRINTS = frozenset({"envelopes", "handoffs", "bags", "incidents", "api-docs"})
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -92,9 +93,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(counter.bp)
     app.register_blueprint(officer.bp)
     app.register_blueprint(admin.bp)
-    for name, blueprint in app.blueprints.items():
-        if name in TOKEN_BLUEPRINTS:
-            csrf.exempt(blueprint)
+    for name in api_blueprints(app):
+        csrf.exempt(app.blueprints[name])
 
     app.before_request(_deny_by_default)
     app.after_request(_security_headers)
@@ -104,16 +104,23 @@ def init_app(app: Flask) -> None:
         return {"current_lang": select_locale(), "languages": LANGUAGES}
 
 
+def api_blueprints(app: Flask) -> set[str]:
+    """The blueprints serving paths under the API prefix (the web never names them)."""
+    return {rule.endpoint.rpartition(".")[0] for rule in app.url_map.iter_rules()
+            if is_api_path(rule.rule) and rule.endpoint.rpartition(".")[0] in app.blueprints}
+
+
 def _deny_by_default() -> Any:
-    if request.method not in ("GET", "HEAD", "OPTIONS") and request.blueprint not in (
-            TOKEN_BLUEPRINTS):
+    if is_api_path(request.path):
+        return None  # device tokens, checked by the API; unknown paths answered in JSON
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
         origin = request.headers.get("Origin")
         if origin and origin not in ("null", request.host_url.rstrip("/")):
             abort(403)
     endpoint = request.endpoint or ""
     view = current_app.view_functions.get(endpoint)
-    if (endpoint in PUBLIC_ENDPOINTS or request.blueprint in TOKEN_BLUEPRINTS
-            or request.blueprint in PUBLIC_BLUEPRINTS or getattr(view, "public", False)):
+    if (endpoint in PUBLIC_ENDPOINTS or request.blueprint in PUBLIC_BLUEPRINTS
+            or getattr(view, "public", False)):
         return None
     if not current_user.is_authenticated:
         if request.method == "GET":

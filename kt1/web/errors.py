@@ -5,18 +5,32 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from kt1.errors import KT1Error
+from kt1.errors import DatabaseUnavailableError, KT1Error
 
 log = logging.getLogger(__name__)
 
 
 def kt1_error_page(exc: KT1Error) -> Any:
+    if isinstance(exc, DatabaseUnavailableError):
+        return unavailable_page(exc)
     return render_template("errors/error.html", title=_("Không thực hiện được"),
                            message=exc.message_local, slug=exc.slug), exc.status
+
+
+def unavailable_page(exc: KT1Error) -> Any:
+    """The 503 page while the database cannot be reached.
+
+    It is rendered straight from the template environment, without the context processors
+    of ``render_template``: Flask-Login's would load the signed-in user, from the database
+    that just failed. The page needs nothing but the language (kept in the cookie session).
+    """
+    template = current_app.jinja_env.get_template("errors/unavailable.html")
+    return template.render(lang=str(get_locale() or "vi"), slug=exc.slug), exc.status
 
 
 def http_error_page(error: HTTPException) -> Any:

@@ -23,9 +23,10 @@ PUBLIC_ENDPOINTS = {
 #: Blueprints whose pages are public: the /scan/ page is static and talks to the API with a
 #: device token.
 PUBLIC_BLUEPRINTS = {"scan"}
-#: The scanner API: no session, a device token instead; without one it answers 401. Views
-#: marked ``public`` outside these blueprints must authenticate themselves the same way.
-TOKEN_BLUEPRINTS = {"envelopes", "handoffs", "bags", "incidents", "api-docs"}
+#: The scanner API: everything under this prefix is left to the API (no session, a device
+#: token instead; without one it answers 401). Views marked ``public`` elsewhere must
+#: authenticate themselves the same way.
+API_PREFIX = "/api/v1/"
 
 SAMPLE = {"int": "1", "default": "KT000000001VN", "path": "x"}
 
@@ -53,7 +54,7 @@ def test_every_rule_outside_the_public_list_sends_a_signed_out_visitor_to_sign_i
         path = sample_path(rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             view = app.view_functions[rule.endpoint]
-            if blueprint in TOKEN_BLUEPRINTS or getattr(view, "public", False):
+            if rule.rule.startswith(API_PREFIX) or getattr(view, "public", False):
                 response = browser.client.open(path, method=method,
                                                base_url="https://localhost")
                 if response.status_code not in (401, 405):
@@ -71,8 +72,26 @@ def test_every_rule_outside_the_public_list_sends_a_signed_out_visitor_to_sign_i
 
 
 def test_the_public_list_is_the_one_the_app_enforces() -> None:
-    from kt1 import web
+    from kt1 import api, web
 
     assert set(web.PUBLIC_ENDPOINTS) <= PUBLIC_ENDPOINTS
     assert set(web.PUBLIC_BLUEPRINTS) == PUBLIC_BLUEPRINTS
-    assert set(web.TOKEN_BLUEPRINTS) == TOKEN_BLUEPRINTS
+    assert api.PREFIX + "/" == API_PREFIX
+
+
+def test_no_page_lives_under_the_api_prefix(app: Flask) -> None:
+    """The web skips every path under the API prefix: only the API's own blueprints (which
+    check device tokens) may serve there, and they serve nothing elsewhere."""
+    from kt1 import web
+
+    token_blueprints = web.api_blueprints(app)
+    assert {"handoffs", "envelopes", "bags", "incidents", "device"} <= token_blueprints
+    misplaced = []
+    for rule in app.url_map.iter_rules():
+        blueprint = rule.endpoint.rpartition(".")[0]
+        under_api = rule.rule.startswith(API_PREFIX)
+        if under_api and blueprint not in token_blueprints and rule.endpoint != "api_docs":
+            misplaced.append(f"{rule.rule} ({rule.endpoint})")
+        if blueprint in token_blueprints and not under_api:
+            misplaced.append(f"{rule.rule} ({rule.endpoint})")
+    assert not misplaced, misplaced

@@ -668,15 +668,21 @@
             if (r.status !== 200 || !r.data || !r.data.results) {
               throw {fatal: true, status: r.status, data: r.data};
             }
-            var done = [];
+            var done = [], unavailable = false;
             r.data.results.forEach(function (res) {
               var item = run[res.index];
               if (!item) return;
+              // 503 (database_unavailable, not_attempted): nothing of it was written and
+              // the batch stopped; it stays queued and is sent again later
+              if (res.status === 503) { unavailable = true; return; }
               settle(item, res.status, res.status < 300 ? res.result : res.error);
               done.push(item.seq);
             });
             sent += done.length;
-            return KT1Queue.remove(done).then(step);
+            return KT1Queue.remove(done).then(function () {
+              if (unavailable) throw new NetworkError("HTTP 503");
+              return step();
+            });
           });
         }
         var one = items[0];
