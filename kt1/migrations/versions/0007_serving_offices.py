@@ -5,7 +5,7 @@ installations keep working: every agency ↔ office pair already seen in an acce
 on a handover sheet is recorded as a serving relation.
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0006_handover
 Create Date: 2026-11-29 11:20:00
 
 """
@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0001"
-branch_labels = ("serving",)
-depends_on = "0006_handover"
+# After the handover sheets (it reads them), on their branch.
+down_revision = "0006_handover"
+branch_labels = None
+depends_on = None
 
 
 def upgrade():
