@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from kt1.errors import SignInFailedError, SignInThrottledError
 from kt1.models import User
@@ -15,6 +15,9 @@ from kt1.services.tx import transactional
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
+#: First key of the PostgreSQL advisory lock taken per username while an attempt is judged
+#: (the second key is the name's hash); "KT" + 1, so it names this use in pg_locks.
+SIGN_IN_LOCK = 0x4B5401
 
 
 @transactional
@@ -23,8 +26,13 @@ def sign_in(ctx: Ctx, username: str, password: str, remote_addr: str = "") -> Us
 
     Every attempt is recorded (the password never is). The same error is given for an
     unknown user and a wrong password, so names cannot be probed.
+
+    Attempts on one name are judged one at a time, so that simultaneous attempts cannot
+    all count the same 4 failures: at most 5 passwords are ever checked in the window, and
+    every attempt after them is throttled without its password being checked.
     """
     name = (username or "").strip().lower()[:64]
+    _lock_name(ctx, name)
     now = ctx.now()
     failures = ctx.session.execute(
         select(func.count(SignInAttempt.id)).where(
@@ -41,6 +49,18 @@ def sign_in(ctx: Ctx, username: str, password: str, remote_addr: str = "") -> Us
         ctx.session.commit()  # the failure is recorded even though we refuse
         raise SignInFailedError()
     return user
+
+
+def _lock_name(ctx: Ctx, name: str) -> None:
+    """Hold ``name`` until this transaction ends (the failure is committed before refusing).
+
+    PostgreSQL: a transaction-scoped advisory lock on the name's hash (another name sharing
+    the hash only waits a little). SQLite: nothing to do, every transaction starts with
+    ``BEGIN IMMEDIATE`` (:mod:`kt1.database`), which already serialises them.
+    """
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        ctx.session.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(:name))"),
+                            {"key": SIGN_IN_LOCK, "name": name})
 
 
 @transactional
