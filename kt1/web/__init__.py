@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +31,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from kt1.database import service_context
 from kt1.models.enums import Role
-from kt1.services.signin import load_session_user
+from kt1.services.signin import SessionLimits, load_session_user
 
 LANGUAGES = ("vi", "en")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -41,6 +42,8 @@ PUBLIC_ENDPOINTS = frozenset({
 })
 #: The scanner page is static and talks to the API with a device token.
 PUBLIC_BLUEPRINTS = frozenset({"scan"})
+#: The key of the session cookie that holds the session's token (its hash is in web_session).
+SESSION_TOKEN = "kt1_sid"  # noqa: S105  (the name of a cookie field, not a secret)
 #: Blueprints that authenticate themselves (device tokens) and so skip session and CSRF.
 TOKEN_BLUEPRINTS = frozenset({"envelopes", "handoffs", "bags", "incidents", "api-docs"})
 
@@ -80,9 +83,15 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
+    limits = SessionLimits(idle=timedelta(minutes=int(app.config["SESSION_IDLE_MINUTES"])),
+                           absolute=timedelta(hours=int(app.config["SESSION_MAX_HOURS"])))
+
     @login_manager.user_loader
     def _load(session_id: str) -> Any:
-        return load_session_user(service_context(), session_id)
+        """A cookie signs in only while its session is open on the server (a copy of the
+        cookie kept after signing out is a signed-out visitor, in any browser)."""
+        return load_session_user(service_context(), session_id, session.get(SESSION_TOKEN),
+                                 limits)
 
     from kt1.web import admin, auth, clerk, counter, officer, pages
 
