@@ -147,14 +147,28 @@ def load_session_user(ctx: Ctx, session_id: str, token: str | None,
         return None
     now = ctx.now()
     if now - row.last_seen_at > limits.idle or now - row.created_at > limits.absolute:
-        _end_expired(ctx, row.id)
+        _end_session_row(ctx, row.id)
+        return None
+    user = ctx.session.get(User, user_id)
+    if user is None or not user.is_active or user.session_epoch != epoch:
+        # Deactivated, or its password reset, since: the session is over for good.
+        _end_session_row(ctx, row.id)
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         _touch(ctx, row.id)
-    user = ctx.session.get(User, user_id)
-    if user is None or not user.is_active or user.session_epoch != epoch:
-        return None
     return user
+
+
+def open_sessions(ctx: Ctx, user: User, limits: SessionLimits = SessionLimits()
+                  ) -> list[WebSession]:
+    """The user's sessions still open, the most recently used first (for their own view)."""
+    now = ctx.now()
+    return list(ctx.session.execute(
+        select(WebSession).where(
+            WebSession.user_id == user.id, WebSession.ended_at.is_(None),
+            WebSession.last_seen_at >= now - limits.idle,
+            WebSession.created_at >= now - limits.absolute)
+        .order_by(WebSession.last_seen_at.desc(), WebSession.id.desc())).scalars())
 
 
 @transactional
@@ -164,7 +178,7 @@ def _touch(ctx: Ctx, session_row: int) -> None:
 
 
 @transactional
-def _end_expired(ctx: Ctx, session_row: int) -> None:
+def _end_session_row(ctx: Ctx, session_row: int) -> None:
     ctx.session.execute(update(WebSession).where(WebSession.id == session_row,
                                                  WebSession.ended_at.is_(None))
                         .values(ended_at=ctx.now()))

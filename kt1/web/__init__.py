@@ -83,15 +83,12 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    limits = SessionLimits(idle=timedelta(minutes=int(app.config["SESSION_IDLE_MINUTES"])),
-                           absolute=timedelta(hours=int(app.config["SESSION_MAX_HOURS"])))
-
     @login_manager.user_loader
     def _load(session_id: str) -> Any:
         """A cookie signs in only while its session is open on the server (a copy of the
         cookie kept after signing out is a signed-out visitor, in any browser)."""
         return load_session_user(service_context(), session_id, session.get(SESSION_TOKEN),
-                                 limits)
+                                 session_limits())
 
     from kt1.web import admin, auth, clerk, counter, officer, pages
 
@@ -111,6 +108,13 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {"current_lang": select_locale(), "languages": LANGUAGES}
+
+
+def session_limits() -> SessionLimits:
+    """The server-side lifetime of sessions (``KT1_SESSION_IDLE_MINUTES``, ``_MAX_HOURS``)."""
+    cfg = current_app.config
+    return SessionLimits(idle=timedelta(minutes=int(cfg["SESSION_IDLE_MINUTES"])),
+                         absolute=timedelta(hours=int(cfg["SESSION_MAX_HOURS"])))
 
 
 def _deny_by_default() -> Any:

@@ -232,3 +232,38 @@ def test_the_session_limits_are_configurable(database_url: str, tmp_path: Path) 
     for bad in ({"SESSION_IDLE_MINUTES": 0}, {"SESSION_MAX_HOURS": -1}):
         with pytest.raises(ConfigError, match="at least 1"):
             create_app({**base_config(tmp_path), "DATABASE_URL": database_url, **bad})
+
+
+def test_a_password_reset_ends_the_session_rows_of_the_user(
+        app: Flask, signed_in: Any, ctx: Ctx, network: Any) -> None:
+    from kt1.services.directory import reset_password
+
+    b = signed_in("vt_bnv")
+    cookie = cookie_of(b)
+    reset_password(ctx, network["admin"], "vt_bnv")
+    assert signed_out(b.get("/clerk/"))
+    assert session_row(ctx, app, cookie).ended_at is not None
+
+
+# ------------------------------------------------------------- the user's own view
+
+
+def browser_as(app: Flask, username: str, user_agent: str) -> Browser:
+    b = Browser(app.test_client())
+    b.client.environ_base["HTTP_USER_AGENT"] = user_agent
+    assert b.sign_in(username).status_code == 302
+    return b
+
+
+def test_the_home_page_lists_the_users_own_open_sessions(app: Flask, network: Any) -> None:
+    laptop = browser_as(app, "vt_bnv", FIREFOX)
+    phone = browser_as(app, "vt_bnv", "Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36")
+    browser_as(app, "vt_hn", "Someone-Else/1.0")
+    page = laptop.get("/").get_data(as_text=True)
+    listed = page[page.index('id="sessions"'):]
+    assert "Firefox/128.0" in listed and "Android 14" in listed
+    assert "Someone-Else" not in listed
+    assert listed.count("Phiên này") == 1
+    sign_out(phone)
+    listed = laptop.get("/").get_data(as_text=True).split('id="sessions"')[1]
+    assert "Firefox/128.0" in listed and "Android 14" not in listed
