@@ -40,13 +40,19 @@ machine's own PostgreSQL:
    restart command and PostgreSQL accepting connections again, plus ``--grace`` seconds;
    connection errors happen only at the worker kill.
 
-It prints its figures (``--json`` for one JSON object) and exits 0 only when every check
-holds, 1 when one fails, 2 when the drill itself could not run.
+It prints its figures (``--json`` for one JSON object): requests, acknowledgements,
+replays, refusals by slug, every 5xx with its time against the restart and the kill,
+connection errors, retries, what the database holds, ``kt1 verify``, the exceptions the
+workers logged, durations. It exits 0 only when every check holds, 1 when one fails, 2
+when the drill itself could not run (no PostgreSQL binaries, ...), 130 when interrupted.
+Whatever happens (a failed check, an error, Ctrl+C, SIGTERM), gunicorn and the drill's
+PostgreSQL are stopped and the temporary directory is removed. Only a SIGKILL of the drill
+itself would leave them running (``pg_ctl`` detaches the server).
 
 Usage::
 
     python bench/drill.py [--envelopes 60] [--clients 4] [--workers 2] [--grace 1.0]
-                          [--json] [--keep-going]
+                          [--load-timeout 120] [--json]
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ import http.client
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -143,6 +150,17 @@ def missing_prerequisites() -> list[str]:
     if not gunicorn_path().is_file():
         missing.append(f"gunicorn next to {sys.executable}")
     return missing
+
+
+def temp_parent() -> str | None:
+    """Where the temporary directory goes: the usual place, unless the drill runs as root
+    and the ``postgres`` user could not reach it (a private TMPDIR); then /tmp."""
+    base = Path(tempfile.gettempdir()).resolve()
+    if os.geteuid() != 0:
+        return None
+    if all(p.stat().st_mode & 0o001 for p in (base, *base.parents)):
+        return None
+    return "/tmp"  # noqa: S108  (mkdtemp makes a private directory inside it)
 
 
 def free_port() -> int:
@@ -879,25 +897,33 @@ def figures(args: argparse.Namespace, net: Network, load: Load, faults: Faults,
 
 
 def logged_exceptions(log: Path) -> dict[str, int]:
-    """The exceptions gunicorn's workers logged: the last one of each chain, by its line."""
+    """The exceptions gunicorn's workers logged: the last one of each chain, by its line,
+    with the innermost frame of this project's code it passed through."""
     if not log.exists():
         return {}
     found: Tally[str] = Tally()
     pending: str | None = None
+    frame = ""
     in_traceback = False
     for line in log.read_text(errors="replace").splitlines():
-        if line.startswith("Traceback"):
+        where = _KT1_FRAME.search(line)
+        if where:
+            frame = f" [at {where[1]}:{where[2]} {where[3]}]"
+        elif line.startswith("Traceback"):
             in_traceback = True
         elif line.startswith(("During handling", "The above exception")):
             pending = None  # a cause: the exception raised from it follows
         elif in_traceback and line and not line[0].isspace():
-            pending, in_traceback = line[:160], False
+            pending, in_traceback = line[:140] + frame, False
         elif pending and line and not line[0].isspace():
             found[pending] += 1
-            pending = None
+            pending, frame = None, ""
     if pending:
         found[pending] += 1
     return dict(found.most_common(10))
+
+
+_KT1_FRAME = re.compile(r'File "[^"]*/((?:kt1|printers)/[^"]+)", line (\d+), in (\S+)')
 
 
 def _r(x: float | None) -> float | None:
@@ -985,7 +1011,7 @@ def terminate_as_interrupt() -> Iterator[None]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     durations: dict[str, float] = {}
     started = time.monotonic()
-    tmp = Path(tempfile.mkdtemp(prefix="kt1-drill-"))
+    tmp = Path(tempfile.mkdtemp(prefix="kt1-drill-", dir=temp_parent()))
     pg: TempPostgres | None = None
     server: subprocess.Popen[bytes] | None = None
     try:
