@@ -304,7 +304,6 @@ def build_network(pg: TempPostgres, instance: Path, envelopes: int) -> Network:
                      "Hà Nội")
             add_unit(ctx, None, OFFICE, "Bưu cục KT1 (diễn tập)", UnitKind.POST_OFFICE, "01",
                      "Hà Nội")
-            seed_serving_offices(ctx)
             for username, role, unit in ((CLERK, Role.REGISTRY_CLERK, SENDER),
                                          (RECEIVER, Role.REGISTRY_CLERK, RECIPIENT),
                                          (COUNTER, Role.COUNTER_CLERK, OFFICE),
@@ -331,20 +330,6 @@ def build_network(pg: TempPostgres, instance: Path, envelopes: int) -> Network:
             db.session.remove()
             db.engine.dispose()
     return Network(numbers, tokens, scans, handoffs)
-
-
-def seed_serving_offices(ctx: Any) -> None:
-    """Link the recipient and sending agencies to the drill's post office, when the
-    installation knows which post offices serve an agency (nothing to do otherwise)."""
-    try:
-        from kt1.services import directory
-    except ImportError:  # pragma: no cover
-        return
-    link = getattr(directory, "add_serving_office", None)
-    if link is None:
-        return
-    for agency in (SENDER, RECIPIENT):
-        link(ctx, None, agency, OFFICE)
 
 
 # --------------------------------------------------------------------------- server
