@@ -41,6 +41,10 @@ DEFAULTS: dict[str, Any] = {
     # How long after the device's event time a scan may reach the server (offline devices)
     # before verify reports the device clock as too far from the server's.
     "MAX_SCAN_DELAY_SECONDS": 86400,
+    # A signed-in session ends on the server after this long without a request, and in any
+    # case this long after signing in (signing out ends it at once).
+    "SESSION_IDLE_MINUTES": 120,
+    "SESSION_MAX_HOURS": 12,
 }
 
 #: Flask and extension settings this app sets differently from their libraries' defaults.
@@ -63,7 +67,8 @@ FRAMEWORK_DEFAULTS: dict[str, Any] = {
 
 ENV_PREFIX = "KT1_"
 _BOOL_KEYS = {"DEMO", "LABEL_SHOW_DOCUMENT_NUMBER"}
-_INT_KEYS = {"MAX_CLOCK_SKEW_SECONDS", "MAX_TEXT_LENGTH", "MAX_SCAN_DELAY_SECONDS"}
+_INT_KEYS = {"MAX_CLOCK_SKEW_SECONDS", "MAX_TEXT_LENGTH", "MAX_SCAN_DELAY_SECONDS",
+             "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"}
 
 
 def _from_env(key: str, raw: str) -> Any:
@@ -158,6 +163,9 @@ def validate(cfg: Any) -> None:
                 "KT1_CHECKPOINT_KEY must be an Ed25519 private key: 32 random bytes in base64 "
                 "(`python -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())'`)"
                 " or a PEM (PKCS#8) key.") from exc
+    for minimum_one in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"):
+        if int(cfg.get(minimum_one, 1)) < 1:
+            raise ConfigError(f"KT1_{minimum_one} must be a whole number of at least 1.")
     letters = str(cfg.get("SERVICE_LETTERS", ""))
     if len(letters) != 2 or not letters.isascii() or not letters.isalpha() or not letters.isupper():
         raise ConfigError("KT1_SERVICE_LETTERS must be two capital letters, e.g. KT.")

@@ -9,7 +9,7 @@ from kt1.models.handover import HandoverLine, HandoverSheet
 from kt1.models.incidents import Incident
 from kt1.models.printing import PrintAttempt, Printer, PrintJob
 from kt1.models.rules import Checkpoint, DayOff, DeadlineRule, DeadlineRuleSet, Installation
-from kt1.models.signin import SignInAttempt
+from kt1.models.signin import SignInAttempt, WebSession
 from kt1.models.units import Unit, User
 
 __all__ = [
@@ -37,4 +37,5 @@ __all__ = [
     "SubjectRule",
     "Unit",
     "User",
+    "WebSession",
 ]

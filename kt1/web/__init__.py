@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,7 +34,7 @@ from flask_wtf.csrf import CSRFProtect
 from kt1.api import is_api_path
 from kt1.database import service_context
 from kt1.models.enums import Role
-from kt1.services.signin import load_session_user
+from kt1.services.signin import SessionLimits, load_session_user
 
 LANGUAGES = ("vi", "en")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -44,6 +45,8 @@ PUBLIC_ENDPOINTS = frozenset({
 })
 #: The scanner page is static and talks to the API with a device token.
 PUBLIC_BLUEPRINTS = frozenset({"scan"})
+#: The key of the session cookie that holds the session's token (its hash is in web_session).
+SESSION_TOKEN = "kt1_sid"  # noqa: S105  (the name of a cookie field, not a secret)
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -83,7 +86,10 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(session_id: str) -> Any:
-        return load_session_user(service_context(), session_id)
+        """A cookie signs in only while its session is open on the server (a copy of the
+        cookie kept after signing out is a signed-out visitor, in any browser)."""
+        return load_session_user(service_context(), session_id, session.get(SESSION_TOKEN),
+                                 session_limits())
 
     from kt1.web import admin, auth, clerk, counter, officer, pages
 
@@ -108,6 +114,13 @@ def api_blueprints(app: Flask) -> set[str]:
     """The blueprints serving paths under the API prefix (the web never names them)."""
     return {rule.endpoint.rpartition(".")[0] for rule in app.url_map.iter_rules()
             if is_api_path(rule.rule) and rule.endpoint.rpartition(".")[0] in app.blueprints}
+
+
+def session_limits() -> SessionLimits:
+    """The server-side lifetime of sessions (``KT1_SESSION_IDLE_MINUTES``, ``_MAX_HOURS``)."""
+    cfg = current_app.config
+    return SessionLimits(idle=timedelta(minutes=int(cfg["SESSION_IDLE_MINUTES"])),
+                         absolute=timedelta(hours=int(cfg["SESSION_MAX_HOURS"])))
 
 
 def _deny_by_default() -> Any:

@@ -11,7 +11,8 @@ from flask_login import current_user, login_user, logout_user
 
 from kt1.database import service_context
 from kt1.errors import SignInFailedError, SignInThrottledError
-from kt1.services.signin import sign_in, sign_out_everywhere
+from kt1.services.signin import end_session, sign_in, sign_out_everywhere, start_session
+from kt1.web import SESSION_TOKEN
 from kt1.web.forms import EmptyForm, SignInForm
 
 bp = Blueprint("auth", __name__)
@@ -45,8 +46,11 @@ def login() -> Any:
             flash(_("Tên đăng nhập hoặc mật khẩu không đúng."), "error")
             status = 401
         else:
+            token = start_session(service_context(), user, request.user_agent.string,
+                                  request.remote_addr or "")
             session.clear()
             login_user(user)
+            session[SESSION_TOKEN] = token
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
@@ -58,6 +62,7 @@ def login() -> Any:
 def logout() -> Any:
     form = EmptyForm()
     if form.validate_on_submit():
+        end_session(service_context(), session.get(SESSION_TOKEN))
         logout_user()
         session.clear()
         flash(_("Đã đăng xuất."), "info")

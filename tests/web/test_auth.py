@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from kt1.models import SignInAttempt
 from kt1.services.context import Ctx
+from kt1.services.signin import MAX_FAILURES
 from tests.web.conftest import Browser
 
 
@@ -105,3 +108,53 @@ def test_a_form_posted_from_another_origin_is_refused(browser: Browser, network:
     response = browser.post("/login", {"username": "vt_bnv", "password": "correct-horse-9"},
                             headers={"Origin": "https://evil.example"})
     assert response.status_code == 403
+
+
+# ------------------------------------------------ throttle under concurrency (issue 9, defect 8)
+
+RACERS = 20
+
+
+def _race_wrong_passwords(app: Flask, username: str, racers: int) -> list[int]:
+    """``racers`` browsers, each on its own thread with its own app context (so its own
+    database session and connection), load the sign-in page, wait for each other, then post
+    a wrong password at once."""
+    barrier = threading.Barrier(racers)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def race() -> None:
+        try:
+            with app.app_context():
+                b = Browser(app.test_client())
+                b.get("/login")
+                barrier.wait(timeout=60)
+                response = b.post("/login", {"username": username,
+                                             "password": "wrong-password"})
+            with lock:
+                statuses.append(response.status_code)
+        except BaseException as exc:  # reported to the test below
+            barrier.abort()
+            errors.append(exc)
+
+    threads = [threading.Thread(target=race) for _ in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    return statuses
+
+
+def test_simultaneous_wrong_passwords_never_get_more_than_five_checks(
+        app: Flask, browser: Browser, network: Any, ctx: Ctx) -> None:
+    ctx.session.rollback()  # the test's own session holds no lock (SQLite: BEGIN IMMEDIATE)
+    statuses = _race_wrong_passwords(app, "gd_hn", RACERS)
+    assert sorted(statuses) == [401] * MAX_FAILURES + [429] * (RACERS - MAX_FAILURES)
+    ctx.session.rollback()
+    attempts = ctx.session.execute(
+        select(SignInAttempt).where(SignInAttempt.username == "gd_hn")).scalars().all()
+    assert len(attempts) == MAX_FAILURES and not any(a.is_success for a in attempts)
+    assert browser.sign_in("gd_hn").status_code == 429  # the right password too, afterwards
+    assert browser.get("/").status_code == 302
