@@ -362,7 +362,7 @@ def _require_unit(user: User, unit_id: int, unit_code: str) -> None:
 
 def _check_receiver(session: Session, kind: EventKind, envelope: Envelope, giver: User,
                     receiver: User, authority: Authority | None, note: str = "") -> None:
-    """Who may receive each kind of handoff (domain.md §3 rules 4, 9, 10)."""
+    """Who may receive each kind of handoff (docs/domain.md §3 rules 4, 9, 10)."""
     recipient_unit = envelope.recipient_unit
     sender_unit = envelope.sender_unit
 
