@@ -163,7 +163,8 @@ class Journey:
             for n in numbers:
                 self.handoff(clerk_s, n, EventKind.RETURNED, 90, giver=self.u(gd_o),
                              receiver=self.u(clerk_s), receipt=self.session_receipt(clerk_s),
-                             giver_receipt=self.pin(gd_o), note="Sai địa chỉ nơi nhận, hoàn về nơi gửi")
+                             giver_receipt=self.pin(gd_o),
+                             note="Sai địa chỉ nơi nhận, hoàn về nơi gửi")
             return
         if not reached("accepted"):
             return
