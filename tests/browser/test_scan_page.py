@@ -384,3 +384,46 @@ def test_a_bag_is_opened_and_filled_with_its_running_count_against_the_manifest(
     assert sorted(ctx.session.get(Envelope, line.envelope_id).number  # type: ignore[union-attr]
                   for line in found.lines) == sorted(numbers)
     ctx.session.rollback()
+
+
+def test_the_giver_who_scans_needs_no_second_identification_to_hand_over_or_deliver(
+        ctx: Ctx, network: Network, tab: Tab) -> None:
+    """Out for delivery (the counter clerk gives) and delivery (the courier gives): the
+    operator is the giver, so only the receiver signs."""
+    number = register(ctx, network, recipient="UBND-HN",
+                      event_at=datetime.now(UTC) - timedelta(hours=1)).number
+    custody.accept_at_counter(ctx, network["gd_hn"], number, network["vt_bnv"],
+                              pin(network["gd_hn"]), str(uuid.uuid4()),
+                              datetime.now(UTC) - timedelta(minutes=30),
+                              giver_receipt=pin(network["vt_bnv"]))
+    ctx.session.commit()
+    set_up_device(tab, device(ctx), "gd_hn")
+    page = tab.page
+    page.click("button.mode[data-mode='out_for_delivery']")
+    assert page.is_hidden("#giver-pin-input")
+    page.fill("#courier-input", "bt_hn")
+    page.fill("#pin-input", PIN)
+    page.press("#pin-input", "Enter")
+    scan(tab, number)
+    page.wait_for_selector(f"#result[data-state='ok'] >> text={number}")
+
+    page.click("#btn-settings")
+    page.select_option("#operator-select", "bt_hn")
+    page.click("#operator-form button[type=submit]")
+    page.wait_for_selector("#work:not([hidden])")
+    page.click("button.mode[data-mode='delivered']")
+    page.fill("#clerk-input", "vt_hcm")
+    page.fill("#pin-input", PIN)
+    page.press("#pin-input", "Enter")
+    scan(tab, number)
+    page.wait_for_selector(f"#result[data-state='refused'] >> text={number}")
+    page.fill("#clerk-input", "vt_hn")  # the recipient's registry clerk
+    page.press("#clerk-input", "Enter")
+    page.fill("#pin-input", PIN)
+    page.press("#pin-input", "Enter")
+    scan(tab, number)
+    page.wait_for_selector(f"#result[data-state='ok'] >> text={number}")
+    chain = handoffs(ctx, number)
+    assert [h.kind for h in chain] == [EventKind.REGISTERED_OUTGOING, EventKind.ACCEPTED,
+                                       EventKind.OUT_FOR_DELIVERY, EventKind.DELIVERED]
+    assert chain[3].from_user.username == "bt_hn" and chain[3].to_user.username == "vt_hn"
