@@ -154,10 +154,10 @@ EnvelopeInBagError = _error(
 
 GiverIdentificationMissingError = _error(
     "giver_identification_missing", 422,
-    "Người giao phải có mặt và xác nhận (mã PIN, thẻ nhân viên, hoặc bưu gửi có trong bảng kê "
-    "giao mà đơn vị gửi lập cho bưu cục này).",
-    "The giver must be present and identify (PIN, staff badge, or the item listed on a "
-    "handover sheet the giver's unit made for this office).")
+    "Người giao phải có mặt và xác nhận bằng mã PIN hoặc thẻ nhân viên (khi chấp nhận tại "
+    "quầy: hoặc bưu gửi có trong bảng kê giao đơn vị gửi lập cho bưu cục này).",
+    "The giver must be present and identify with a PIN or staff badge (at a counter "
+    "acceptance, the item may instead be listed on the giver's unit's handover sheet).")
 GiverIdentificationInvalidError = _error(
     "giver_identification_invalid", 422,
     "Xác nhận của người giao không đúng.",
