@@ -82,7 +82,7 @@ from kt1.models.envelopes import GENESIS_HASH  # noqa: E402
 from kt1.services.context import Ctx, Settings  # noqa: E402
 from kt1.services.custody import Link, append_link  # noqa: E402
 from kt1.services.devices import add_device  # noqa: E402
-from kt1.services.directory import add_unit, add_user  # noqa: E402
+from kt1.services.directory import add_unit, add_user, set_serving_offices  # noqa: E402
 from kt1.services.identifiers import format_number, peek_value  # noqa: E402
 from kt1.services.registration import EnvelopeDraft, register_envelope  # noqa: E402
 
@@ -110,6 +110,7 @@ def make_network(ctx: Ctx) -> dict[str, str]:
                                  ("bt_hn", Role.COURIER, "BC-HN")):
         _user, badge = add_user(ctx, None, username, username.upper(), role, unit, PASSWORD)
         badges[username] = badge
+    set_serving_offices(ctx, None, "BNV", ["BC-HN"])
     return badges
 
 
@@ -275,6 +276,7 @@ def drive(port: int, token: str, badges: dict[str, str], plan: dict[str, Any],
                 "number": singles[i * share + k], "kind": "accepted", "event_at": _now(),
                 "giver": "vt_bnv", "receiver": "gd_hn",
                 "receipt": {"method": "badge", "secret": badges["gd_hn"]},
+                "giver_receipt": {"method": "badge", "secret": badges["vt_bnv"]},
                 "location": "BC-HN"}
         return "POST", "/api/v1/handoffs", json.dumps(body).encode(), auth
 
@@ -295,10 +297,13 @@ def drive(port: int, token: str, badges: dict[str, str], plan: dict[str, Any],
                 ("out_for_delivery", "gd_hn", "gd_hn", "bt_hn"),
                 ("delivered", "bt_hn", "bt_hn", "vt_hcm")):
             for number in numbers:
-                items.append({"scan_id": str(uuid.uuid4()), "operator": operator,
-                              "number": number, "kind": kind, "event_at": at,
-                              "giver": giver, "receiver": receiver,
-                              "receipt": {"method": "badge", "secret": badges[receiver]}})
+                item = {"scan_id": str(uuid.uuid4()), "operator": operator,
+                        "number": number, "kind": kind, "event_at": at,
+                        "giver": giver, "receiver": receiver,
+                        "receipt": {"method": "badge", "secret": badges[receiver]}}
+                if giver != operator:  # both sides present: the giver shows her badge
+                    item["giver_receipt"] = {"method": "badge", "secret": badges[giver]}
+                items.append(item)
         return "POST", "/api/v1/handoffs/batch", json.dumps({"items": items}).encode(), auth
 
     timed_phase("batch", batch_clients, plan["batch_seconds"], batch)

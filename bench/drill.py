@@ -288,7 +288,7 @@ def build_network(pg: TempPostgres, instance: Path, envelopes: int) -> Network:
     from kt1.models.enums import Classification, Role, UnitKind
     from kt1.services.context import Ctx, Settings
     from kt1.services.devices import add_device
-    from kt1.services.directory import add_unit, add_user, find_user
+    from kt1.services.directory import add_unit, add_user, find_user, set_serving_offices
     from kt1.services.handover import MAX_LINES, prepare_sheet, sign_sheet
     from kt1.services.registration import EnvelopeDraft, register_envelope
 
@@ -304,6 +304,9 @@ def build_network(pg: TempPostgres, instance: Path, envelopes: int) -> Network:
                      "Hà Nội")
             add_unit(ctx, None, OFFICE, "Bưu cục KT1 (diễn tập)", UnitKind.POST_OFFICE, "01",
                      "Hà Nội")
+            # the office accepts only from the agencies it serves (docs/access.md)
+            set_serving_offices(ctx, None, SENDER, [OFFICE])
+            set_serving_offices(ctx, None, RECIPIENT, [OFFICE])
             for username, role, unit in ((CLERK, Role.REGISTRY_CLERK, SENDER),
                                          (RECEIVER, Role.REGISTRY_CLERK, RECIPIENT),
                                          (COUNTER, Role.COUNTER_CLERK, OFFICE),

@@ -87,7 +87,7 @@ from kt1.services.access import Receipt
 from kt1.services.chain import canonical, envelope_identity, link_hash
 from kt1.services.context import Ctx, Settings
 from kt1.services.custody import HandoffRequest, Link, append_link, record_handoff
-from kt1.services.directory import add_unit, add_user
+from kt1.services.directory import add_unit, add_user, set_serving_offices
 from kt1.services.identifiers import format_number, peek_value
 from kt1.services.registration import EnvelopeDraft, register_envelope
 
@@ -220,16 +220,22 @@ def build_app(url: str, instance: Path, backend: str) -> Flask:
 # --------------------------------------------------------------------------- set-up
 
 
+#: Staff badge codes of the network's givers (they show the badge at the counter).
+BADGES: dict[str, str] = {}
+
+
 def make_network(ctx: Ctx) -> tuple[User, User]:
     """Sender and recipient agencies, one KT1 post office, a registry and a counter clerk."""
     add_unit(ctx, None, "BNV", "Bộ Nội vụ", UnitKind.AGENCY, "01", "Hà Nội")
     add_unit(ctx, None, "UBND-HCM", "UBND TP Hồ Chí Minh", UnitKind.AGENCY, "79",
              "TP Hồ Chí Minh")
     add_unit(ctx, None, "BC-HN", "Bưu cục KT1 Hà Nội", UnitKind.POST_OFFICE, "01", "Hà Nội")
-    clerk, _ = add_user(ctx, None, "vt_bnv", "Văn thư BNV", Role.REGISTRY_CLERK, "BNV",
-                        PASSWORD)
+    clerk, badge = add_user(ctx, None, "vt_bnv", "Văn thư BNV", Role.REGISTRY_CLERK, "BNV",
+                            PASSWORD)
+    BADGES[clerk.username] = badge
     counter, _ = add_user(ctx, None, "gd_hn", "Giao dịch viên HN", Role.COUNTER_CLERK,
                           "BC-HN", PASSWORD)
+    set_serving_offices(ctx, None, "BNV", ["BC-HN"])
     return clerk, counter
 
 
@@ -308,11 +314,13 @@ def service_run(ctx: Ctx, clock: Clock, counter: User, clerk: User, numbers: lis
     returns the timing and how many handoffs were recorded.
     """
     receipt = Receipt(user=counter, method=AckMethod.SESSION)
+    # both sides present: the agency clerk shows her staff badge (issue 9)
+    shown = Receipt(user=clerk, method=AckMethod.BADGE, secret=BADGES[clerk.username])
     requests = [
         HandoffRequest(
             number=number, kind=EventKind.ACCEPTED, scan_id=str(uuid.uuid4()),
             event_at=start + i * STEP, giver=clerk, receiver=counter, receipt=receipt,
-            location="BC-HN", device="bench-scanner-01")
+            giver_receipt=shown, location="BC-HN", device="bench-scanner-01")
         for i, number in enumerate(numbers)
     ]
     done = 0
@@ -612,8 +620,8 @@ def report(results: list[Result], warmup: int, rounds: int, load: float) -> bool
           "cloned in batches (own numbers, valid first links)")
     print("workload: ACCEPTED at the counter (giver = agency registry clerk, receiver = counter "
           "clerk), one envelope per handoff,")
-    print("          one record_handoff call = one transaction each; receipt = SESSION, so no "
-          "scrypt PIN check is timed;")
+    print("          one record_handoff call = one transaction each; receipt = SESSION and the "
+          "giver shows her badge (SHA-256), so no scrypt PIN check is timed;")
     print(f"          {warmup} untimed warm-up transactions of each, then service and ceiling "
           f"timed in {rounds} alternating rounds")
     print("ceiling:  bare driver, one transaction each: INSERT scan + INSERT handoff + "

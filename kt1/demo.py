@@ -30,7 +30,7 @@ from kt1.models.enums import (
 from kt1.services import bagging, custody
 from kt1.services.access import Receipt, hash_secret
 from kt1.services.context import Ctx
-from kt1.services.directory import add_unit, add_user
+from kt1.services.directory import add_unit, add_user, set_serving_offices
 from kt1.services.registration import EnvelopeDraft, register_envelope
 
 DEFAULT_PASSWORD = "kt1-demo-2026"  # noqa: S105  (demo data only, printed to the user)
@@ -131,6 +131,10 @@ class Journey:
     def session_receipt(self, user: str) -> Receipt:
         return Receipt(user=self.u(user), method=AckMethod.SESSION)
 
+    def pin(self, user: str) -> Receipt:
+        """The giver's identification at the handover (the demo PIN)."""
+        return Receipt(user=self.u(user), method=AckMethod.PIN, secret=DEMO_PIN)
+
     def handoff(self, actor: str, number: str, kind: EventKind, minutes: float, **kw: object
                 ) -> None:
         custody.record_handoff(self.ctx, self.u(actor), custody.HandoffRequest(
@@ -155,10 +159,11 @@ class Journey:
             for n in numbers:
                 self.handoff(gd_o, n, EventKind.ACCEPTED, 40, giver=self.u(clerk_s),
                              receiver=self.u(gd_o), receipt=self.session_receipt(gd_o),
-                             location=origin)
+                             giver_receipt=self.pin(clerk_s), location=origin)
             for n in numbers:
                 self.handoff(clerk_s, n, EventKind.RETURNED, 90, giver=self.u(gd_o),
                              receiver=self.u(clerk_s), receipt=self.session_receipt(clerk_s),
+                             giver_receipt=self.pin(gd_o),
                              note="Sai địa chỉ nơi nhận, hoàn về nơi gửi")
             return
         if not reached("accepted"):
@@ -166,7 +171,8 @@ class Journey:
         for n in numbers:
             self.handoff(gd_o, n, EventKind.ACCEPTED, 35, giver=self.u(clerk_s),
                          receiver=self.u(gd_o), receipt=self.session_receipt(gd_o),
-                         location=origin, count=len(numbers))
+                         giver_receipt=self.pin(clerk_s), location=origin,
+                         count=len(numbers))
         holder = gd_o
         if origin != dest:
             if not reached("bagged"):
@@ -193,11 +199,11 @@ class Journey:
                     ctx, self.u(gd_d), bag, self.u(bt_o), seal, self.session_receipt(gd_d),
                     str(uuid.uuid4()), self.tick(180), seal_state=SealState.BROKEN,
                     incident_report="Dây niêm phong túi bị đứt, kẹp chì có dấu hiệu bị cạy.",
-                    device="demo")
+                    device="demo", courier_receipt=self.pin(bt_o))
                 return
             bagging.receive_bag(ctx, self.u(gd_d), bag, self.u(bt_o), seal,
                                 self.session_receipt(gd_d), str(uuid.uuid4()), self.tick(180),
-                                device="demo")
+                                device="demo", courier_receipt=self.pin(bt_o))
             if not reached("opened"):
                 return
             bagging.open_bag_contents(ctx, self.u(gd_d), bag, numbers, str(uuid.uuid4()),
@@ -219,7 +225,7 @@ class Journey:
         for n in numbers:
             self.handoff(clerk_r, n, EventKind.DELIVERED, 45, giver=self.u(bt_d),
                          receiver=self.u(clerk_r), receipt=self.session_receipt(clerk_r),
-                         location=recipient)
+                         giver_receipt=self.pin(bt_d), location=recipient)
         if not reached("arrived"):
             return
         for n in numbers:
@@ -238,10 +244,12 @@ class Journey:
                 self.handoff(clerk_r, n, EventKind.PASSED_TO_ADDRESSEE, 10, giver=self.u(clerk_r),
                              receiver=self.u(head), receipt=self.paper(head))
             if stop == "recalled":
-                self.handoff(CLERK[sender], n, EventKind.RECALLED, 24 * 60,
-                             giver=ctx.session.get(User, env.holder_user_id),
+                giver = ctx.session.get(User, env.holder_user_id)
+                self.handoff(CLERK[sender], n, EventKind.RECALLED, 24 * 60, giver=giver,
                              receiver=self.u(CLERK[sender]),
                              receipt=self.session_receipt(CLERK[sender]),
+                             giver_receipt=Receipt(user=giver, method=AckMethod.PIN,
+                                                   secret=DEMO_PIN) if giver else None,
                              note="Thu hồi tài liệu theo hạn ghi trên bì")
 
 
@@ -269,6 +277,8 @@ def build(ctx: Ctx, password: str = DEFAULT_PASSWORD, now: datetime | None = Non
     real_now = now or ctx.now()
     for code, name, kind, pcode, pname, address, parent in UNITS:
         add_unit(ctx, None, code, name, kind, pcode, pname, address, parent)
+    for agency, office in SERVED_BY.items():
+        set_serving_offices(ctx, None, agency, [office])
     users: dict[str, User] = {}
     for username, full_name, role, unit, head in USERS:
         users[username], _badge = add_user(ctx, None, username, full_name, role, unit,

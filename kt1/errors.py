@@ -152,6 +152,27 @@ EnvelopeInBagError = _error(
     "Bưu gửi {number} đang ở trong túi {bag}.",
     "{number} is inside bag {bag}.")
 
+GiverIdentificationMissingError = _error(
+    "giver_identification_missing", 422,
+    "Người giao phải có mặt và xác nhận bằng mã PIN hoặc thẻ nhân viên (khi chấp nhận tại "
+    "quầy: hoặc bưu gửi có trong bảng kê giao đơn vị gửi lập cho bưu cục này).",
+    "The giver must be present and identify with a PIN or staff badge (at a counter "
+    "acceptance, the item may instead be listed on the giver's unit's handover sheet).")
+GiverIdentificationInvalidError = _error(
+    "giver_identification_invalid", 422,
+    "Xác nhận của người giao không đúng.",
+    "The giver's identification is not valid.")
+UnitNotServedError = _error(
+    "unit_not_served", 403,
+    "Bưu cục {office} không phục vụ đơn vị {unit}; không thể chấp nhận bưu gửi của đơn vị này.",
+    "Post office {office} does not serve {unit}; it cannot accept its items.")
+PaperReceiptUnboundError = _error(
+    "paper_receipt_unbound", 422,
+    "Ký nhận trên giấy chỉ hợp lệ với số bảng kê giao có ghi bưu gửi này, do đơn vị gửi lập "
+    "cho bưu cục này.",
+    "A paper receipt must name a handover sheet that lists this item, made by the giver's "
+    "unit for this office.")
+
 # Bags
 BagStateError = _error(
     "bag_state_invalid", 409,

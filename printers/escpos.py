@@ -3,7 +3,7 @@
 A profile that declares native Code 128 (``barcodeB``) gets the ``GS k`` command, one that
 declares ``qrCode`` gets ``GS ( k``; on the cheap 58 mm profiles that declare neither, the
 strips drawn by the label renderer (bars snapped to whole dots) are sent as raster instead,
-because python-escpos' own fallback image does not scan (see shared/printing.md).
+because python-escpos' own fallback image does not scan (see docs/printing.md).
 Images go out as ``GS v 0`` raster in fragments of at most 900 rows.
 """
 

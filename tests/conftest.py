@@ -27,7 +27,7 @@ from kt1.models import User
 from kt1.models.enums import AckMethod, Role, UnitKind
 from kt1.services.access import Receipt
 from kt1.services.context import Ctx, Settings
-from kt1.services.directory import add_unit, add_user
+from kt1.services.directory import add_unit, add_user, set_serving_offices
 
 PG_DSN = os.environ.get("KT1_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 STRICT = os.environ.get("KT1_STRICT_SKIPS") == "1"
@@ -187,6 +187,8 @@ UNITS = [
     ("BC-HN", "Bưu cục KT1 Hà Nội", UnitKind.POST_OFFICE, "01", "Hà Nội"),
     ("BC-HCM", "Bưu cục KT1 TP Hồ Chí Minh", UnitKind.POST_OFFICE, "79", "TP Hồ Chí Minh"),
 ]
+#: Which post offices accept each agency's envelopes.
+SERVING = {"BNV": ["BC-HN"], "UBND-HN": ["BC-HN"], "UBND-HCM": ["BC-HCM"]}
 PEOPLE = [
     ("vt_bnv", Role.REGISTRY_CLERK, "BNV", False),
     ("bm_bnv", Role.SECURITY_OFFICER, "BNV", False),
@@ -211,6 +213,8 @@ def populate_network(ctx: Ctx) -> dict[str, str]:
     """Units and users of every role, built once into each backend's template."""
     for code, name, kind, pcode, pname in UNITS:
         add_unit(ctx, None, code, name, kind, pcode, pname, address=f"Trụ sở {name}")
+    for agency, offices in SERVING.items():
+        set_serving_offices(ctx, None, agency, offices)
     badges = {}
     for username, role, unit, head in PEOPLE:
         _user, badge = add_user(ctx, None, username, username.upper(), role, unit, PASSWORD,

@@ -41,7 +41,7 @@ def carry(ctx: Ctx, net: Network, clock: Clock, envelope: Envelope, until: str =
 
     if at("accepted"):
         custody.accept_at_counter(ctx, net["gd_hn"], number, net["vt_bnv"], pin(net["gd_hn"]),
-                                  new_scan(), clock.tick())
+                                  new_scan(), clock.tick(), giver_receipt=pin(net["vt_bnv"]))
     if at("bagged"):
         bag = bagging.open_bag(ctx, net["gd_hn"], "BC-HCM", new_scan()).bag
         out["bag"] = bag.number
@@ -55,7 +55,8 @@ def carry(ctx: Ctx, net: Network, clock: Clock, envelope: Envelope, until: str =
                              is_dedicated_vehicle=True)
     if at("received"):
         bagging.receive_bag(ctx, net["gd_hcm"], out["bag"], net["bt_hn"], seal,
-                            pin(net["gd_hcm"]), new_scan(), clock.tick(60))
+                            pin(net["gd_hcm"]), new_scan(), clock.tick(60),
+                            courier_receipt=pin(net["bt_hn"]))
     if at("opened"):
         bagging.open_bag_contents(ctx, net["gd_hcm"], out["bag"], [number], new_scan(),
                                   clock.tick())

@@ -79,3 +79,41 @@ def test_handoff_rows_cannot_be_updated_or_deleted(ctx: Ctx, network: Network) -
         with pytest.raises(DBAPIError, match="append-only"):
             ctx.session.execute(text(statement))
         ctx.session.rollback()
+
+
+def test_the_serving_offices_migration_keeps_the_pairs_already_in_use(
+        empty_url: str, tmp_path: Path) -> None:
+    """An installation upgraded from before the serving relation keeps accepting what it did:
+    every agency -> office pair of a handover sheet (or an acceptance) becomes a relation."""
+    from kt1.models import Unit
+    from kt1.models.enums import Role, UnitKind
+    from kt1.services.context import Settings
+    from kt1.services.directory import add_unit, add_user
+
+    app = create_app({**base_config(tmp_path), "DATABASE_URL": empty_url,
+                      "AUTO_MIGRATE": False})
+    with app.app_context():
+        flask_migrate.upgrade(directory=DIRECTORY, revision="heads")
+        flask_migrate.downgrade(directory=DIRECTORY, revision="0006_handover")
+        assert "serving_office" not in inspect(db.engine).get_table_names()
+        ctx = Ctx(db.session, Settings.from_mapping(app.config))
+        for code, kind in (("BNV", UnitKind.AGENCY), ("UBND-HCM", UnitKind.AGENCY),
+                           ("BC-HN", UnitKind.POST_OFFICE), ("BC-HCM", UnitKind.POST_OFFICE)):
+            add_unit(ctx, None, code, code, kind, "01", "Hà Nội")
+        clerk, _ = add_user(ctx, None, "vt_bnv", "VT", Role.REGISTRY_CLERK, "BNV",
+                            "correct-horse-9")
+        # a sheet as the version before this migration wrote it (raw: the services of today
+        # read the serving relation, which this database does not have yet)
+        ctx.session.execute(text(
+            "INSERT INTO handover_sheet (number, unit_id, year, seq, post_office_id, giver_id, "
+            "status, created_at) SELECT 'GB-BNV-2026-00001', b.id, 2026, 1, p.id, :clerk, "
+            "'open', CURRENT_TIMESTAMP FROM unit b, unit p "
+            "WHERE b.code = 'BNV' AND p.code = 'BC-HN'"), {"clerk": clerk.id})
+        ctx.session.commit()
+        flask_migrate.upgrade(directory=DIRECTORY, revision="heads")
+        db.session.expire_all()
+        served = {u.code: [o.code for o in u.serving_offices]
+                  for u in db.session.query(Unit).all()}
+        assert served == {"BNV": ["BC-HN"], "UBND-HCM": [], "BC-HN": [], "BC-HCM": []}
+        db.session.remove()
+        db.engine.dispose()

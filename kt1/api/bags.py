@@ -22,7 +22,6 @@ from kt1.api.schemas import (
 )
 from kt1.api.serialize import bag_out, bag_result_out
 from kt1.database import service_context
-from kt1.errors import ForbiddenError
 from kt1.models.enums import SealState
 from kt1.services import bagging
 from kt1.services.bagging import BagResult
@@ -54,10 +53,8 @@ class BagView(MethodView):
     def get(self, bag: str) -> dict[str, Any]:
         """A bag and its manifest, for the units it travels between."""
         ctx = service_context()
-        found = bagging.get_bag(ctx, bag)
-        if device().unit_id not in (found.origin_unit_id, found.destination_unit_id,
-                                    found.holder_unit_id):
-            raise ForbiddenError()
+        # a bag of other units answers exactly as a number that does not exist
+        found = bagging.get_bag(ctx, bag, seen_by=device().unit_id)
         return bag_out(ctx.session, found)
 
 
@@ -115,11 +112,13 @@ class BagReceive(MethodView):
         """Take the bag from the courier and check its seal number."""
         ctx = service_context()
         actor = operator(data["operator"])
+        courier = find_user(ctx, data["courier"])
         return _reply(bagging.receive_bag(
-            ctx, actor, bag, find_user(ctx, data["courier"]), data["seal_number"],
+            ctx, actor, bag, courier, data["seal_number"],
             receipt_from(ctx, data["receipt"], actor.username), data["scan_id"],
             data["event_at"], seal_state=SealState(data["seal_state"]),
-            incident_report=data.get("incident_report"), device=device().name))
+            incident_report=data.get("incident_report"), device=device().name,
+            courier_receipt=receipt_from(ctx, data.get("courier_receipt"), courier.username)))
 
 
 @blp.route("/bags/<string:bag>/open")

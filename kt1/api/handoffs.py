@@ -71,6 +71,7 @@ def record(data: dict[str, Any]) -> Recorded:
         giver=_user(ctx, data.get("giver")),
         receiver=_user(ctx, data.get("receiver")),
         receipt=receipt_from(ctx, data.get("receipt"), data.get("receiver")),
+        giver_receipt=receipt_from(ctx, data.get("giver_receipt"), data.get("giver")),
         location=data.get("location", ""),
         device=device().name,
         seal_state=SealState(data["seal_state"]) if data.get("seal_state") else None,

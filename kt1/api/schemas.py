@@ -54,6 +54,12 @@ class HandoffIn(WriteIn):
     giver = USERNAME
     receiver = USERNAME
     receipt = fields.Nested(ReceiptIn)
+    giver_receipt = fields.Nested(ReceiptIn, metadata={
+        "description": "The giver's identification when the operator is not the giver "
+                       "(custody moves only with both sides present): their PIN or a scan "
+                       "of their staff badge; for an acceptance, `paper` with the number of "
+                       "the handover sheet that lists the item. `username` defaults to "
+                       "`giver`."})
     location = fields.String(load_default="", validate=validate.Length(max=200))
     seal_state = fields.String(validate=validate.OneOf([s.value for s in SealState]))
     seal_number = fields.String(validate=validate.Length(max=64))
@@ -175,6 +181,10 @@ class BagReceiveIn(WriteIn):
     seal_state = fields.String(load_default=SealState.INTACT.value, validate=validate.OneOf(
         [SealState.INTACT.value, SealState.BROKEN.value, SealState.MISMATCHED.value]))
     receipt = fields.Nested(ReceiptIn, required=True)
+    courier_receipt = fields.Nested(ReceiptIn, metadata={
+        "description": "The courier's identification (PIN or staff badge): a bag changes "
+                       "hands only with both sides present. `username` defaults to "
+                       "`courier`."})
     incident_report = fields.String(validate=validate.Length(max=2000))
     event_at = EVENT_AT
 

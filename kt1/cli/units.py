@@ -1,4 +1,4 @@
-"""``kt1 unit add|list`` and ``kt1 user add|list``."""
+"""``kt1 unit add|list|serve`` and ``kt1 user add|list``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from sqlalchemy import select
 from kt1.cli.common import command, ctx, dump, table
 from kt1.models import Unit, User
 from kt1.models.enums import Role, UnitKind
-from kt1.services.directory import add_unit, add_user
+from kt1.services.directory import add_unit, add_user, set_serving_offices
+
+#: What an agency with no serving office is told (its envelopes cannot be accepted).
+NOT_SERVED = ("Chưa có bưu cục KT1 nào phục vụ đơn vị này: bưu cục sẽ không nhận bưu gửi của "
+              "đơn vị")
 
 
 @click.group("unit")
@@ -37,18 +41,48 @@ def unit_add(code: str, name: str, kind: str, province_code: str, province_name:
 @click.option("--json", "as_json", is_flag=True)
 @command
 def unit_list(as_json: bool) -> None:
-    """List units."""
+    """List units; for an agency, the KT1 post offices that serve it."""
     units = ctx().session.execute(select(Unit).order_by(Unit.code)).scalars().all()
+    served = {u.code: [o.code for o in u.serving_offices] for u in units
+              if u.kind is UnitKind.AGENCY}
     rows = [{"code": u.code, "name": u.name, "kind": str(u.kind),
-             "province_code": u.province_code, "province_name": u.province_name}
+             "province_code": u.province_code, "province_name": u.province_name,
+             "serving_offices": served.get(u.code)}
             for u in units]
     if as_json:
         dump(rows)
     elif not rows:
         click.echo("Chưa có đơn vị nào. Thêm bằng `kt1 unit add` hoặc chạy `kt1 demo`.")
     else:
-        table([[str(v) for v in r.values()] for r in rows],
-              ["code", "name", "kind", "prov", "province"])
+        table([[u.code, u.name, str(u.kind), u.province_code, u.province_name,
+                ", ".join(served[u.code]) or "(chưa có)" if u.code in served else "-"]
+               for u in units],
+              ["code", "name", "kind", "prov", "province", "served by"])
+        if any(not offices for offices in served.values()):
+            click.echo(f"(chưa có): {NOT_SERVED}; đặt bằng `kt1 unit serve`.")
+
+
+@unit_group.command("serve")
+@click.argument("agency")
+@click.argument("offices", nargs=-1)
+@click.option("--none", "clear", is_flag=True,
+              help="No post office serves the agency any more (its envelopes are refused).")
+@command
+def unit_serve(agency: str, offices: tuple[str, ...], clear: bool) -> None:
+    """Set the KT1 post offices that serve AGENCY (they alone accept its envelopes).
+
+    The list replaces the current one: kt1 unit serve UBND-HN BC-HN BC-HK.
+    """
+    if clear and offices:
+        raise click.UsageError("give post offices or --none, not both")
+    if not clear and not offices:
+        raise click.UsageError("give at least one post office code, or --none to clear")
+    unit = set_serving_offices(ctx(), None, agency, list(offices))
+    if unit.serving_offices:
+        click.echo(f"Đơn vị {unit.code} được phục vụ bởi: "
+                   + ", ".join(o.code for o in unit.serving_offices) + ".")
+    else:
+        click.echo(f"Đơn vị {unit.code}: {NOT_SERVED}.")
 
 
 @click.group("user")

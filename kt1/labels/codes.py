@@ -1,7 +1,7 @@
 """Code 128 and QR symbols drawn with every bar and module on whole printer dots.
 
 python-barcode's ImageWriter hands Pillow fractional coordinates, and its bars come out
-ragged enough that zbar cannot read them at 203 dpi (shared/printing.md). Here a symbol is
+ragged enough that zbar cannot read them at 203 dpi (docs/printing.md). Here a symbol is
 drawn one dot row per module and scaled by an exact whole factor with nearest-neighbour
 resampling, so each bar edge falls on a dot boundary.
 """

@@ -1,4 +1,4 @@
-"""Domain enumerations (domain.md §2). Values are stable: they are stored and hashed."""
+"""Domain enumerations (docs/domain.md §2). Values are stable: they are stored and hashed."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ class Route(StrEnum):
 
 
 class EventKind(StrEnum):
-    """Custody events, one per stage of domain.md."""
+    """Custody events, one per stage of docs/domain.md."""
 
     REGISTERED_OUTGOING = "registered_outgoing"  # vào Sổ đăng ký BMNN đi
     ACCEPTED = "accepted"  # chấp nhận tại quầy
@@ -229,7 +229,7 @@ class IncidentStatus(StrEnum):
 
 
 class SubjectPolicy(StrEnum):
-    """What the dated rule (domain.md rule 14) says about recording a subject."""
+    """What the dated rule (docs/domain.md rule 14) says about recording a subject."""
 
     ALLOWED = "allowed"
     APPROVAL_REQUIRED = "approval_required"

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kt1.models.base import Base, StrEnumType, utcnow
 from kt1.models.enums import Role, UnitKind
+
+#: Which KT1 post offices serve which agency (bưu cục KT1 phục vụ cơ quan): a post office
+#: accepts envelopes only from the agencies it serves (docs/rules.md, custody rule 1).
+serving_office = Table(
+    "serving_office",
+    Base.metadata,
+    Column("unit_id", ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True),
+    Column("post_office_id", ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
 
 
 class Unit(Base):
@@ -27,6 +37,13 @@ class Unit(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="unit")
+    #: For an agency: the KT1 post offices that serve it (accept its envelopes).
+    serving_offices: Mapped[list[Unit]] = relationship(
+        secondary=serving_office,
+        primaryjoin=lambda: Unit.id == serving_office.c.unit_id,
+        secondaryjoin=lambda: Unit.id == serving_office.c.post_office_id,
+        order_by=lambda: Unit.code,
+    )
 
     def __repr__(self) -> str:
         return f"<Unit {self.code} {self.kind}>"

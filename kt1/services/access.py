@@ -6,16 +6,18 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kt1.errors import (
     AcknowledgementInvalidError,
     ForbiddenError,
 )
-from kt1.models import Bag, Envelope, Handoff, User
-from kt1.models.enums import AckMethod, Role
-from kt1.models.handover import HandoverSheet
+from kt1.models import Bag, Envelope, Handoff, Unit, User
+from kt1.models.enums import AckMethod, EnvelopeStatus, Role, UnitKind
+from kt1.models.handover import HandoverLine, HandoverSheet, SheetStatus
+from kt1.models.units import serving_office
 
 
 def hash_secret(secret: str) -> str:
@@ -37,52 +39,144 @@ def require_role(actor: User, *roles: Role) -> None:
         raise ForbiddenError()
 
 
-def visible_envelopes(actor: User) -> Select[Envelope]:
-    """Envelopes the actor may see: those sent by, addressed to, or ever held by their unit.
+def envelope_scope(unit_id: int, kind: UnitKind) -> ColumnElement[bool]:
+    """The envelopes a unit may see (least privilege, docs/access.md).
 
-    Administrators see every envelope's metadata (never its subject).
+    An agency sees what it sent, what is addressed to it, and what it holds or has held.
+    A KT1 post office sees only what is or was in its custody, what an agency listed for it
+    on a handover sheet, and what is in a bag bound for it. Anything else answers as a
+    number that does not exist.
     """
-    query = select(Envelope)
-    if actor.role is Role.ADMINISTRATOR:
-        return query
-    unit = actor.unit_id
     touched = exists().where(
         Handoff.envelope_id == Envelope.id,
-        or_(Handoff.to_unit_id == unit, Handoff.from_unit_id == unit),
+        or_(Handoff.to_unit_id == unit_id, Handoff.from_unit_id == unit_id),
     )
-    return query.where(or_(
-        Envelope.sender_unit_id == unit,
-        Envelope.recipient_unit_id == unit,
-        Envelope.holder_unit_id == unit,
+    if kind is UnitKind.POST_OFFICE:
+        on_sheet = exists().where(
+            HandoverLine.envelope_id == Envelope.id,
+            HandoverSheet.id == HandoverLine.sheet_id,
+            HandoverSheet.post_office_id == unit_id,
+            HandoverSheet.status != SheetStatus.CANCELLED,
+        )
+        bound_here = exists().where(Bag.id == Envelope.bag_id,
+                                    Bag.destination_unit_id == unit_id)
+        return or_(Envelope.holder_unit_id == unit_id, touched, on_sheet, bound_here)
+    return or_(
+        Envelope.sender_unit_id == unit_id,
+        Envelope.recipient_unit_id == unit_id,
+        Envelope.holder_unit_id == unit_id,
         touched,
-    ))
+    )
+
+
+def visible_envelopes(actor: User) -> Select[Envelope]:
+    """Envelopes the actor may see (:func:`envelope_scope` of their unit).
+
+    Administrators see every envelope's metadata (never its subject); an inactive user
+    sees nothing.
+    """
+    query = select(Envelope)
+    if not actor.is_active:
+        return query.where(false())
+    if actor.role is Role.ADMINISTRATOR:
+        return query
+    return query.where(envelope_scope(actor.unit_id, actor.unit.kind))
+
+
+def unit_sees_envelope(session: Session, unit: Unit, envelope_id: int) -> bool:
+    """Does ``unit`` (a device's or a user's) see this envelope? One indexed query."""
+    return session.execute(
+        select(Envelope.id).where(Envelope.id == envelope_id,
+                                  envelope_scope(unit.id, unit.kind))
+    ).first() is not None
+
+
+def may_see_envelope(session: Session, actor: User, envelope: Envelope) -> bool:
+    """The single-envelope form of :func:`visible_envelopes`."""
+    if not actor.is_active:
+        return False
+    if actor.role is Role.ADMINISTRATOR:
+        return True
+    if actor.unit_id == envelope.holder_unit_id:
+        return True  # the common case of a write, without a query
+    return unit_sees_envelope(session, actor.unit, envelope.id)
+
+
+def bag_scope(unit_id: int) -> ColumnElement[bool]:
+    """Bags a unit may see: made up at, bound for, or now held by it."""
+    return or_(Bag.origin_unit_id == unit_id, Bag.destination_unit_id == unit_id,
+               Bag.holder_unit_id == unit_id)
 
 
 def visible_bags(actor: User) -> Select[Bag]:
-    """Bags the actor may see: made up at, bound for, or now held by their unit."""
+    """Bags the actor may see (:func:`bag_scope` of their unit)."""
     query = select(Bag)
+    if not actor.is_active:
+        return query.where(false())
     if actor.role is Role.ADMINISTRATOR:
         return query
-    unit = actor.unit_id
-    return query.where(or_(
-        Bag.origin_unit_id == unit, Bag.destination_unit_id == unit, Bag.holder_unit_id == unit))
+    return query.where(bag_scope(actor.unit_id))
+
+
+def unit_sees_bag(unit_id: int, bag: Bag) -> bool:
+    return unit_id in {bag.origin_unit_id, bag.destination_unit_id, bag.holder_unit_id}
 
 
 def visible_sheets(actor: User) -> Select[HandoverSheet]:
     """Handover sheets the actor may see: those of their agency or taken to their office."""
     query = select(HandoverSheet)
+    if not actor.is_active:
+        return query.where(false())
     if actor.role is Role.ADMINISTRATOR:
         return query
     unit = actor.unit_id
     return query.where(or_(HandoverSheet.unit_id == unit, HandoverSheet.post_office_id == unit))
 
 
+def serves(session: Session, post_office_id: int, unit_id: int) -> bool:
+    """Is the KT1 post office one of those serving the agency (it accepts its envelopes)?"""
+    return session.execute(
+        select(serving_office.c.unit_id).where(serving_office.c.unit_id == unit_id,
+                                               serving_office.c.post_office_id == post_office_id)
+    ).first() is not None
+
+
+def handover_parties(session: Session, envelope: Envelope) -> set[int]:
+    """Units party to the envelope's current or next handover (who may report on it).
+
+    The holder; the giver of the last handoff; and whoever is to take it next: the post
+    office an open handover sheet lists it for, the office a bag carrying it is bound for,
+    or the recipient agency while it is out for delivery.
+    """
+    parties = {envelope.holder_unit_id}
+    last_giver = session.execute(
+        select(Handoff.from_unit_id).where(Handoff.envelope_id == envelope.id)
+        .order_by(Handoff.seq.desc()).limit(1)).scalar()
+    if last_giver is not None:
+        parties.add(last_giver)
+    if envelope.status is EnvelopeStatus.REGISTERED:
+        parties.update(session.execute(
+            select(HandoverSheet.post_office_id)
+            .join(HandoverLine, HandoverLine.sheet_id == HandoverSheet.id)
+            .where(HandoverLine.envelope_id == envelope.id,
+                   HandoverSheet.status == SheetStatus.OPEN)).scalars())
+    if envelope.bag_id is not None:
+        parties.update(session.execute(
+            select(Bag.destination_unit_id, Bag.holder_unit_id)
+            .where(Bag.id == envelope.bag_id)).one())
+    if envelope.status in (EnvelopeStatus.OUT_FOR_DELIVERY, EnvelopeStatus.DELIVERY_FAILED):
+        parties.add(envelope.recipient_unit_id)
+    return parties
+
+
 def can_see(actor: User, envelope: Envelope) -> bool:
-    """Cheap check for one loaded envelope (the chain part is checked by the caller's query)."""
+    """Cheap check for one loaded envelope (without the history part of the scope)."""
     if not actor.is_active:
         return False
     if actor.role is Role.ADMINISTRATOR:
         return True
+    if actor.unit.kind is UnitKind.POST_OFFICE:
+        return actor.unit_id == envelope.holder_unit_id
     return actor.unit_id in {
         envelope.sender_unit_id, envelope.recipient_unit_id, envelope.holder_unit_id}
 
@@ -126,3 +220,12 @@ def verify_receipt(actor: User, receipt: Receipt) -> None:
         ok = bool(receipt.reference) and actor.unit_id == user.unit_id
     if not ok:
         raise AcknowledgementInvalidError()
+
+
+def receipt_valid(actor: User, receipt: Receipt) -> bool:
+    """:func:`verify_receipt` as a yes/no answer."""
+    try:
+        verify_receipt(actor, receipt)
+    except AcknowledgementInvalidError:
+        return False
+    return True

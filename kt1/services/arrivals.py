@@ -38,8 +38,13 @@ class Arrival:
 
 @transactional
 def receive_incoming(ctx: Ctx, clerk: User, number: str, scan_id: str,
-                     event_at: datetime | None = None) -> Arrival:
-    """Take an envelope from the courier if needed, then register its arrival."""
+                     event_at: datetime | None = None,
+                     courier_receipt: Receipt | None = None) -> Arrival:
+    """Take an envelope from the courier if needed, then register its arrival.
+
+    Taking it from the courier is a handover with both sides present: the courier
+    identifies with his PIN or staff badge (``courier_receipt``).
+    """
     if clerk.role is not Role.REGISTRY_CLERK or not clerk.is_active:
         raise ForbiddenError()
     envelope = find_envelope(ctx, clerk, number)
@@ -51,7 +56,8 @@ def receive_incoming(ctx: Ctx, clerk: User, number: str, scan_id: str,
         _record_in_tx(ctx, clerk, HandoffRequest(
             number=envelope.number, kind=EventKind.DELIVERED, scan_id=f"{scan_id}:d",
             event_at=at, giver=envelope.holder_user, receiver=clerk,
-            receipt=Receipt(user=clerk, method=AckMethod.SESSION), location=clerk.unit.code))
+            receipt=Receipt(user=clerk, method=AckMethod.SESSION),
+            giver_receipt=courier_receipt, location=clerk.unit.code))
         # The holder moved to the clerk: reload the relationship the next check reads.
         ctx.session.expire(envelope, ["holder_user", "holder_unit"])
         took = True

@@ -7,6 +7,7 @@ the same scan id, in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,8 @@ from kt1.errors import (
     EnvelopeInBagError,
     EscortRequiredError,
     ForbiddenError,
+    GiverIdentificationInvalidError,
+    GiverIdentificationMissingError,
     KT1Error,
     NotCurrentHolderError,
     ReportRequiredError,
@@ -30,6 +33,7 @@ from kt1.errors import (
     SealMismatchError,
     TrackerRequiredError,
     UnknownBagError,
+    UnknownEnvelopeError,
     UnknownUnitError,
     ValidationError,
     WrongUnitError,
@@ -45,7 +49,13 @@ from kt1.models.enums import (
     SealState,
     UnitKind,
 )
-from kt1.services.access import Receipt, verify_receipt
+from kt1.services.access import (
+    Receipt,
+    may_see_envelope,
+    receipt_valid,
+    unit_sees_bag,
+    verify_receipt,
+)
 from kt1.services.context import Ctx
 from kt1.services.custody import (
     Link,
@@ -75,15 +85,30 @@ class BagResult:
     extra: list[str] = field(default_factory=list)
 
 
-def _lock_bag(ctx: Ctx, number: str) -> Bag:
+def _lock_bag(ctx: Ctx, number: str, actor: User, *,
+              shown_by: Callable[[Bag], bool] | None = None) -> Bag:
+    """Load and lock a bag the actor's unit may see; any other answers as unknown.
+
+    ``shown_by`` lets a bag that the unit cannot see yet through anyway when its holder is
+    present and identified (a courier bringing it to an office on the way).
+    """
     number = clean_text(number, "bag", 48, required=True).upper()
     stmt = select(Bag).where(Bag.number == number).execution_options(populate_existing=True)
     if ctx.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Bag)
     bag = ctx.session.execute(stmt).unique().scalar_one_or_none()
-    if bag is None:
+    if bag is None or not (unit_sees_bag(actor.unit_id, bag)
+                           or (shown_by is not None and shown_by(bag))):
         raise UnknownBagError(number=number)
     return bag
+
+
+def _visible_envelope(ctx: Ctx, actor: User, number: str) -> Envelope:
+    """Load and lock an envelope the actor may see; any other answers as unknown."""
+    envelope = load_envelope(ctx, number, lock=True)
+    if not may_see_envelope(ctx.session, actor, envelope):
+        raise UnknownEnvelopeError(number=envelope.number)
+    return envelope
 
 
 def _contents(ctx: Ctx, bag: Bag, *, lock: bool = True) -> list[Envelope]:
@@ -174,10 +199,10 @@ def add_to_bag(ctx: Ctx, actor: User, bag_number: str, number: str, scan_id: str
                                                "event_at": event_at.isoformat()}, actor)
     if earlier is not None:
         return _replay(ctx, earlier)
-    bag = _lock_bag(ctx, bag_number)
+    bag = _lock_bag(ctx, bag_number, actor)
     _counter_clerk_at(ctx, actor, bag.origin_unit_id)
     _need_state(bag, "add", BagStatus.OPEN)
-    envelope = load_envelope(ctx, number, lock=True)
+    envelope = _visible_envelope(ctx, actor, number)
     if envelope.bag_id is not None:
         other = ctx.session.get(Bag, envelope.bag_id)
         raise EnvelopeInBagError(number=envelope.number, bag=other.number if other else "?")
@@ -228,7 +253,7 @@ def seal_bag(ctx: Ctx, actor: User, bag_number: str, seal_number: str, scan_id: 
                                                 "event_at": event_at.isoformat()}, actor)
     if earlier is not None:
         return _replay(ctx, earlier)
-    bag = _lock_bag(ctx, bag_number)
+    bag = _lock_bag(ctx, bag_number, actor)
     _counter_clerk_at(ctx, actor, bag.holder_unit_id)
     if bag.seal_number is not None:
         raise BagAlreadySealedError(bag=bag.number, seal_number=bag.seal_number)
@@ -278,7 +303,7 @@ def dispatch_bag(ctx: Ctx, actor: User, bag_number: str, courier: User,
         "event_at": event_at.isoformat()}, actor)
     if earlier is not None:
         return _replay(ctx, earlier)
-    bag = _lock_bag(ctx, bag_number)
+    bag = _lock_bag(ctx, bag_number, actor)
     _counter_clerk_at(ctx, actor, bag.holder_unit_id)
     if bag.holder_user_id != actor.id:
         raise NotCurrentHolderError(number=bag.number, giver=actor.username,
@@ -310,8 +335,12 @@ def dispatch_bag(ctx: Ctx, actor: User, bag_number: str, courier: User,
 def receive_bag(ctx: Ctx, actor: User, bag_number: str, courier: User, seal_number: str,
                 receipt: Receipt | None, scan_id: str, event_at: datetime, *,
                 seal_state: SealState = SealState.INTACT, incident_report: str | None = None,
-                device: str = "") -> BagResult:
+                device: str = "", courier_receipt: Receipt | None = None) -> BagResult:
     """Take the bag from the courier at an office and check its seal (nhận túi).
+
+    The courier hands it over in person: he identifies with his PIN or staff badge
+    (``courier_receipt``), and the clerk signs (``receipt``). An office that is neither the
+    bag's origin nor its destination sees it only when the courier who holds it is there.
 
     A seal number that differs from the recorded one is refused as ``seal_mismatch`` and
     nothing is written (a misread is the usual cause). When the clerk confirms the
@@ -323,12 +352,17 @@ def receive_bag(ctx: Ctx, actor: User, bag_number: str, courier: User, seal_numb
     earlier = _claim(ctx, scan_id, "bag_receive", {
         "bag": bag_number, "courier": courier.id, "seal": seen, "state": str(seal_state),
         "receipt": receipt.fingerprint() if receipt else None,
+        **({"courier_receipt": courier_receipt.fingerprint()} if courier_receipt else {}),
         "event_at": event_at.isoformat()}, actor)
     if earlier is not None:
         return _replay(ctx, earlier)
-    bag = _lock_bag(ctx, bag_number)
     if actor.role is not Role.COUNTER_CLERK or actor.unit.kind is not UnitKind.POST_OFFICE:
         raise ForbiddenError()
+    shown = (courier_receipt is not None and courier_receipt.user.id == courier.id
+             and courier_receipt.method in (AckMethod.PIN, AckMethod.BADGE)
+             and receipt_valid(actor, courier_receipt))
+    bag = _lock_bag(ctx, bag_number, actor,
+                    shown_by=lambda b: shown and b.holder_user_id == courier.id)
     _need_state(bag, "receive", BagStatus.IN_TRANSIT)
     if bag.holder_user_id != courier.id:
         raise NotCurrentHolderError(number=bag.number, giver=courier.username,
@@ -340,6 +374,11 @@ def receive_bag(ctx: Ctx, actor: User, bag_number: str, courier: User, seal_numb
         raise ReportRequiredError()
     if seal_state is SealState.NOT_APPLICABLE:
         raise ValidationError(field="seal_state", reason="a bag always has a seal")
+    if courier.id != actor.id:
+        if courier_receipt is None:
+            raise GiverIdentificationMissingError()
+        if not shown:
+            raise GiverIdentificationInvalidError()
     receipt = _signed(actor, actor, receipt)
     envelopes = _contents(ctx, bag)
     handoffs = _bag_links(ctx, bag, envelopes, Link(
@@ -376,7 +415,7 @@ def open_bag_contents(ctx: Ctx, actor: User, bag_number: str, scanned: list[str]
         "event_at": event_at.isoformat()}, actor)
     if earlier is not None:
         return _replay(ctx, earlier)
-    bag = _lock_bag(ctx, bag_number)
+    bag = _lock_bag(ctx, bag_number, actor)
     _counter_clerk_at(ctx, actor, bag.holder_unit_id)
     # An opened bag that still lists envelopes (missing at the first opening) is opened
     # again when they turn up; the open discrepancy check below then decides.
@@ -430,11 +469,13 @@ def open_bag_contents(ctx: Ctx, actor: User, bag_number: str, scanned: list[str]
                      extra=extra)
 
 
-def get_bag(ctx: Ctx, number: str) -> Bag:
+def get_bag(ctx: Ctx, number: str, *, seen_by: int | None = None) -> Bag:
+    """A bag by number; with ``seen_by`` (a unit id) one that unit may not see is unknown."""
+    code = clean_text(number, "bag", 48, required=True).upper()
     bag = ctx.session.execute(
-        select(Bag).where(Bag.number == number.strip().upper())).unique().scalar_one_or_none()
-    if bag is None:
-        raise UnknownBagError(number=number)
+        select(Bag).where(Bag.number == code)).unique().scalar_one_or_none()
+    if bag is None or (seen_by is not None and not unit_sees_bag(seen_by, bag)):
+        raise UnknownBagError(number=code)
     return bag
 
 

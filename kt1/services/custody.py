@@ -27,14 +27,28 @@ from kt1.errors import (
     EventTimeBackwardsError,
     EventTimeFutureError,
     ForbiddenError,
+    GiverIdentificationInvalidError,
+    GiverIdentificationMissingError,
     NotCurrentHolderError,
+    PaperReceiptUnboundError,
     ReportRequiredError,
     ScanIdConflictError,
+    UnitNotServedError,
     UnknownEnvelopeError,
     ValidationError,
     WrongUnitError,
 )
-from kt1.models import Bag, Envelope, Handoff, Incident, Scan, Unit, User
+from kt1.models import (
+    Bag,
+    Envelope,
+    Handoff,
+    HandoverLine,
+    HandoverSheet,
+    Incident,
+    Scan,
+    Unit,
+    User,
+)
 from kt1.models.base import utcnow
 from kt1.models.enums import (
     ALLOWED_NEXT,
@@ -52,7 +66,8 @@ from kt1.models.enums import (
     UnitKind,
     Urgency,
 )
-from kt1.services.access import Receipt, verify_receipt
+from kt1.models.handover import SheetStatus
+from kt1.services.access import Receipt, may_see_envelope, receipt_valid, serves, verify_receipt
 from kt1.services.chain import canonical, envelope_identity, link_hash
 from kt1.services.context import Ctx
 from kt1.services.identifiers import next_value, parse_number
@@ -286,6 +301,9 @@ class HandoffRequest:
     giver: User | None = None  # defaults to the current holder for non-transfer events
     receiver: User | None = None
     receipt: Receipt | None = None
+    #: The giver's identification when the actor is not the giver (PIN, badge, or for an
+    #: acceptance the handover sheet as paper): custody moves only with both sides present.
+    giver_receipt: Receipt | None = None
     location: str = ""
     device: str = ""
     seal_state: SealState | None = None
@@ -305,6 +323,8 @@ class HandoffRequest:
             "giver": self.giver.id if self.giver else None,
             "receiver": self.receiver.id if self.receiver else None,
             "receipt": self.receipt.fingerprint() if self.receipt else None,
+            **({"giver_receipt": self.giver_receipt.fingerprint()} if self.giver_receipt
+               else {}),
             "location": self.location,
             "device": self.device,
             "seal_state": str(self.seal_state) if self.seal_state else None,
@@ -342,7 +362,7 @@ def _require_unit(user: User, unit_id: int, unit_code: str) -> None:
 
 def _check_receiver(session: Session, kind: EventKind, envelope: Envelope, giver: User,
                     receiver: User, authority: Authority | None, note: str = "") -> None:
-    """Who may receive each kind of handoff (domain.md §3 rules 4, 9, 10)."""
+    """Who may receive each kind of handoff (docs/domain.md §3 rules 4, 9, 10)."""
     recipient_unit = envelope.recipient_unit
     sender_unit = envelope.sender_unit
 
@@ -401,14 +421,76 @@ def _same_name(a: str, b: str) -> bool:
     return bool(a and b) and norm(a) == norm(b)
 
 
+def _giver_shows(actor: User, req: HandoffRequest, giver: User | None,
+                 holder: User | None) -> bool:
+    """Is the holder present as the giver: the actor themself, or identified by PIN/badge?"""
+    if giver is None or holder is None or giver.id != holder.id:
+        return False
+    if giver.id == actor.id:
+        return True
+    receipt = req.giver_receipt
+    return (receipt is not None and receipt.user.id == giver.id
+            and receipt.method in (AckMethod.PIN, AckMethod.BADGE)
+            and receipt_valid(actor, receipt))
+
+
+def _sheet_listing(session: Session, envelope: Envelope, unit_id: int, office_id: int
+                   ) -> HandoverSheet | None:
+    """The open handover sheet on which ``unit_id`` lists the envelope for ``office_id``."""
+    return session.execute(
+        select(HandoverSheet).join(HandoverLine, HandoverLine.sheet_id == HandoverSheet.id)
+        .where(HandoverLine.envelope_id == envelope.id, HandoverLine.accepted_at.is_(None),
+               HandoverSheet.unit_id == unit_id, HandoverSheet.post_office_id == office_id,
+               HandoverSheet.status == SheetStatus.OPEN)
+    ).unique().scalars().first()
+
+
+def _check_giver(actor: User, req: HandoffRequest, giver: User,
+                 sheet: HandoverSheet | None) -> None:
+    """Custody moves only with both sides present (docs/access.md, rule "both sides").
+
+    The giver is the actor, or identifies by PIN or staff badge; for an acceptance at a post
+    office, the item may instead be listed on a handover sheet that the giver's unit made
+    for this office (paper the giver's side issued).
+    """
+    if giver.id == actor.id:
+        return
+    receipt = req.giver_receipt
+    if receipt is None:
+        if sheet is None:
+            raise GiverIdentificationMissingError()
+        return
+    if receipt.user.id != giver.id:
+        raise GiverIdentificationInvalidError()
+    if receipt.method is AckMethod.PAPER:
+        if req.kind is not EventKind.ACCEPTED:
+            raise GiverIdentificationInvalidError()
+        _check_paper(receipt, sheet)
+        return
+    if receipt.method not in (AckMethod.PIN, AckMethod.BADGE) or not receipt_valid(
+            actor, receipt):
+        raise GiverIdentificationInvalidError()
+
+
+def _check_paper(receipt: Receipt, sheet: HandoverSheet | None) -> None:
+    """A paper receipt at acceptance names the handover sheet that lists the item."""
+    if receipt.method is not AckMethod.PAPER:
+        return
+    reference = (receipt.reference or "").strip().upper()
+    if sheet is None or reference != sheet.number:
+        raise PaperReceiptUnboundError()
+
+
 @transactional
 def record_handoff(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
     """Record one single-envelope custody event (một lần giao nhận) in one transaction.
 
-    Refused, with nothing written, unless: the giver holds the envelope and it is not in a
-    bag; the event follows the postal stages; the receiver may receive it and has signed;
-    no discrepancy is open; and the event time neither runs backwards nor lies ahead.
-    Replaying the same scan id returns the stored handoff.
+    Refused, with nothing written, unless: the actor's unit may see the envelope (else it
+    answers as an unknown number); the giver holds it and it is not in a bag; both sides
+    are present (the giver is the actor or identifies, the receiver signs); a post office
+    accepts only from an agency it serves; the event follows the postal stages; the
+    receiver may receive it; no discrepancy is open; and the event time neither runs
+    backwards nor lies ahead. Replaying the same scan id returns the stored handoff.
     """
     s = ctx.settings
     scan_id = clean_scan_id(req.scan_id)
@@ -428,13 +510,18 @@ def record_handoff(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
         return _replayed(ctx.session, earlier)
 
     envelope = load_envelope(ctx, req.number, lock=True)
+    is_transfer = req.kind in TRANSFER_EVENTS
+    holder = envelope.holder_user
+    giver = req.giver or (req.giver_receipt.user if req.giver_receipt else None) or holder
+    if not may_see_envelope(ctx.session, actor, envelope) and not (
+            req.kind is EventKind.ACCEPTED and _giver_shows(actor, req, giver, holder)):
+        # Exactly the answer a number that does not exist gets (docs/access.md): only the
+        # holder, present and identified, can show an item to a post office that never saw it.
+        raise UnknownEnvelopeError(number=envelope.number)
     if envelope.bag_id is not None:
         bag = ctx.session.get(Bag, envelope.bag_id)
         raise EnvelopeInBagError(number=envelope.number, bag=bag.number if bag else "?")
-    is_transfer = req.kind in TRANSFER_EVENTS
 
-    holder = envelope.holder_user
-    giver = req.giver or holder
     if giver is None or holder is None or giver.id != holder.id:
         raise NotCurrentHolderError(
             number=envelope.number, giver=giver.username if giver else "?",
@@ -456,10 +543,18 @@ def record_handoff(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
         raise ValidationError(field="kind", reason="only a 'Tài liệu thu hồi' item is recalled")
 
     if is_transfer:
+        sheet = (_sheet_listing(ctx.session, envelope, giver.unit_id, receiver.unit_id)
+                 if req.kind is EventKind.ACCEPTED else None)
+        if req.kind is EventKind.ACCEPTED and not serves(
+                ctx.session, receiver.unit_id, giver.unit_id):
+            raise UnitNotServedError(office=receiver.unit.code, unit=giver.unit.code)
+        _check_giver(actor, req, giver, sheet)
         if req.receipt is None:
             raise AcknowledgementMissingError()
         if req.receipt.user.id != receiver.id:
             raise AcknowledgementInvalidError()
+        if req.kind is EventKind.ACCEPTED:
+            _check_paper(req.receipt, sheet)
         verify_receipt(actor, req.receipt)
         if open_discrepancy_exists(ctx.session, envelope):
             raise DiscrepancyOpenError()

@@ -1,4 +1,4 @@
-"""Time limits (domain.md §4) as dated rules, on a working-day calendar.
+"""Time limits (docs/domain.md §4) as dated rules, on a working-day calendar.
 
 **Calendar.** A working day is a day that is not a weekend, not a Vietnamese public holiday
 (the ``holidays`` package: Tết and the other lunar holidays, substitute days off, and the

@@ -155,3 +155,28 @@ def reset_password(ctx: Ctx, actor: User | None, username: str) -> tuple[User, s
     user.password_hash = hash_secret(password)
     user.session_epoch += 1
     return user, password
+
+
+@transactional
+def set_serving_offices(ctx: Ctx, actor: User | None, unit_code: str,
+                        office_codes: list[str]) -> Unit:
+    """Set the KT1 post offices that serve an agency (bưu cục KT1 phục vụ cơ quan).
+
+    A post office accepts envelopes only from the agencies it serves (docs/access.md); an
+    empty list means no office accepts the agency's envelopes until one is set.
+    """
+    _admin(actor)
+    unit = find_unit(ctx, unit_code)
+    if unit.kind is not UnitKind.AGENCY:
+        raise ValidationError(field="unit", reason="only an agency is served by post offices")
+    offices: list[Unit] = []
+    for code in office_codes:
+        office = find_unit(ctx, clean_text(code, "post_office", 32, required=True))
+        if office.kind is not UnitKind.POST_OFFICE:
+            raise ValidationError(field="post_office", reason=f"{office.code} is not a KT1 "
+                                                              "post office")
+        if office not in offices:
+            offices.append(office)
+    unit.serving_offices = offices
+    ctx.session.flush()
+    return unit

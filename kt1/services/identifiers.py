@@ -1,4 +1,4 @@
-"""S10 item numbers (domain.md §6): two service letters, 8-digit serial, check digit, country.
+"""S10 item numbers (docs/domain.md §6): two service letters, 8-digit serial, check digit, country.
 
 Example: ``KT000000080VN``. The check digit catches most typos; every parsed number is still
 looked up, because about 2% of single-digit typos pass the check.

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from kt1.errors import ForbiddenError, UnknownIncidentError, ValidationError
+from kt1.errors import (
+    ForbiddenError,
+    UnknownEnvelopeError,
+    UnknownIncidentError,
+    ValidationError,
+)
 from kt1.models import Incident, User
-from kt1.models.enums import IncidentKind, IncidentStatus, Role, UnitKind
+from kt1.models.enums import IncidentKind, IncidentStatus, Role
+from kt1.services.access import handover_parties, may_see_envelope
 from kt1.services.bagging import get_bag
 from kt1.services.context import Ctx
 from kt1.services.custody import load_envelope
@@ -35,16 +41,14 @@ def report_incident(ctx: Ctx, actor: User, kind: IncidentKind | str, report: str
     if not number and not bag_number:
         raise ValidationError(field="number", reason="an envelope or a bag is required")
     envelope = load_envelope(ctx, number) if number else None
-    bag = get_bag(ctx, bag_number) if bag_number else None
-    # Only a unit that deals with the item may report on it (an incident can block receipts):
-    # its sender, recipient or holder, or a KT1 post office, which reconciles what an agency
-    # hands over before it signs (rule 6).
-    is_post_office = actor.unit.kind is UnitKind.POST_OFFICE
-    if envelope is not None and not is_post_office and actor.unit_id not in {
-            envelope.sender_unit_id, envelope.recipient_unit_id, envelope.holder_unit_id}:
-        raise ForbiddenError()
-    if bag is not None and actor.unit_id not in {
-            bag.origin_unit_id, bag.destination_unit_id, bag.holder_unit_id}:
+    if envelope is not None and not may_see_envelope(ctx.session, actor, envelope):
+        raise UnknownEnvelopeError(number=envelope.number)  # as for a number that does not exist
+    # A bag another unit handles answers as unknown too; every unit that may see a bag is a
+    # party to its handovers (origin, destination, holder).
+    bag = get_bag(ctx, bag_number, seen_by=actor.unit_id) if bag_number else None
+    # Only a party to the item's current or next handover may report on it: an incident can
+    # block receipts (rule 6), so nobody else may stop an envelope (docs/access.md).
+    if envelope is not None and actor.unit_id not in handover_parties(ctx.session, envelope):
         raise ForbiddenError()
     now = ctx.now()
     incident = Incident(

@@ -37,6 +37,7 @@ from kt1.errors import (
     ReceiptNoHandoffError,
     ReceiptPartiesError,
     ReprintReasonRequiredError,
+    UnknownEnvelopeError,
     UnknownPrinterError,
     UnknownPrintJobError,
     ValidationError,
@@ -54,7 +55,7 @@ from kt1.models.printing import (
     PrintJobKind,
     PrintJobState,
 )
-from kt1.services.access import can_see
+from kt1.services.access import can_see, may_see_envelope
 from kt1.services.context import Ctx
 from kt1.services.custody import load_envelope
 from kt1.services.text import clean_text
@@ -218,7 +219,7 @@ def label_data(envelope: Envelope, options: LabelOptions | None = None) -> Label
 
     A Tuyệt mật item travels in two envelopes: the named recipient, the "Chỉ người có tên
     mới được bóc bì" stamp and the document number belong on the inner one, so the outer
-    label is ordinary mail plus the letter A (domain.md rule 2).
+    label is ordinary mail plus the letter A (docs/domain.md rule 2).
     """
     options = options or LabelOptions()
     outer_only = envelope.layers >= 2
@@ -272,6 +273,8 @@ def queue_label(ctx: Ctx, actor: User, number: str, *, printer: str | None = Non
     options = options or LabelOptions()
     session = ctx.session
     envelope = load_envelope(ctx, number)
+    if not may_see_envelope(session, actor, envelope):
+        raise UnknownEnvelopeError(number=envelope.number)  # as for a number never issued
     _may_print_label(actor, envelope)
     target = resolve_target(ctx, printer, workstation, width_mm=width_mm)
     why = clean_text(reason, "reason", 200) or None
@@ -329,12 +332,17 @@ def print_test_page(ctx: Ctx, actor: User | None, printer: str, workstation: str
 # --------------------------------------------------------------------------- receipts
 
 
-def receipt_data(ctx: Ctx, numbers: list[str], as_of: datetime | None = None
+def receipt_data(ctx: Ctx, numbers: list[str], as_of: datetime | None = None,
+                 actor: User | None = None
                  ) -> tuple[ReceiptData, list[Envelope], list[Handoff]]:
     """A counter receipt for ``numbers``: their latest handover (up to ``as_of``), which
-    must have the same giver and receiver for all of them."""
+    must have the same giver and receiver for all of them. With ``actor``, a number the
+    actor may not see answers as unknown before anything else is said about it."""
     session = ctx.session
     envelopes = [load_envelope(ctx, n) for n in numbers]
+    for envelope in envelopes:
+        if actor is not None and not may_see_envelope(session, actor, envelope):
+            raise UnknownEnvelopeError(number=envelope.number)
     handoffs: list[Handoff] = []
     for envelope in envelopes:
         stmt = (select(Handoff).where(Handoff.envelope_id == envelope.id,
@@ -370,7 +378,7 @@ def receipt_data(ctx: Ctx, numbers: list[str], as_of: datetime | None = None
 @transactional
 def _queue_receipt(ctx: Ctx, actor: User, numbers: list[str], printer: str | None,
                    workstation: str) -> int:
-    _data, envelopes, handoffs = receipt_data(ctx, numbers)
+    _data, envelopes, handoffs = receipt_data(ctx, numbers, actor=actor)
     h = handoffs[0]
     if not actor.is_active or actor.unit_id not in (h.from_unit_id, h.to_unit_id):
         raise ForbiddenError()

@@ -1,4 +1,4 @@
-"""The unit's three registers for a year (domain.md §5), with the cover of the volume.
+"""The unit's three registers for a year (docs/domain.md §5), with the cover of the volume.
 
 * outgoing (Sổ đăng ký BMNN đi): every envelope the unit registered, in register order;
 * incoming (Sổ đăng ký BMNN đến): every envelope the unit entered on arrival, in order;

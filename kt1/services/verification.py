@@ -1,4 +1,4 @@
-"""Verify every envelope's chain of custody (domain.md §3): ``kt1 verify``.
+"""Verify every envelope's chain of custody (docs/domain.md §3): ``kt1 verify``.
 
 For each envelope, :func:`verify` yields an :class:`EnvelopeReport`: a status and a list of
 findings, each with a stable ``code``, the handoff ``seq`` it concerns (None for the

@@ -204,6 +204,18 @@ def coming_in(actor: User) -> Select[Envelope]:
             .order_by(Envelope.last_event_at))
 
 
+def couriers_bringing(ctx: Ctx, actor: User) -> list[User]:
+    """The couriers now holding envelopes for the actor's unit (from :func:`coming_in`): who
+    may hand them over at the registry, identifying with their PIN or staff badge."""
+    carried = coming_in(actor).where(Envelope.status.in_([
+        EnvelopeStatus.OUT_FOR_DELIVERY, EnvelopeStatus.DELIVERY_FAILED])).order_by(None)
+    holders = carried.with_only_columns(Envelope.holder_user_id).distinct().subquery()
+    return list(ctx.session.execute(
+        select(User).where(User.id.in_(select(holders.c.holder_user_id)),
+                           User.role == Role.COURIER, User.is_active.is_(True))
+        .order_by(User.full_name, User.username)).unique().scalars())
+
+
 def awaiting_addressee(actor: User) -> Select[Envelope]:
     """Registered arrivals to be passed on unopened to the named person (rule 10)."""
     return (visible_envelopes(actor)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from kt1.database import service_context
 from kt1.errors import KT1Error, PrinterOfflineError, PrintJobFailedError
 from kt1.models import User
-from kt1.models.enums import Role, Route, ServiceClass
+from kt1.models.enums import Role, Route, ServiceClass, UnitKind
 from kt1.services import deadlines, devices, directory, printing
 from kt1.services import worklists as wl
 from kt1.services.context import Ctx
@@ -31,6 +31,7 @@ from kt1.web.adminforms import (
     DeviceForm,
     PrinterForm,
     RuleSetForm,
+    ServingForm,
     UnitForm,
     UserFilterForm,
     UserForm,
@@ -110,6 +111,40 @@ def units() -> Any:
         status = 422
     page = wl.paginate(ctx, directory.units_query(), _page_no())
     return render_template("admin/units.html", form=form, page=page), status
+
+
+@bp.route("/units/<code>/serving", methods=["GET", "POST"])
+@requires(ADMIN)
+def unit_serving(code: str) -> Any:
+    """The KT1 post offices that serve an agency: only they accept its envelopes
+    (docs/access.md). Ticking none leaves the agency with no office to send through."""
+    ctx, me = service_context(), _me()
+    unit = directory.find_unit(ctx, code)
+    if unit.kind is not UnitKind.AGENCY:
+        abort(404)
+    form = ServingForm()
+    form.offices.choices = [(u.code, f"{u.code} — {u.name} ({u.province_name})")
+                            for u in wl.post_offices(ctx)]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            unit = directory.set_serving_offices(ctx, me, unit.code, list(form.offices.data or []))
+        except KT1Error as exc:
+            form.show_error(exc, {"unknown_unit": "offices", "post_office": "offices"})
+            status = exc.status
+        else:
+            if unit.serving_offices:
+                flash(_("Đã lưu: %(unit)s được phục vụ bởi %(offices)s.", unit=unit.code,
+                        offices=", ".join(o.code for o in unit.serving_offices)), "success")
+            else:
+                flash(_("Đã lưu: %(unit)s không còn bưu cục KT1 nào phục vụ; bưu cục sẽ không "
+                        "nhận bưu gửi của đơn vị.", unit=unit.code), "success")
+            return redirect(url_for(".unit_serving", code=unit.code), code=303)
+    elif request.method == "POST":
+        status = 422
+    else:
+        form.offices.data = [o.code for o in unit.serving_offices]
+    return render_template("admin/serving.html", form=form, unit=unit), status
 
 
 # --------------------------------------------------------------------------- users

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from kt1.models.enums import Role, UnitKind
 from kt1.web.words import N_
-from kt1.web.workforms import WorkForm
+from kt1.web.workforms import MultiCheckboxField, WorkForm
 
 ROLE_WORDS = {
     Role.REGISTRY_CLERK: N_("Văn thư"),
@@ -51,6 +51,14 @@ class UnitForm(WorkForm):
     address = StringField(_l("Địa chỉ"), validators=[Length(max=200, message=_MAX)])
     parent_name = StringField(_l("Cơ quan chủ quản"), validators=[
         Length(max=200, message=_MAX)])
+
+
+class ServingForm(WorkForm):
+    """The KT1 post offices that serve an agency (accept its envelopes); none ticked clears
+    them. The choices (every post office) are filled by the view."""
+
+    offices = MultiCheckboxField(_l("Bưu cục KT1 phục vụ (nhận bưu gửi của đơn vị)"),
+                                 validate_choice=False)
 
 
 class UserForm(WorkForm):

@@ -30,6 +30,8 @@ from kt1.database import service_context
 from kt1.errors import (
     AcknowledgementInvalidError,
     ForbiddenError,
+    GiverIdentificationInvalidError,
+    GiverIdentificationMissingError,
     KT1Error,
     PrinterOfflineError,
     PrintJobFailedError,
@@ -49,7 +51,7 @@ from kt1.models.enums import (
 from kt1.models.handover import SheetStatus
 from kt1.models.printing import PrintJobState
 from kt1.services import worklists as wl
-from kt1.services.access import Receipt
+from kt1.services.access import Receipt, receipt_valid
 from kt1.services.arrivals import receive_incoming
 from kt1.services.context import Ctx
 from kt1.services.custody import pass_to_addressee, timeline
@@ -61,11 +63,12 @@ from kt1.web import paper, requires
 from kt1.web.words import enum_label, vi, vn_date, vn_time
 from kt1.web.workforms import (
     HandoverForm,
+    IncomingForm,
     PassForm,
     PrintForm,
     RegisterFilterForm,
     RegisterForm,
-    ScanForm,
+    identification,
     local_to_utc,
 )
 
@@ -417,37 +420,78 @@ def sheet_cancel(number: str) -> Any:
 # --------------------------------------------------------------------------- incoming
 
 
+def _courier_refusal(ctx: Ctx, me: User, number: str, exc: KT1Error) -> str:
+    """What the incoming page says for a refusal (precise about the courier's side)."""
+    if isinstance(exc, GiverIdentificationMissingError):
+        return _("Bưu gửi còn do bưu tá giữ: chọn bưu tá đang giao và để bưu tá nhập mã PIN "
+                 "hoặc quét thẻ nhân viên.")
+    if isinstance(exc, GiverIdentificationInvalidError):
+        holder = wl.find_envelope(ctx, me, number).holder_user
+        if holder is not None:
+            return _("Bưu gửi này do bưu tá %(name)s (%(user)s) giữ, không phải bưu tá đã chọn.",
+                     name=holder.full_name, user=holder.username)
+    return exc.message_local
+
+
 @bp.route("/incoming", methods=["GET", "POST"])
 @requires(CLERK)
 def incoming() -> Any:
-    """Scan arriving envelopes into the incoming register (Sổ đăng ký BMNN đến)."""
+    """Scan arriving envelopes into the incoming register (Sổ đăng ký BMNN đến).
+
+    An envelope the courier still holds is taken from him first: he is there and identifies
+    with his PIN or staff badge (docs/access.md, both sides present). A wrong PIN or badge
+    is refused next to its field and nothing at all is written.
+    """
     ctx, me = service_context(), _me()
-    form = ScanForm()
+    couriers = wl.couriers_bringing(ctx, me)
+    form = IncomingForm()
+    form.courier.choices = [("", _("— Không có bưu tá (bưu gửi đã phát cho đơn vị) —"))] + [
+        (u.username, f"{u.full_name} ({u.username})") for u in couriers]
     results: list[dict[str, Any]] = []
     status = 200
     if form.validate_on_submit():
+        courier_receipt = None
+        if form.courier.data:
+            courier = next(u for u in couriers if u.username == form.courier.data)
+            courier_receipt = identification(courier, form.courier_pin.data)
+            if not receipt_valid(me, courier_receipt):
+                form.courier_pin.errors = [_(
+                    "Mã PIN hoặc thẻ nhân viên của bưu tá %(name)s không đúng: chưa ghi gì.",
+                    name=courier.full_name)]
+                status = 422
         failures = 0
-        for number in form.items()[:200]:
+        for number in form.items()[:200] if status == 200 else []:
             try:
-                arrival = receive_incoming(ctx, me, number, str(uuid.uuid4()))
+                arrival = receive_incoming(ctx, me, number, str(uuid.uuid4()),
+                                           courier_receipt=courier_receipt)
             except KT1Error as exc:
                 failures += 1
-                results.append({"number": number, "ok": False, "message": exc.message_local,
+                results.append({"number": number, "ok": False,
+                                "message": _courier_refusal(ctx, me, number, exc),
                                 "slug": exc.slug, "status": exc.status})
             else:
                 results.append({"number": arrival.envelope.number, "ok": True,
                                 "incoming": arrival.incoming_number,
                                 "took_delivery": arrival.took_delivery,
                                 "addressee_only": arrival.envelope.is_addressee_only})
+        if any(r.get("slug") == GiverIdentificationMissingError.slug for r in results):
+            form.courier.errors = [_("Có bưu gửi còn do bưu tá giữ: hãy chọn bưu tá đang giao.")]
         if failures == len(results) and results:
             status = int(results[0]["status"])
-        if failures == 0:
+        if failures == 0 and results:
             form.numbers.data = ""
+            form.courier.data = ""
     elif request.method == "POST":
         status = 422
+    form.courier_pin.data = ""
     q = (request.args.get("q") or "").strip()[:64]
     year = local_date(ctx.now()).year
     page = wl.paginate(ctx, wl.incoming_register(me, year, q), _page())
+    if results:
+        ctx.session.expire_all()
+        form.courier.choices = form.courier.choices[:1] + [
+            (u.username, f"{u.full_name} ({u.username})")
+            for u in wl.couriers_bringing(ctx, me)]
     waiting = list(ctx.session.execute(wl.coming_in(me).limit(50)).unique().scalars())
     return render_template("clerk/incoming.html", form=form, results=results, page=page,
                            q=q, year=year, waiting=waiting,

@@ -20,6 +20,8 @@ from flask_login import current_user
 from kt1.database import service_context
 from kt1.errors import (
     AcknowledgementInvalidError,
+    GiverIdentificationInvalidError,
+    GiverIdentificationMissingError,
     KT1Error,
     SealMismatchError,
 )
@@ -59,6 +61,7 @@ from kt1.web.workforms import (
     ScanForm,
     SealForm,
     SheetForm,
+    identification,
 )
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
@@ -392,8 +395,11 @@ def bag_dispatch(number: str) -> Any:
 def bag_receive(number: str) -> Any:
     """Take the bag from the courier and check its seal number (nhận túi).
 
-    A different number is refused with the precise message and nothing is written; after
-    reading it again the clerk may confirm the anomaly with a report (an incident).
+    The courier hands it over in person and identifies with his PIN or staff badge (both
+    sides present, docs/access.md); a wrong one is refused next to its field and nothing is
+    written. A different seal number is refused with the precise message and nothing is
+    written; after reading it again the clerk may confirm the anomaly with a report (an
+    incident).
     """
     ctx, me = service_context(), _me()
     found = wl.find_bag(ctx, me, number)
@@ -410,7 +416,13 @@ def bag_receive(number: str) -> Any:
             ctx, me, found.number, courier, form.seal_number.data or "",
             Receipt(user=me, method=AckMethod.SESSION), _scan_id(), ctx.now(),
             seal_state=SealState(form.seal_state.data),
-            incident_report=form.report.data or None)
+            incident_report=form.report.data or None,
+            courier_receipt=identification(courier, form.courier_pin.data))
+    except (GiverIdentificationInvalidError, GiverIdentificationMissingError):
+        form.courier_pin.errors = [_(
+            "Mã PIN hoặc thẻ nhân viên của bưu tá %(name)s không đúng: chưa nhận túi.",
+            name=courier.full_name)]
+        return _bag_page(ctx, me, wl.find_bag(ctx, me, number), forms, 422)
     except SealMismatchError as exc:
         form.seal_number.errors = [exc.message_local]
         return _bag_page(ctx, me, wl.find_bag(ctx, me, number), forms, exc.status,

@@ -37,8 +37,10 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kt1.errors import KT1Error
+from kt1.models import User
 from kt1.models.base import utcnow
 from kt1.models.enums import (
+    AckMethod,
     Authority,
     Classification,
     DeliveryFailure,
@@ -46,6 +48,8 @@ from kt1.models.enums import (
     ServiceClass,
     Urgency,
 )
+from kt1.services.access import Receipt
+from kt1.services.badges import BADGE_CODE
 from kt1.services.subjects import VIETNAM
 from kt1.web.words import enum_label
 
@@ -100,6 +104,21 @@ def _fail(field: Field, message: str) -> bool:
     """Add a form-level rule's message to ``field``; returns False (the form is invalid)."""
     field.errors = [*list(field.errors or []), message]
     return False
+
+
+def identification(user: User, typed: str | None) -> Receipt:
+    """What a person typed or scanned to identify at a handover: a staff badge code (a scan
+    of the badge's barcode) or else their PIN (docs/access.md, both sides present)."""
+    code = (typed or "").strip()
+    if BADGE_CODE.match(code.upper()):
+        return Receipt(user=user, method=AckMethod.BADGE, secret=code.upper())
+    return Receipt(user=user, method=AckMethod.PIN, secret=code)
+
+
+def identity_field(label: Any, required: str | None = None) -> PasswordField:
+    """A PIN, or a staff badge scanned into the field (the badge scanner types its code)."""
+    first = DataRequired(required) if required else Optional()
+    return PasswordField(label, validators=[first, Length(max=64)])
 
 
 def choices_of(enum_cls: Any) -> list[tuple[str, str]]:
@@ -236,6 +255,23 @@ class ScanForm(WorkForm):
         return split_numbers(self.numbers.data)
 
 
+class IncomingForm(ScanForm):
+    """The incoming register: numbers scanned, and the courier who hands them over (when he
+    has not recorded the delivery himself) with his PIN or staff badge."""
+
+    courier = SelectField(_l("Bưu tá đang giao"), validators=[Optional()])
+    courier_pin = identity_field(_l("Bưu tá xác nhận: mã PIN, hoặc quét thẻ nhân viên"))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.courier.data and not (self.courier_pin.data or "").strip():
+            ok = _fail(self.courier_pin, _("Bưu tá phải nhập mã PIN hoặc quét thẻ nhân viên "
+                                           "để giao bưu gửi."))
+        elif (self.courier_pin.data or "").strip() and not self.courier.data:
+            ok = _fail(self.courier, _("Hãy chọn bưu tá đang giao bưu gửi."))
+        return ok
+
+
 class PassForm(WorkForm):
     number = StringField(_l("Số hiệu bưu gửi"), validators=[
         DataRequired(_l("Hãy quét hoặc chọn bưu gửi.")), Length(max=32)])
@@ -303,6 +339,9 @@ class DispatchForm(WorkForm):
 class ReceiveBagForm(WorkForm):
     seal_number = StringField(_l("Số niêm phong đọc được trên túi"), validators=[
         DataRequired(_l("Hãy nhập số niêm phong trên túi.")), Length(max=64)])
+    courier_pin = identity_field(
+        _l("Bưu tá giao túi xác nhận: mã PIN, hoặc quét thẻ nhân viên"),
+        _l("Bưu tá giao túi phải có mặt: nhập mã PIN của bưu tá hoặc quét thẻ nhân viên."))
     seal_state = SelectField(_l("Tình trạng niêm phong"), default=SealState.INTACT.value)
     report = TextAreaField(_l("Biên bản (bắt buộc khi niêm phong bất thường)"),
                            validators=[Optional(), Length(max=2000)])

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from kt1.services.context import Ctx
 from kt1.services.devices import revoke_device
+from kt1.services.handover import prepare_sheet
 from tests.api.conftest import Scanner, iso, scan_id
 from tests.conftest import PIN, Network
 from tests.journey import register
@@ -38,7 +39,8 @@ def reg(ctx: Ctx, network: Network) -> Any:
 def accept_body(number: str, t: Times, network: Network, **kw: Any) -> dict[str, Any]:
     return {"scan_id": scan_id(), "operator": "gd_hn", "number": number, "kind": "accepted",
             "event_at": t.next(), "giver": "vt_bnv", "receiver": "gd_hn",
-            "receipt": {"method": "badge", "secret": network.badges["gd_hn"]}, **kw}
+            "receipt": {"method": "badge", "secret": network.badges["gd_hn"]},
+            "giver_receipt": {"method": "pin", "secret": PIN}, **kw}
 
 
 def test_a_device_token_carries_an_envelope_through_a_full_day_of_scanning(
@@ -48,14 +50,16 @@ def test_a_device_token_carries_an_envelope_through_a_full_day_of_scanning(
     hn, hcm, agency = scanner("BC-HN"), scanner("BC-HCM"), scanner("UBND-HCM")
     t = Times()
 
-    looked = hn.get(f"/envelopes/{number}")
-    assert looked.status_code == 200
-    assert looked.json["status"] == "registered" and looked.json["letter"] == "B"
-
+    # The post office sees nothing of an item before it is handed over (least privilege)...
+    assert hn.get(f"/envelopes/{number}").status_code == 404
     r = hn.post("/handoffs", accept_body(number, t, network))
     assert r.status_code == 201, r.json
     assert r.json["handoff"]["kind"] == "accepted"
     assert r.json["handoff"]["acknowledged_by"] == "gd_hn"
+    # ... and everything of it once it holds it.
+    looked = hn.get(f"/envelopes/{number}")
+    assert looked.status_code == 200
+    assert looked.json["status"] == "accepted" and looked.json["letter"] == "B"
 
     bag = hn.post("/bags", {"scan_id": scan_id(), "operator": "gd_hn",
                             "destination": "BC-HCM"})
@@ -78,7 +82,7 @@ def test_a_device_token_carries_an_envelope_through_a_full_day_of_scanning(
         "scan_id": scan_id(), "operator": "gd_hcm", "courier": "bt_hn",
         "seal_number": "NP-778", "receipt": {"method": "badge",
                                              "secret": network.badges["gd_hcm"]},
-        "event_at": t.next()})
+        "courier_receipt": {"method": "pin", "secret": PIN}, "event_at": t.next()})
     assert r.status_code == 201, r.json
     r = hcm.post(f"/bags/{bag_no}/open", {"scan_id": scan_id(), "operator": "gd_hcm",
                                           "numbers": [number], "event_at": t.next()})
@@ -260,6 +264,8 @@ def test_a_scan_out_of_order_is_refused(ctx: Ctx, network: Network,
                                         scanner: Callable[[str], Scanner],
                                         snapshot: Snapshot) -> None:
     number = reg(ctx, network).number
+    # listed for BC-HN on a handover sheet, so the office may see it (else: unknown_envelope)
+    prepare_sheet(ctx, network["vt_bnv"], [number], "BC-HN")
     hn = scanner("BC-HN")
     before = snapshot()
     # out for delivery before the counter accepted it
@@ -292,7 +298,8 @@ def test_a_batch_applies_each_scan_and_refuses_only_what_depends_on_a_refused_on
     t = Times()
     items = [
         accept_body(first, t, network),
-        accept_body(second, t, network, giver="vt_hn"),  # not the holder: refused
+        # not the holder, and the office was never shown the envelope: as if it did not exist
+        accept_body(second, t, network, giver="vt_hn"),
         {"scan_id": scan_id(), "operator": "gd_hn", "number": second,
          "kind": "out_for_delivery", "event_at": t.next(), "giver": "gd_hn",
          "receiver": "bt_hn", "receipt": {"method": "pin", "secret": PIN}},
@@ -302,14 +309,14 @@ def test_a_batch_applies_each_scan_and_refuses_only_what_depends_on_a_refused_on
     r = hn.post("/handoffs/batch", {"items": items})
     assert r.status_code == 200, r.json
     results = r.json["results"]
-    assert [x["status"] for x in results] == [201, 409, 409, 422, 201]
-    assert results[1]["error"]["error"] == "not_current_holder"
+    assert [x["status"] for x in results] == [201, 404, 409, 422, 201]
+    assert results[1]["error"]["error"] == "unknown_envelope"
     assert results[2]["error"]["error"] == "depends_on_refused"
     assert results[3]["error"]["error"] == "invalid_request"
     assert (r.json["accepted"], r.json["replayed"], r.json["refused"]) == (2, 0, 3)
     # the same batch again: the accepted ones replay, nothing is counted twice
     again = hn.post("/handoffs/batch", {"items": items}).json
-    assert [x["status"] for x in again["results"]] == [200, 409, 409, 422, 200]
+    assert [x["status"] for x in again["results"]] == [200, 404, 409, 422, 200]
     assert hn.get(f"/envelopes/{first}").json["chain_length"] == 2
 
 

@@ -76,7 +76,8 @@ def world(app: Flask, ctx: Ctx, network: Network) -> World:
     for number in numbers[:6]:  # accepted at the Hà Nội counter
         at += timedelta(minutes=1)
         custody.accept_at_counter(ctx, network["gd_hn"], number, network["vt_bnv"],
-                                  pin(network["gd_hn"]), str(uuid.uuid4()), at)
+                                  pin(network["gd_hn"]), str(uuid.uuid4()), at,
+                                  giver_receipt=pin(network["vt_bnv"]))
     open_bag = bagging.open_bag(ctx, network["gd_hn"], "BC-HCM", str(uuid.uuid4())).bag.number
     sealed = bagging.open_bag(ctx, network["gd_hn"], "BC-HCM", str(uuid.uuid4())).bag.number
     for number in numbers[:2]:

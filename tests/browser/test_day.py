@@ -187,11 +187,17 @@ def test_a_whole_day_from_registration_to_a_complete_chain_in_the_browser(
     assert "Đang vận chuyển" in counter.text()
     shot(counter, "counter-bag-dispatched")
 
-    # 6. The TP HCM office receives the bag (seal checked), opens it against the manifest.
+    # 6. The TP HCM office receives the bag (seal checked) from the courier, who identifies
+    #    with his PIN (both sides present), and opens it against the manifest.
     office = people("gd_hcm")
     office.go(f"/counter/bags/{bag}")
     office.page.fill("input[name='r-seal_number']", "NP-2026-0001")
     office.submit(f"form[action$='/bags/{bag}/receive']")
+    assert "Bưu tá giao túi phải có mặt" in office.text()  # not without him
+    office.page.fill("input[name='r-seal_number']", "NP-2026-0001")
+    office.page.fill("input[name='r-courier_pin']", PIN)
+    office.submit(f"form[action$='/bags/{bag}/receive']")
+    assert "Đã nhận túi" in office.flash()
     office.page.fill("textarea[name='o-numbers']", number)
     office.submit(f"form[action$='/bags/{bag}/open']")
     shot(office, "office-bag-opened")
@@ -282,7 +288,7 @@ def sample_data(app: Flask, ctx: Ctx, network: Network) -> dict[str, str]:
 
     add_device(ctx, None, "quay-mau", "BC-HN")
     values = {"number": arrived.number, "bag": bag, "sheet": sheet.number,
-              "day": "2099-01-01", "username": "vt_hcm", "name": "quay-mau"}
+              "day": "2099-01-01", "username": "vt_hcm", "name": "quay-mau", "code": "BNV"}
     ctx.settings = Settings.from_mapping(app.config)
     checkpoints.create_checkpoint(ctx)
     ctx.session.commit()  # and touch nothing after: an open SQLite transaction locks writers

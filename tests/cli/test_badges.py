@@ -16,7 +16,7 @@ from kt1.services import custody
 from kt1.services.access import Receipt
 from kt1.services.badges import is_current_badge, new_badge_code
 from kt1.services.context import Ctx
-from tests.conftest import Network
+from tests.conftest import Network, pin
 from tests.fakes.printer import FakePrinter
 from tests.journey import register
 from tests.printers.zbar import decode, need_zbar
@@ -59,7 +59,7 @@ def test_a_reissued_badge_is_printed_with_its_code_and_signs_a_handoff_the_old_o
     signed = custody.accept_at_counter(
         ctx, network["gd_hn"], envelope.number, network["vt_bnv"],
         Receipt(user=network["gd_hn"], method=AckMethod.BADGE, secret=code),
-        str(uuid.uuid4()), datetime.now(UTC))
+        str(uuid.uuid4()), datetime.now(UTC), giver_receipt=pin(network["vt_bnv"]))
     assert signed.handoff.ack_method is AckMethod.BADGE
 
 

@@ -109,6 +109,53 @@ def test_unit_and_user_can_be_added_and_listed(app: Flask) -> None:
     assert "mat-khau-dai-1" not in json.dumps(users)
 
 
+def test_the_post_offices_serving_an_agency_are_set_listed_and_cleared(app: Flask) -> None:
+    added = run(app, "unit", "add", "SO-NV-DN", "--name", "Sở Nội vụ Đà Nẵng", "--kind",
+                "agency", "--province-code", "48", "--province-name", "Đà Nẵng")
+    assert added.exit_code == 0, added.output
+
+    def listed() -> dict[str, object]:
+        return {u["code"]: u["serving_offices"]
+                for u in json.loads(run(app, "unit", "list", "--json").output)}
+
+    assert listed()["SO-NV-DN"] == [] and listed()["BNV"] == ["BC-HN"]
+    assert listed()["BC-HN"] is None  # a post office is not served
+    text = run(app, "unit", "list").output
+    assert "served by" in text and "(chưa có)" in text
+    assert ("Chưa có bưu cục KT1 nào phục vụ đơn vị này: bưu cục sẽ không nhận bưu gửi của "
+            "đơn vị") in text
+
+    served = run(app, "unit", "serve", "so-nv-dn", "BC-HN", "bc-hcm", "BC-HN")
+    assert served.exit_code == 0, served.output
+    assert "Đơn vị SO-NV-DN được phục vụ bởi: BC-HCM, BC-HN." in served.output
+    assert listed()["SO-NV-DN"] == ["BC-HCM", "BC-HN"]
+    line = next(x for x in run(app, "unit", "list").output.splitlines() if "SO-NV-DN" in x)
+    assert line.rstrip().endswith("BC-HCM, BC-HN")
+
+    cleared = run(app, "unit", "serve", "SO-NV-DN", "--none")
+    assert cleared.exit_code == 0, cleared.output
+    assert "bưu cục sẽ không nhận bưu gửi của đơn vị" in cleared.output
+    assert listed()["SO-NV-DN"] == []
+
+
+@pytest.mark.parametrize(("args", "slug"), [
+    (["SO-X", "BC-HN"], "unknown_unit"),
+    (["BNV", "NOPE"], "unknown_unit"),
+    (["BNV", "UBND-HN"], "invalid_field"),  # not a post office
+    (["BC-HN", "BC-HCM"], "invalid_field"),  # a post office is not served
+    (["BNV"], "at least one post office"),
+    (["BNV", "BC-HN", "--none"], "not both"),
+])
+def test_serving_offices_that_cannot_be_are_refused_and_nothing_changes(
+        app: Flask, args: list[str], slug: str) -> None:
+    result = run(app, "unit", "serve", *args)
+    assert result.exit_code == 2
+    assert slug in result.output
+    served = {u["code"]: u["serving_offices"]
+              for u in json.loads(run(app, "unit", "list", "--json").output)}
+    assert served["BNV"] == ["BC-HN"]
+
+
 def test_adding_a_unit_twice_is_refused(app: Flask) -> None:
     args = ["unit", "add", "X-1", "--name", "X", "--kind", "agency", "--province-code", "01",
             "--province-name", "Hà Nội"]

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from kt1.errors import ForbiddenError, ScanIdConflictError, SubjectNotAllowedError, ValidationError
+from kt1.errors import (
+    ForbiddenError,
+    ScanIdConflictError,
+    SubjectNotAllowedError,
+    UnknownEnvelopeError,
+    ValidationError,
+)
 from kt1.models.enums import Authority, Classification, EventKind, IncidentKind, ServiceClass
 from kt1.services import custody
 from kt1.services.context import Ctx
@@ -23,8 +29,13 @@ def test_a_unit_that_never_dealt_with_an_envelope_cannot_open_an_incident_on_it(
         ctx: Ctx, network: Network, snapshot: Snapshot) -> None:
     envelope = register(ctx, network)  # BNV -> UBND-HCM, held at BNV
     before = snapshot()
-    with pytest.raises(ForbiddenError):
+    # UBND-HN may not see it: the same answer as a number that does not exist
+    with pytest.raises(UnknownEnvelopeError):
         report_incident(ctx, network["vt_hn"], IncidentKind.DISCREPANCY, "thiếu 1 bì",
+                        number=envelope.number)
+    # UBND-HCM, its recipient, may see it but is no party to its current or next handover
+    with pytest.raises(ForbiddenError):
+        report_incident(ctx, network["vt_hcm"], IncidentKind.DISCREPANCY, "thiếu 1 bì",
                         number=envelope.number)
     assert snapshot() == before
     incident = report_incident(ctx, network["vt_bnv"], IncidentKind.DAMAGE, "bì bị rách",
@@ -38,7 +49,7 @@ def test_a_scan_id_replayed_by_another_person_is_a_conflict_not_a_replay(
     request = custody.HandoffRequest(
         number=envelope.number, kind=EventKind.ACCEPTED, scan_id=new_scan(),
         event_at=clock.tick(), giver=network["vt_bnv"], receiver=network["gd_hn"],
-        receipt=pin(network["gd_hn"]))
+        receipt=pin(network["gd_hn"]), giver_receipt=pin(network["vt_bnv"]))
     custody.record_handoff(ctx, network["gd_hn"], request)
     before = snapshot()
     with pytest.raises(ScanIdConflictError):

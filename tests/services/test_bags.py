@@ -1,6 +1,6 @@
 """Bags (túi thư), seal anomalies, manifest discrepancies, and addressee-only envelopes.
 
-domain.md §3 rules 6, 7, 8 and 10, through the real services on every backend.
+docs/domain.md §3 rules 6, 7, 8 and 10, through the real services on every backend.
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ def bag_of(ctx: Ctx, net: Network, clock: Clock, *envelopes: Envelope,
 def receive(ctx: Ctx, net: Network, clock: Clock, bag: str, seal: str = "NP-000123",
             **kw: Any) -> bagging.BagResult:
     return bagging.receive_bag(ctx, net["gd_hcm"], bag, net["bt_hn"], seal,
-                               pin(net["gd_hcm"]), new_scan(), clock.tick(60), **kw)
+                               pin(net["gd_hcm"]), new_scan(), clock.tick(60), **kw,
+                               courier_receipt=pin(net["bt_hn"]))
 
 
 # --------------------------------------------------------------- chains through bags
@@ -308,7 +309,8 @@ def test_only_the_destination_office_opens_a_bag(
     bag = bag_of(ctx, network, clock, envelope)
     # The bag stops at its origin office on the way (received back there by gd_hn).
     bagging.receive_bag(ctx, network["gd_hn"], bag, network["bt_hn"], "NP-000123",
-                        pin(network["gd_hn"]), new_scan(), clock.tick())
+                        pin(network["gd_hn"]), new_scan(), clock.tick(),
+                        courier_receipt=pin(network["bt_hn"]))
     refused(snapshot, WrongUnitError, "wrong_unit",
             lambda: bagging.open_bag_contents(ctx, network["gd_hn"], bag, [envelope.number],
                                               new_scan(), clock.tick()))

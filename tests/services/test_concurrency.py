@@ -80,7 +80,7 @@ def _race_handoffs(ctx: Ctx, users: dict[str, User], actor_name: str, numbers: l
         barrier.wait(timeout=60)
         try:
             custody.accept_at_counter(ctx, clerk, number, giver, pin(clerk), new_scan(),
-                                      datetime.now(UTC))
+                                      datetime.now(UTC), giver_receipt=pin(giver))
             results.append((number, "ok"))
         except KT1Error as exc:
             results.append((number, exc.slug))

@@ -1,4 +1,4 @@
-"""Time limits (domain.md §4): working days, Tết, extra days off, dated rule sets."""
+"""Time limits (docs/domain.md §4): working days, Tết, extra days off, dated rule sets."""
 
 from __future__ import annotations
 

@@ -44,7 +44,8 @@ def test_replaying_a_handoff_scan_returns_the_stored_handoff_and_writes_nothing(
     req = custody.HandoffRequest(
         number=envelope.number, kind=EventKind.ACCEPTED, scan_id=new_scan(),
         event_at=clock.tick(), giver=network["vt_bnv"], receiver=network["gd_hn"],
-        receipt=pin(network["gd_hn"]), location="Quầy 3", device="PDA-07")
+        receipt=pin(network["gd_hn"]), giver_receipt=pin(network["vt_bnv"]),
+        location="Quầy 3", device="PDA-07")
     first = custody.record_handoff(ctx, network["gd_hn"], req)
     assert first.replayed is False
     first_id, first_hash = first.handoff.id, first.handoff.hash
@@ -63,10 +64,12 @@ def test_a_replay_with_the_number_typed_in_lower_case_is_still_a_replay(
     envelope = register(ctx, network)
     scan_id, at = new_scan(), clock.tick()
     custody.accept_at_counter(ctx, network["gd_hn"], envelope.number, network["vt_bnv"],
-                              pin(network["gd_hn"]), scan_id, at)
+                              pin(network["gd_hn"]), scan_id, at,
+                              giver_receipt=pin(network["vt_bnv"]))
     before = snapshot()
     again = custody.accept_at_counter(ctx, network["gd_hn"], f" {envelope.number.lower()} ",
-                                      network["vt_bnv"], pin(network["gd_hn"]), scan_id, at)
+                                      network["vt_bnv"], pin(network["gd_hn"]), scan_id, at,
+                                      giver_receipt=pin(network["vt_bnv"]))
     assert again.replayed is True
     assert snapshot() == before
 
@@ -79,7 +82,7 @@ def test_the_same_handoff_scan_id_with_different_content_is_refused(
     req = custody.HandoffRequest(
         number=envelope.number, kind=EventKind.ACCEPTED, scan_id=new_scan(),
         event_at=clock.tick(), giver=network["vt_bnv"], receiver=network["gd_hn"],
-        receipt=pin(network["gd_hn"]))
+        receipt=pin(network["gd_hn"]), giver_receipt=pin(network["vt_bnv"]))
     custody.record_handoff(ctx, network["gd_hn"], req)
     changed = {
         "event_at": replace(req, event_at=req.event_at + timedelta(seconds=1)),
@@ -97,10 +100,12 @@ def test_a_refused_scan_leaves_its_id_free_for_a_corrected_retry(
     scan_id, at = new_scan(), clock.tick()
     with pytest.raises(custody.AcknowledgementMissingError):
         custody.accept_at_counter(ctx, network["gd_hn"], envelope.number, network["vt_bnv"],
-                                  None, scan_id, at)  # type: ignore[arg-type]
+                                  None, scan_id, at,
+                                  giver_receipt=pin(network["vt_bnv"]))  # type: ignore[arg-type]
     assert ctx.session.get(Scan, scan_id) is None
     retried = custody.accept_at_counter(ctx, network["gd_hn"], envelope.number,
-                                        network["vt_bnv"], pin(network["gd_hn"]), scan_id, at)
+                                        network["vt_bnv"], pin(network["gd_hn"]), scan_id, at,
+                                        giver_receipt=pin(network["vt_bnv"]))
     assert retried.replayed is False
     assert retried.handoff.scan_id == scan_id
 
@@ -172,7 +177,8 @@ def test_replaying_a_bag_receipt_with_a_seal_anomaly_returns_the_same_incident(
     bag = carry(ctx, network, clock, envelope, until="dispatched")["bag"]
     args = (ctx, network["gd_hcm"], bag, network["bt_hn"], "NP-000999",
             pin(network["gd_hcm"]), new_scan(), clock.tick(60))
-    kw: dict[str, Any] = {"seal_state": "broken", "incident_report": "Dây niêm bị cắt"}
+    kw: dict[str, Any] = {"seal_state": "broken", "incident_report": "Dây niêm bị cắt",
+                          "courier_receipt": pin(network["bt_hn"])}
     first = bagging.receive_bag(*args, **kw)
     assert first.incident is not None
     before = snapshot()
@@ -187,7 +193,8 @@ def test_a_scan_id_used_for_a_handoff_cannot_be_reused_for_a_bag_operation(
     envelope = register(ctx, network)
     scan_id = new_scan()
     custody.accept_at_counter(ctx, network["gd_hn"], envelope.number, network["vt_bnv"],
-                              pin(network["gd_hn"]), scan_id, clock.tick())
+                              pin(network["gd_hn"]), scan_id, clock.tick(),
+                              giver_receipt=pin(network["vt_bnv"]))
     conflict(snapshot, lambda: bagging.open_bag(ctx, network["gd_hn"], "BC-HCM", scan_id))
 
 

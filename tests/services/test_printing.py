@@ -29,6 +29,7 @@ from kt1.errors import (
     PrinterOfflineError,
     ReceiptPartiesError,
     ReprintReasonRequiredError,
+    UnknownEnvelopeError,
     UnknownPrinterError,
 )
 from kt1.models import Envelope, Handoff
@@ -307,8 +308,12 @@ def test_a_clerk_of_another_unit_cannot_print_the_label(
     add(ctx, fake)
     envelope = register(ctx, network)
     before = snapshot()
-    for user in ("vt_hcm", "bt_hn", "gd_hn"):  # other agency, courier, office not holding it
-        with pytest.raises(ForbiddenError):
+    # the recipient agency sees the envelope but does not print its label
+    with pytest.raises(ForbiddenError):
+        printing.print_label(ctx, network["vt_hcm"], envelope.number, workstation=WS)
+    # an office it was never shown to may not even learn that it exists
+    for user in ("bt_hn", "gd_hn", "vt_hn"):
+        with pytest.raises(UnknownEnvelopeError):
             printing.print_label(ctx, network[user], envelope.number, workstation=WS)
     assert snapshot() == before
     assert fake.printouts() == []
@@ -349,7 +354,8 @@ def test_a_counter_receipt_lists_the_items_accepted_together(
     for _ in range(2):
         envelope = register(ctx, network)
         custody.accept_at_counter(ctx, network["gd_hn"], envelope.number, network["vt_bnv"],
-                                  pin(network["gd_hn"]), new_scan(), clock.tick())
+                                  pin(network["gd_hn"]), new_scan(), clock.tick(),
+                                  giver_receipt=pin(network["vt_bnv"]))
         numbers.append(envelope.number)
     outcome = printing.print_receipt(ctx, network["gd_hn"], numbers, printer="quay")
     assert outcome.is_done
@@ -364,7 +370,8 @@ def test_a_counter_receipt_lists_the_items_accepted_together(
 
     lone = register(ctx, network, clerk="vt_hn", recipient="BNV")
     custody.accept_at_counter(ctx, network["gd_hn"], lone.number, network["vt_hn"],
-                              pin(network["gd_hn"]), new_scan(), clock.tick())
+                              pin(network["gd_hn"]), new_scan(), clock.tick(),
+                              giver_receipt=pin(network["vt_hn"]))
     with pytest.raises(ReceiptPartiesError):
         printing.print_receipt(ctx, network["gd_hn"], [*numbers, lone.number], printer="quay")
 

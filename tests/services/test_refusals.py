@@ -49,6 +49,7 @@ from kt1.models.enums import (
 from kt1.services import bagging, custody
 from kt1.services.access import Receipt
 from kt1.services.context import Ctx
+from kt1.services.handover import prepare_sheet
 from kt1.services.identifiers import format_number
 from kt1.services.incidents import report_incident
 from tests.conftest import Clock, Network, new_scan, pin
@@ -74,6 +75,7 @@ def accept(ctx: Ctx, net: Network, number: str, event_at: datetime, **kw: Any) -
     clerk = kw.pop("clerk", net["gd_hn"])
     giver = kw.pop("giver", net["vt_bnv"])
     receipt = kw.pop("receipt", pin(clerk))
+    kw.setdefault("giver_receipt", pin(giver))
     return custody.accept_at_counter(ctx, clerk, number, giver, receipt,
                                      kw.pop("scan_id", new_scan()), event_at, **kw)
 
@@ -121,7 +123,13 @@ def test_a_malformed_scan_id_is_refused_and_nothing_is_written(
 def test_a_handoff_from_someone_who_does_not_hold_the_envelope_is_refused(
         ctx: Ctx, network: Network, clock: Clock, envelope: Envelope,
         snapshot: Snapshot) -> None:
-    # head_bnv works in the same unit as the holder vt_bnv, but does not hold it.
+    # head_bnv works in the same unit as the holder vt_bnv, but does not hold it. The post
+    # office has not been shown the envelope: it answers as for a number that does not exist.
+    refused(snapshot, UnknownEnvelopeError, "unknown_envelope",
+            lambda: accept(ctx, network, envelope.number, clock.tick(),
+                           giver=network["head_bnv"]))
+    # Once BNV lists it on a handover sheet for BC-HN, the office may see it and is told why.
+    prepare_sheet(ctx, network["vt_bnv"], [envelope.number], "BC-HN")
     err = refused(snapshot, NotCurrentHolderError, "not_current_holder",
                   lambda: accept(ctx, network, envelope.number, clock.tick(),
                                  giver=network["head_bnv"]))
@@ -171,7 +179,6 @@ def test_an_acknowledgement_signed_by_someone_other_than_the_receiver_is_refused
     (AckMethod.PIN, "0000", None),
     (AckMethod.PIN, "", None),
     (AckMethod.BADGE, "B000000000000000000000000", None),
-    (AckMethod.PAPER, None, None),
 ])
 def test_an_acknowledgement_with_a_wrong_secret_is_refused(
         ctx: Ctx, network: Network, clock: Clock, envelope: Envelope, snapshot: Snapshot,
@@ -203,7 +210,8 @@ def test_a_bag_seal_number_that_differs_from_the_recorded_one_is_refused(
     err = refused(snapshot, SealMismatchError, "seal_mismatch",
                   lambda: bagging.receive_bag(ctx, network["gd_hcm"], bag, network["bt_hn"],
                                               "NP-000124", pin(network["gd_hcm"]),
-                                              new_scan(), clock.tick(60)))
+                                              new_scan(), clock.tick(60),
+                                              courier_receipt=pin(network["bt_hn"])))
     assert "NP-000123" not in err.message  # the recorded number is not given away
 
 
@@ -214,7 +222,8 @@ def test_a_confirmed_seal_anomaly_without_a_report_is_refused(
     refused(snapshot, ReportRequiredError, "report_required",
             lambda: bagging.receive_bag(ctx, network["gd_hcm"], bag, network["bt_hn"],
                                         "NP-000999", pin(network["gd_hcm"]), new_scan(),
-                                        clock.tick(60), seal_state=SealState.BROKEN))
+                                        clock.tick(60), seal_state=SealState.BROKEN,
+                                        courier_receipt=pin(network["bt_hn"])))
 
 
 def test_a_second_seal_on_a_bag_is_refused(
@@ -359,12 +368,21 @@ def test_a_timed_registration_with_a_naive_event_time_is_refused_not_crashed(
 def test_a_user_of_a_third_unit_cannot_record_a_handoff_between_two_others(
         ctx: Ctx, network: Network, clock: Clock, envelope: Envelope,
         snapshot: Snapshot) -> None:
+    # BC-HCM never saw the envelope: the same answer as a number that does not exist.
+    refused(snapshot, UnknownEnvelopeError, "unknown_envelope",
+            lambda: custody.record_handoff(ctx, network["gd_hcm"], custody.HandoffRequest(
+                number=envelope.number, kind=EventKind.ACCEPTED, scan_id=new_scan(),
+                event_at=clock.tick(), giver=network["vt_bnv"],
+                receiver=network["gd_hn"], receipt=pin(network["gd_hn"]))))
+    # A unit that may see it (the sender's own) still cannot record a handoff between two
+    # others: cv_hcm is of a third unit, but the envelope is addressed to UBND-HCM.
     err = refused(snapshot, WrongUnitError, "wrong_unit",
-                  lambda: custody.record_handoff(ctx, network["gd_hcm"], custody.HandoffRequest(
+                  lambda: custody.record_handoff(ctx, network["cv_hcm"], custody.HandoffRequest(
                       number=envelope.number, kind=EventKind.ACCEPTED, scan_id=new_scan(),
                       event_at=clock.tick(), giver=network["vt_bnv"],
-                      receiver=network["gd_hn"], receipt=pin(network["gd_hn"]))))
-    assert err.details["username"] == "gd_hcm"
+                      receiver=network["gd_hn"], receipt=pin(network["gd_hn"]),
+                      giver_receipt=pin(network["vt_bnv"]))))
+    assert err.details["username"] == "cv_hcm"
 
 
 def test_an_envelope_cannot_be_delivered_to_a_clerk_of_another_agency(
@@ -382,8 +400,13 @@ def test_a_clerk_of_another_unit_cannot_register_an_arrival(
         ctx: Ctx, network: Network, clock: Clock, envelope: Envelope,
         snapshot: Snapshot) -> None:
     carry(ctx, network, clock, envelope, until="delivered")
-    refused(snapshot, WrongUnitError, "wrong_unit",
+    # UBND-HN is neither sender nor recipient: it may not even learn that the number exists.
+    refused(snapshot, UnknownEnvelopeError, "unknown_envelope",
             lambda: custody.register_arrival(ctx, network["vt_hn"], envelope.number,
+                                             new_scan(), clock.tick()))
+    # The sender's clerk may see it, but registers no arrival of an envelope it sent.
+    refused(snapshot, WrongUnitError, "wrong_unit",
+            lambda: custody.register_arrival(ctx, network["vt_bnv"], envelope.number,
                                              new_scan(), clock.tick()))
 
 
@@ -562,7 +585,9 @@ def test_a_bag_event_sent_as_a_single_handoff_is_refused(
 def test_a_receipt_is_refused_while_a_discrepancy_is_open(
         ctx: Ctx, network: Network, clock: Clock, envelope: Envelope,
         snapshot: Snapshot) -> None:
-    # The counter clerk counts before signing and finds the copies short (rule 6).
+    # The counter clerk counts before signing and finds the copies short (rule 6); the agency
+    # listed the envelope for BC-HN, which makes the office a party to its next handover.
+    prepare_sheet(ctx, network["vt_bnv"], [envelope.number], "BC-HN")
     report_incident(ctx, network["gd_hn"], IncidentKind.DISCREPANCY,
                     "Bảng kê ghi 2 bản, nhận 1 bản", number=envelope.number)
     refused(snapshot, DiscrepancyOpenError, "discrepancy_open",

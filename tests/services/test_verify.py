@@ -524,7 +524,7 @@ def _broken_seal(ctx: Ctx, network: Network, clock: Clock) -> tuple[Envelope, In
     result = bagging.receive_bag(
         ctx, network["gd_hcm"], out["bag"], network["bt_hn"], "NP-000123", pin(network["gd_hcm"]),
         new_scan(), clock.tick(60), seal_state=SealState.BROKEN,
-        incident_report="Dây niêm phong bị đứt")
+        incident_report="Dây niêm phong bị đứt", courier_receipt=pin(network["bt_hn"]))
     assert result.incident is not None
     return env, result.incident
 
@@ -592,9 +592,11 @@ def test_an_envelope_missing_from_its_opened_bag_gives_manifest_mismatch(
     lost = register(ctx, network)
     found = register(ctx, network)
     custody.accept_at_counter(ctx, network["gd_hn"], lost.number, network["vt_bnv"],
-                              pin(network["gd_hn"]), new_scan(), clock.tick())
+                              pin(network["gd_hn"]), new_scan(), clock.tick(),
+                              giver_receipt=pin(network["vt_bnv"]))
     custody.accept_at_counter(ctx, network["gd_hn"], found.number, network["vt_bnv"],
-                              pin(network["gd_hn"]), new_scan(), clock.tick())
+                              pin(network["gd_hn"]), new_scan(), clock.tick(),
+                              giver_receipt=pin(network["vt_bnv"]))
     bag = bagging.open_bag(ctx, network["gd_hn"], "BC-HCM", new_scan()).bag.number
     for number in (lost.number, found.number):
         bagging.add_to_bag(ctx, network["gd_hn"], bag, number, new_scan(), clock.tick())
@@ -602,7 +604,8 @@ def test_an_envelope_missing_from_its_opened_bag_gives_manifest_mismatch(
     bagging.dispatch_bag(ctx, network["gd_hn"], bag, network["bt_hn"], pin(network["bt_hn"]),
                          new_scan(), clock.tick(), vehicle="29A", is_dedicated_vehicle=True)
     bagging.receive_bag(ctx, network["gd_hcm"], bag, network["bt_hn"], "NP-7",
-                        pin(network["gd_hcm"]), new_scan(), clock.tick())
+                        pin(network["gd_hcm"]), new_scan(), clock.tick(),
+                        courier_receipt=pin(network["bt_hn"]))
     result = bagging.open_bag_contents(ctx, network["gd_hcm"], bag, [found.number], new_scan(),
                                        clock.tick())
     assert result.missing == [lost.number]

@@ -1,6 +1,6 @@
-"""S10 item numbers (domain.md §6): check digit, formatting, parsing and allocation.
+"""S10 item numbers (docs/domain.md §6): check digit, formatting, parsing and allocation.
 
-Expected check digits below are worked out by hand from the rule in domain.md §6, not by
+Expected check digits below are worked out by hand from the rule in docs/domain.md §6, not by
 calling the code: weights 8 6 4 2 3 5 9 7 over the 8-digit serial, S = the weighted sum,
 C = 11 - (S mod 11), then 10 -> 0 and 11 -> 5.
 """
@@ -28,7 +28,7 @@ from kt1.services.identifiers import (
 
 HAND_COMPUTED = [
     # serial, check digit  -- working
-    # domain.md's example RR000000080VN: S = 8*7 = 56; 56 mod 11 = 1; C = 10 -> 0
+    # docs/domain.md's example RR000000080VN: S = 8*7 = 56; 56 mod 11 = 1; C = 10 -> 0
     ("00000008", 0),
     # the UPU S10 example serial (RA473124829GB): S = 4*8 + 7*6 + 3*4 + 1*2 + 2*3 + 4*5
     # + 8*9 + 2*7 = 32+42+12+2+6+20+72+14 = 200; 200 mod 11 = 2; C = 9

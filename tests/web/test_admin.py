@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from kt1.models import DayOff, DeadlineRuleSet, Device, Printer, PrintJob, Unit, User
+from kt1.models.units import serving_office
 from kt1.services import devices, printing
 from kt1.services.context import Ctx
 from kt1.services.devices import authenticate
@@ -79,6 +81,67 @@ def test_the_unit_list_is_paginated(signed_in: Any, ctx: Ctx, network: Network) 
     first = page(b.get("/admin/units"))
     assert "Trang 1 / 2" in first and "ZZ-24" not in first
     assert "ZZ-24" in page(b.get("/admin/units?page=2"))
+
+
+def serving(ctx: Ctx) -> dict[str, list[str]]:
+    ctx.session.rollback()
+    agency, office = aliased(Unit), aliased(Unit)
+    rows = ctx.session.execute(
+        select(agency.code, office.code)
+        .join(serving_office, serving_office.c.unit_id == agency.id)
+        .join(office, office.id == serving_office.c.post_office_id)
+        .order_by(agency.code, office.code)).all()
+    out: dict[str, list[str]] = {}
+    for unit, post_office in rows:
+        out.setdefault(unit, []).append(post_office)
+    return out
+
+
+def test_an_agency_row_shows_its_serving_offices_and_the_administrator_edits_them(
+        signed_in: Any, ctx: Ctx, network: Network) -> None:
+    from kt1.services.directory import add_unit
+
+    add_unit(ctx, None, "SO-NV-DN", "Sở Nội vụ Đà Nẵng", "agency", "48", "Đà Nẵng")
+    b = signed_in("admin")
+    listed = page(b.get("/admin/units"))
+    hint = ("Chưa có bưu cục KT1 nào phục vụ đơn vị này: bưu cục sẽ không nhận bưu gửi của "
+            "đơn vị.")
+    row = re.search(r'<tr id="unit-SO-NV-DN">.*?</tr>', listed, re.S)
+    assert row and hint in row.group(0) and "/admin/units/SO-NV-DN/serving" in row.group(0)
+    bnv = re.search(r'<tr id="unit-BNV">.*?</tr>', listed, re.S)
+    assert bnv and '<span title="Bưu cục KT1 Hà Nội">BC-HN</span>' in bnv.group(0)
+    office = re.search(r'<tr id="unit-BC-HN">.*?</tr>', listed, re.S)
+    assert office and "/serving" not in office.group(0)
+
+    form = page(b.get("/admin/units/SO-NV-DN/serving"))
+    assert hint in form and 'value="BC-HCM" id="office-BC-HCM">' in form
+    saved = b.post("/admin/units/SO-NV-DN/serving", {"offices": ["BC-HCM", "BC-HN"]})
+    assert saved.status_code == 303
+    shown = page(b.get(saved.headers["Location"]))
+    assert "Đã lưu: SO-NV-DN được phục vụ bởi BC-HCM, BC-HN." in shown
+    assert 'value="BC-HN" id="office-BC-HN" checked>' in shown and hint not in shown
+    assert serving(ctx)["SO-NV-DN"] == ["BC-HCM", "BC-HN"]
+
+    cleared = b.post("/admin/units/SO-NV-DN/serving", {})
+    assert cleared.status_code == 303
+    shown = page(b.get(cleared.headers["Location"]))
+    assert "SO-NV-DN không còn bưu cục KT1 nào phục vụ" in shown and hint in shown
+    assert "SO-NV-DN" not in serving(ctx)
+
+
+def test_serving_offices_that_cannot_be_are_refused_and_nothing_changes(
+        signed_in: Any, ctx: Ctx, network: Network) -> None:
+    b = signed_in("admin")
+    b.get("/admin/units/BNV/serving")
+    before = serving(ctx)
+    unknown = b.post("/admin/units/BNV/serving", {"offices": ["BC-HN", "BC-NOPE"]})
+    assert unknown.status_code == 404 and "Không tìm thấy đơn vị BC-NOPE." in page(unknown)
+    agency = b.post("/admin/units/BNV/serving", {"offices": ["UBND-HN"]})
+    assert agency.status_code == 422 and "UBND-HN is not a KT1 post office" in page(agency)
+    assert b.get("/admin/units/BC-HN/serving").status_code == 404  # an office is not served
+    assert b.post("/admin/units/BC-HN/serving", {"offices": ["BC-HCM"]}).status_code == 404
+    assert b.get("/admin/units/NOPE/serving").status_code == 404
+    assert serving(ctx) == before
 
 
 # --------------------------------------------------------------------------- users
@@ -260,6 +323,8 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/admin/units", {}),
     ("POST", "/admin/units", {"code": "NEW-U", "name": "Mới", "kind": "agency",
                               "province_code": "01", "province_name": "Hà Nội"}),
+    ("GET", "/admin/units/UBND-HCM/serving", {}),
+    ("POST", "/admin/units/UBND-HCM/serving", {"offices": ["BC-HN"]}),
     ("GET", "/admin/users", {}),
     ("POST", "/admin/users", {"username": "new_user", "full_name": "Mới", "role": "courier",
                               "unit": "BC-HN", "password": "mat-khau-dai"}),
@@ -298,7 +363,7 @@ def state(ctx: Ctx) -> tuple[Any, ...]:
     revoked = ctx.session.execute(select(Device.revoked_at)).scalars().all()
     return (count(ctx, Unit), count(ctx, User), count(ctx, Device), count(ctx, Printer),
             count(ctx, PrintJob), count(ctx, DeadlineRuleSet), count(ctx, DayOff), tuple(hcm),
-            tuple(revoked))
+            tuple(revoked), serving(ctx))
 
 
 def call(b: Browser, method: str, path: str, form: dict[str, Any], csrf: bool = True) -> Any:
@@ -308,7 +373,7 @@ def call(b: Browser, method: str, path: str, form: dict[str, Any], csrf: bool = 
 
 
 def test_the_route_list_covers_every_route_of_the_blueprint(app: Flask) -> None:
-    declared = {(m, re.sub(r"/(vt_hcm|quay-hcm|may-in|2099-06-01)/", "/<x>/", p))
+    declared = {(m, re.sub(r"/(vt_hcm|quay-hcm|may-in|2099-06-01|UBND-HCM)/", "/<x>/", p))
                 for m, p, _f in ROUTES}
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin."):

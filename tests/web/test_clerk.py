@@ -11,8 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from kt1.models import Envelope, Incident
+from kt1.models import Envelope, Handoff, Incident, User
 from kt1.models.enums import (
+    AckMethod,
     Classification,
     EnvelopeStatus,
     EventKind,
@@ -20,9 +21,10 @@ from kt1.models.enums import (
 )
 from kt1.models.handover import HandoverSheet, SheetStatus
 from kt1.services import custody, handover, printing
+from kt1.services.access import Receipt
 from kt1.services.context import Ctx
 from printers import captured
-from tests.conftest import Network, new_scan, pin
+from tests.conftest import PIN, Network, new_scan, pin
 from tests.journey import register
 from tests.web.conftest import Browser
 from tests.web.pdf import get_pdf, pdf_text
@@ -51,7 +53,8 @@ def delivered_to_hn(ctx: Ctx, net: Network, **kw: Any) -> Envelope:
     """BNV -> UBND-HN (same province, no bag): registered, accepted, out with the courier."""
     envelope = register(ctx, net, recipient="UBND-HN", **kw)
     custody.accept_at_counter(ctx, net["gd_hn"], envelope.number, net["vt_bnv"],
-                              pin(net["gd_hn"]), new_scan(), now())
+                              pin(net["gd_hn"]), new_scan(), now(),
+                              giver_receipt=pin(net["vt_bnv"]))
     custody.record_handoff(ctx, net["gd_hn"], custody.HandoffRequest(
         number=envelope.number, kind=EventKind.OUT_FOR_DELIVERY, scan_id=new_scan(),
         event_at=now(), receiver=net["bt_hn"], receipt=pin(net["bt_hn"])))
@@ -216,7 +219,8 @@ def test_the_outgoing_register_pdf_is_a_pdf_page_to_sign_without_any_subject(
     secret = register(ctx, network, document_number="77/KH-BNV",
                       subject="SUBJECT-SECRET-PLAN-42")
     custody.accept_at_counter(ctx, network["gd_hn"], secret.number, network["vt_bnv"],
-                              pin(network["gd_hn"]), new_scan(), now())
+                              pin(network["gd_hn"]), new_scan(), now(),
+                              giver_receipt=pin(network["vt_bnv"]))
     b = signed_in("vt_bnv")
     response = get_pdf(b, "/clerk/outgoing/register.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -285,7 +289,9 @@ def test_envelopes_are_scanned_into_the_incoming_register(
     b = signed_in("vt_hn")
     waiting = page(b.get("/clerk/incoming"))
     assert first.number in waiting and "Đang đến đơn vị" in waiting
-    response = b.post("/clerk/incoming", {"numbers": f"{first.number}\n{second.number}\n{bad}"})
+    assert '<option value="bt_hn">BT_HN (bt_hn)</option>' in waiting  # he holds them
+    response = b.post("/clerk/incoming", {"numbers": f"{first.number}\n{second.number}\n{bad}",
+                                          "courier": "bt_hn", "courier_pin": PIN})
     assert response.status_code == 200, page(response)
     body = page(response)
     assert "đã vào sổ đến số" in body and "đã ký nhận từ bưu tá" in body
@@ -307,7 +313,8 @@ def test_an_addressee_only_envelope_is_passed_to_the_named_person_with_her_pin(
                                recipient_username="bm_hn", recipient_name="")
     b = signed_in("vt_hn")
     b.get("/clerk/incoming")
-    b.post("/clerk/incoming", {"numbers": envelope.number})
+    b.post("/clerk/incoming", {"numbers": envelope.number, "courier": "bt_hn",
+                               "courier_pin": PIN})
     listing = page(b.get("/clerk/addressee"))
     assert envelope.number in listing
     chosen = page(b.get(f"/clerk/addressee?number={envelope.number}"))
@@ -327,6 +334,94 @@ def test_an_addressee_only_envelope_is_passed_to_the_named_person_with_her_pin(
     env = ctx.session.get(Envelope, envelope.id)
     assert env.status is EnvelopeStatus.WITH_ADDRESSEE and env.holder_user.username == "bm_hn"
     assert "Không có bưu gửi nào chờ chuyển người có tên." in page(b.get("/clerk/addressee"))
+
+
+def handoff_rows(ctx: Ctx, envelope: Envelope) -> list[Any]:
+    ctx.session.expire_all()
+    return list(ctx.session.execute(select(Handoff).where(Handoff.envelope_id == envelope.id)
+                                    .order_by(Handoff.seq)).scalars())
+
+
+@pytest.mark.parametrize("typed", ["0000", "badge of another"])
+def test_a_wrong_courier_pin_or_badge_is_refused_on_its_field_and_nothing_is_written(
+        signed_in: Any, ctx: Ctx, network: Network, snapshot: Any, typed: str) -> None:
+    """Custody moves only with both sides present: a wrong PIN (or another's badge) writes
+    nothing, not even the envelopes that were already delivered and need no courier."""
+    carried = delivered_to_hn(ctx, network)
+    delivered = delivered_to_hn(ctx, network)
+    custody.deliver(ctx, network["bt_hn"], delivered.number, network["vt_hn"],
+                    pin(network["vt_hn"]), new_scan(), now())
+    if typed == "badge of another":
+        typed = network.badges["bt_hcm"]
+    b = signed_in("vt_hn")
+    b.get("/clerk/incoming")
+    before = snapshot()
+    response = b.post("/clerk/incoming", {"numbers": f"{delivered.number}\n{carried.number}",
+                                          "courier": "bt_hn", "courier_pin": typed})
+    assert response.status_code == 422
+    body = page(response)
+    assert "Mã PIN hoặc thẻ nhân viên của bưu tá BT_HN không đúng: chưa ghi gì." in body
+    assert "đã vào sổ đến số" not in body
+    assert snapshot() == before
+
+
+def test_an_envelope_the_courier_holds_is_refused_without_him_and_taken_with_his_badge(
+        signed_in: Any, ctx: Ctx, network: Network, snapshot: Any) -> None:
+    carried = delivered_to_hn(ctx, network)
+    b = signed_in("vt_hn")
+    b.get("/clerk/incoming")
+    before = snapshot()
+    alone = b.post("/clerk/incoming", {"numbers": carried.number})
+    assert alone.status_code == 422
+    body = page(alone)
+    assert "Bưu gửi còn do bưu tá giữ: chọn bưu tá đang giao" in body
+    assert "giver_identification_missing" in body
+    assert "Có bưu gửi còn do bưu tá giữ: hãy chọn bưu tá đang giao." in body
+    no_pin = b.post("/clerk/incoming", {"numbers": carried.number, "courier": "bt_hn"})
+    assert no_pin.status_code == 422
+    assert "Bưu tá phải nhập mã PIN hoặc quét thẻ nhân viên để giao bưu gửi." in page(no_pin)
+    not_bringing = b.post("/clerk/incoming", {"numbers": carried.number, "courier": "bt_hcm",
+                                              "courier_pin": PIN})
+    assert not_bringing.status_code == 422 and "Lựa chọn không hợp lệ." in page(not_bringing)
+    assert snapshot() == before
+    taken = b.post("/clerk/incoming", {"numbers": carried.number, "courier": "bt_hn",
+                                       "courier_pin": network.badges["bt_hn"]})
+    assert taken.status_code == 200, page(taken)
+    assert "đã ký nhận từ bưu tá" in page(taken)
+    chain = handoff_rows(ctx, carried)
+    assert [h.kind for h in chain[-2:]] == [EventKind.DELIVERED, EventKind.REGISTERED_INCOMING]
+    assert chain[-2].from_user.username == "bt_hn" and chain[-2].to_user.username == "vt_hn"
+    assert 'value="bt_hn"' not in page(b.get("/clerk/incoming"))  # he holds nothing more
+
+
+def test_an_envelope_held_by_another_courier_names_who_holds_it(
+        signed_in: Any, ctx: Ctx, network: Network) -> None:
+    from kt1.services.directory import add_user
+
+    add_user(ctx, None, "bt2_hn", "Trần Văn Bưu", "courier", "BC-HN", "mat-khau-dai-1",
+             pin="1357")
+    first = delivered_to_hn(ctx, network)
+    second = register(ctx, network, recipient="UBND-HN")
+    custody.accept_at_counter(ctx, network["gd_hn"], second.number, network["vt_bnv"],
+                              pin(network["gd_hn"]), new_scan(), now(),
+                              giver_receipt=pin(network["vt_bnv"]))
+    bt2 = ctx.session.execute(select(User).where(User.username == "bt2_hn")).unique() \
+        .scalar_one()
+    custody.record_handoff(ctx, network["gd_hn"], custody.HandoffRequest(
+        number=second.number, kind=EventKind.OUT_FOR_DELIVERY, scan_id=new_scan(),
+        event_at=now(), receiver=bt2,
+        receipt=Receipt(user=bt2, method=AckMethod.PIN, secret="1357")))
+    b = signed_in("vt_hn")
+    shown = page(b.get("/clerk/incoming"))
+    assert 'value="bt_hn"' in shown and 'value="bt2_hn"' in shown
+    assert "Trần Văn Bưu (bt2_hn)" in shown  # who holds each envelope, in the list
+    response = b.post("/clerk/incoming", {"numbers": f"{first.number}\n{second.number}",
+                                          "courier": "bt_hn", "courier_pin": PIN})
+    assert response.status_code == 200
+    body = page(response)
+    assert "Bưu gửi này do bưu tá Trần Văn Bưu (bt2_hn) giữ, không phải bưu tá đã chọn." in body
+    assert handoff_rows(ctx, first)[-1].kind is EventKind.REGISTERED_INCOMING
+    assert handoff_rows(ctx, second)[-1].kind is EventKind.OUT_FOR_DELIVERY
 
 
 def test_the_clerk_home_counts_what_is_waiting(

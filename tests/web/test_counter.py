@@ -63,7 +63,8 @@ def sheet_of(ctx: Ctx, net: Network, n: int, **kw: Any) -> tuple[str, list[Envel
 def accepted(ctx: Ctx, net: Network, **kw: Any) -> Envelope:
     envelope = register(ctx, net, **kw)
     custody.accept_at_counter(ctx, net["gd_hn"], envelope.number, net["vt_bnv"],
-                              pin(net["gd_hn"]), new_scan(), now())
+                              pin(net["gd_hn"]), new_scan(), now(),
+                              giver_receipt=pin(net["vt_bnv"]))
     return envelope
 
 
@@ -229,20 +230,23 @@ def test_a_wrong_seal_number_is_refused_precisely_then_confirmed_as_an_anomaly(
     shown = page(b.get(f"/counter/bags/{bag}"))
     assert "Nhận túi, kiểm tra niêm phong" in shown and "NP-100" not in shown
     assert b"NP-100" not in pdf_text(get_pdf(b, f"/counter/bags/{bag}/manifest.pdf").get_data())
+    assert "Bưu tá giao túi: BT_HN (bt_hn)." in shown
     before = count(ctx, Handoff)
     refused = b.post(f"/counter/bags/{bag}/receive", {"r-seal_number": "NP-101",
-                                                      "r-seal_state": "intact"})
+                                                      "r-seal_state": "intact",
+                                                      "r-courier_pin": PIN})
     assert refused.status_code == 409
     body = page(refused)
     assert "Số niêm phong NP-101 khác số đã ghi khi niêm phong" in body
     assert "Chưa ghi gì. Đọc lại số niêm phong trên túi." in body
     assert count(ctx, Handoff) == before
     no_report = b.post(f"/counter/bags/{bag}/receive", {"r-seal_number": "NP-101",
-                                                        "r-seal_state": "mismatched"})
+                                                        "r-seal_state": "mismatched",
+                                                        "r-courier_pin": PIN})
     assert no_report.status_code == 422
     confirmed = b.post(f"/counter/bags/{bag}/receive", {
         "r-seal_number": "NP-101", "r-seal_state": "mismatched",
-        "r-report": "Số niêm phong trên túi là NP-101"})
+        "r-report": "Số niêm phong trên túi là NP-101", "r-courier_pin": PIN})
     assert confirmed.status_code == 303
     assert "Đã lập biên bản niêm phong bất thường số" in page(b.get(confirmed.headers["Location"]))
     incident = ctx.session.execute(select(Incident)).scalar_one()
@@ -256,7 +260,8 @@ def test_a_bag_is_received_and_opened_against_its_manifest_showing_what_is_missi
     b = signed_in("gd_hcm")
     assert bag in page(b.get("/counter/"))
     received = b.post(f"/counter/bags/{bag}/receive", {"r-seal_number": "NP-100",
-                                                       "r-seal_state": "intact"})
+                                                       "r-seal_state": "intact",
+                                                       "r-courier_pin": PIN})
     assert received.status_code == 303
     opened = b.post(f"/counter/bags/{bag}/open", {"o-numbers": envelopes[0].number})
     assert opened.status_code == 200
@@ -267,13 +272,54 @@ def test_a_bag_is_received_and_opened_against_its_manifest_showing_what_is_missi
     assert reload(ctx, envelopes[1]).bag_id is not None
 
 
+@pytest.mark.parametrize("typed", ["0000", "", "badge of another"])
+def test_a_bag_is_not_received_unless_its_courier_identifies(
+        signed_in: Any, ctx: Ctx, network: Network, snapshot: Any, typed: str) -> None:
+    """Custody moves only with both sides present: the courier's PIN or badge, else nothing."""
+    bag, _envelopes = dispatched_bag(ctx, network)
+    if typed == "badge of another":
+        typed = network.badges["bt_hcm"]
+    b = signed_in("gd_hcm")
+    b.get(f"/counter/bags/{bag}")
+    before = snapshot()
+    refused = b.post(f"/counter/bags/{bag}/receive", {"r-seal_number": "NP-100",
+                                                      "r-seal_state": "intact",
+                                                      "r-courier_pin": typed})
+    assert refused.status_code == 422
+    body = page(refused)
+    if typed:
+        assert "Mã PIN hoặc thẻ nhân viên của bưu tá BT_HN không đúng: chưa nhận túi." in body
+    else:
+        assert ("Bưu tá giao túi phải có mặt: nhập mã PIN của bưu tá hoặc quét thẻ nhân "
+                "viên.") in body
+    assert snapshot() == before
+    ctx.session.expire_all()
+    assert ctx.session.execute(select(Bag)).unique().scalar_one().status is (
+        BagStatus.IN_TRANSIT)
+
+
+def test_a_bag_is_received_when_its_courier_scans_his_staff_badge(
+        signed_in: Any, ctx: Ctx, network: Network) -> None:
+    bag, envelopes = dispatched_bag(ctx, network, 1)
+    b = signed_in("gd_hcm")
+    b.get(f"/counter/bags/{bag}")
+    received = b.post(f"/counter/bags/{bag}/receive", {
+        "r-seal_number": "NP-100", "r-seal_state": "intact",
+        "r-courier_pin": network.badges["bt_hn"].lower() + "\n"})
+    assert received.status_code == 303
+    last = ctx.session.execute(select(Handoff).where(Handoff.envelope_id == envelopes[0].id)
+                               .order_by(Handoff.seq.desc()).limit(1)).scalar_one()
+    assert last.kind is EventKind.BAG_RECEIVED and last.from_user.username == "bt_hn"
+    assert last.to_user.username == "gd_hcm"
+
+
 # --------------------------------------------------------------------------- delivery
 
 
 def at_hcm_office(ctx: Ctx, net: Network) -> Envelope:
     bag, envelopes = dispatched_bag(ctx, net, 1)
     bagging.receive_bag(ctx, net["gd_hcm"], bag, net["bt_hn"], "NP-100", custody_receipt(net),
-                        new_scan(), now())
+                        new_scan(), now(), courier_receipt=pin(net["bt_hn"]))
     bagging.open_bag_contents(ctx, net["gd_hcm"], bag, [envelopes[0].number], new_scan(), now())
     return envelopes[0]
 
@@ -340,7 +386,8 @@ ROUTES: list[tuple[str, str, dict[str, Any], str]] = [
     ("POST", "/counter/bags/{bag}/dispatch", {"d-courier": "bt_hn", "d-pin": PIN,
                                               "d-vehicle": "x", "d-is_dedicated": "y"}, COUNTER),
     ("POST", "/counter/bags/{bag}/receive", {"r-seal_number": "NP-1",
-                                             "r-seal_state": "intact"}, COUNTER),
+                                             "r-seal_state": "intact",
+                                             "r-courier_pin": PIN}, COUNTER),
     ("POST", "/counter/bags/{bag}/open", {"o-numbers": "{number}"}, COUNTER),
     ("GET", "/counter/bags/{bag}/manifest.pdf", {}, COUNTER),
     ("GET", "/counter/delivery", {}, COUNTER),

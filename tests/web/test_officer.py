@@ -56,7 +56,7 @@ def at(clock: Clock, iso: str) -> None:
 def accept(ctx: Ctx, net: Network, clock: Clock, number: str, office: str = "gd_hn",
            giver: str = "vt_bnv") -> None:
     custody.accept_at_counter(ctx, net[office], number, net[giver], pin(net[office]),
-                              new_scan(), clock.tick())
+                              new_scan(), clock.tick(), giver_receipt=pin(net[giver]))
 
 
 def scenario(ctx: Ctx, net: Network, clock: Clock) -> dict[str, str]:
@@ -322,7 +322,8 @@ def fixtures_of(app: Flask, ctx: Ctx, network: Network) -> dict[str, str]:
     app.config["CHECKPOINT_KEY"] = KEY
     envelope = register(ctx, network, subject=SUBJECT, document_number="77/BNV-ONLY")
     custody.accept_at_counter(ctx, network["gd_hn"], envelope.number, network["vt_bnv"],
-                              pin(network["gd_hn"]), new_scan(), datetime.now(UTC))
+                              pin(network["gd_hn"]), new_scan(), datetime.now(UTC),
+                              giver_receipt=pin(network["vt_bnv"]))
     from kt1.services.checkpoints import create_checkpoint
 
     ctx.settings = Settings.from_mapping(app.config)

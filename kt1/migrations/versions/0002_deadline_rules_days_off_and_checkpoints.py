@@ -106,7 +106,7 @@ def _append_only_checkpoints():
 
 
 def _seed():
-    """This installation's id, and the default deadline rule set (domain.md section 4).
+    """This installation's id, and the default deadline rule set (docs/domain.md section 4).
 
     Circular 15/2022's numbers could not be read, so the shipped set carries the values of
     its predecessor, Circular 16/2017 Art. 4, in working days from acceptance (J) to the

@@ -1,5 +1,5 @@
 // KT1 scan page: what a scan is. Cleaning scanner input, telling a scanner from typing,
-// recognising item numbers, badges and bag labels, and the S10 check digit (domain.md §6),
+// recognising item numbers, badges and bag labels, and the S10 check digit (docs/domain.md §6),
 // so that a scan taken offline is refused at once when its number cannot be right.
 (function (global) {
   "use strict";

@@ -42,6 +42,8 @@
     result: $("result"), resultTitle: $("result-title"), resultDetail: $("result-detail"),
     count: $("count"), expectedOf: $("expected-of"), recent: $("recent"),
     endBatch: $("btn-end-batch"), pin: $("pin-input"), badgeState: $("badge-state"),
+    giver: $("giver-input"), giverPin: $("giver-pin-input"),
+    giverBadgeState: $("giver-badge-state"),
     receiptWho: $("receipt-who"), bag: $("bag-input"), destination: $("destination-input"),
     newBag: $("btn-new-bag"), expected: $("expected-input"), cameraBtn: $("btn-camera"),
     camera: $("camera"), video: $("camera-video"), cameraMessage: $("camera-message"),
@@ -54,6 +56,8 @@
     operator: localStorage.getItem(KEY + "operator") || "",
     mode: localStorage.getItem(KEY + "mode") || "accepted",
     badge: null,          // a scanned staff badge: the receipt of the current batch
+    giverBadge: null,     // "accepted": the giver's scanned badge (both sides present)
+    giverOf: "",          // the giver that identification belongs to
     batch: [],            // scans of the current batch (counted unless refused)
     bagCount: null,       // the open bag's count as the server last said
     pending: 0,
@@ -115,6 +119,19 @@
     }
     if (data && data.message) return data.message;
     return "Máy chủ trả lời mã " + status + ".";
+  }
+
+  /**
+   * A refusal as the clerk reads it. A post office sees an item only once the holder has
+   * shown it (present and identified) or listed it on a handover sheet for the office, so
+   * at acceptance "not found" may also mean a mistyped giver or giver's PIN: say so.
+   */
+  function refusalOf(item, data, status) {
+    var reason = reasonOf(data, status);
+    if (item.mode === "accepted" && data && data.error === "unknown_envelope") {
+      reason += " Kiểm tra lại số hiệu, người giao và mã PIN hoặc thẻ của người giao.";
+    }
+    return reason;
   }
 
   function addRecent(entry) {
@@ -353,6 +370,25 @@
   });
   el.bag.addEventListener("change", function () { state.bagCount = null; renderCount(); });
 
+  // The giver's PIN or badge is his own: another giver identifies again.
+  state.giverOf = el.giver.value.trim().toLowerCase();
+  el.giver.addEventListener("change", function () {
+    var who = el.giver.value.trim().toLowerCase();
+    if (who !== state.giverOf) clearGiver();
+    state.giverOf = who;
+  });
+
+  function clearGiver() {
+    state.giverBadge = null;
+    el.giverPin.value = "";
+    el.giverBadgeState.textContent = "Chưa quét thẻ";
+    el.giverBadgeState.className = "pill pill-muted";
+  }
+
+  function giverIdentified() {
+    return !!(state.giverBadge || el.giverPin.value.trim());
+  }
+
   function endBatch() {
     state.batch = [];
     state.badge = null;
@@ -360,6 +396,7 @@
     el.pin.value = "";
     el.badgeState.textContent = "Chưa quét thẻ";
     el.badgeState.className = "pill pill-muted";
+    clearGiver();
     renderCount();
   }
 
@@ -439,6 +476,22 @@
         refuse("Thẻ nhân viên", "Thao tác này không cần ký nhận bằng thẻ.");
         return;
       }
+      // Accepting at the counter, both sides identify: the first badge of the batch is the
+      // giver's (unless he typed his PIN), the next one the operator's own receipt.
+      if (mode === "accepted" && !giverIdentified()) {
+        state.giverBadge = code;
+        el.giverBadgeState.textContent = "Đã quét thẻ ✓";
+        el.giverBadgeState.className = "pill pill-online";
+        beep("ok");
+        show("ok", "Đã nhận thẻ nhân viên của người giao",
+             "Người giao đã xác nhận cho các bưu gửi tiếp theo của lượt này.");
+        return;
+      }
+      if (mode === "accepted" && receipt()) {
+        refuse("Thẻ nhân viên", "Người giao đã xác nhận và bạn đã ký nhận. Người giao " +
+               "khác: nhập người giao mới (hoặc bấm \"Kết thúc lượt\") rồi quét thẻ.");
+        return;
+      }
       state.badge = code;
       el.badgeState.textContent = "Đã quét thẻ ✓";
       el.badgeState.className = "pill pill-online";
@@ -478,6 +531,14 @@
     return null;
   }
 
+  /** The giver's identification ("accepted"): his badge or PIN, sent as giver_receipt. */
+  function giverReceipt(who) {
+    if (state.giverBadge) return {username: who, method: "badge", secret: state.giverBadge};
+    var pin = el.giverPin.value.trim();
+    if (pin) return {username: who, method: "pin", secret: pin};
+    return null;
+  }
+
   function Missing(message) { this.message = message; }
 
   function buildScan(mode, number, source) {
@@ -495,11 +556,19 @@
       if (spec.party) {
         var who = $(spec.party).value.trim().toLowerCase();
         if (!who) throw new Missing(PARTY_MISSING[spec.party]);
+        // Custody moves only with both sides present: the giver identifies too. (A courier
+        // delivering, or a counter clerk handing to a courier, is the giver himself.)
+        var g = mode === "accepted" ? giverReceipt(who) : null;
+        if (mode === "accepted" && !g) {
+          throw new Missing("Người giao chưa xác nhận: văn thư cơ quan gửi nhập mã PIN " +
+                            "hoặc quét thẻ nhân viên.");
+        }
         var r = receipt();
         if (!r) throw new Missing("Người nhận chưa ký nhận: nhập PIN hoặc quét thẻ nhân viên.");
         if (mode === "accepted") {
           b.giver = who;
           b.receiver = state.operator;
+          b.giver_receipt = g;  // kept (with its secret) only until sent, like the receipt
         } else {
           b.giver = state.operator;
           b.receiver = who;
@@ -550,7 +619,11 @@
       } else {
         entry.state = "refused";
         renderCount();
-        refuse(item.number, reasonOf(r.data, r.status), item.scan_id);
+        var slug = r.data && r.data.error;
+        if (item.mode === "accepted" && slug === "giver_identification_invalid") {
+          clearGiver();  // a wrong PIN or badge is not kept for the next envelopes
+        }
+        refuse(item.number, refusalOf(item, r.data, r.status), item.scan_id);
       }
     }, function () {
       setOnline(false);
@@ -638,7 +711,7 @@
       state.batch.forEach(function (b) { if (b.scan_id === item.scan_id) b.state = "ok"; });
       return "ok";
     }
-    var reason = reasonOf(data, status);
+    var reason = refusalOf(item, data, status);
     updateRecent(item.scan_id, "refused", reason);
     state.batch.forEach(function (b) { if (b.scan_id === item.scan_id) b.state = "refused"; });
     refusedOnSync.push(item.number + ": " + reason);
