@@ -34,13 +34,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(database.MIGRATIONS_DIR))
     database.init_app(app)
 
-    from kt1 import api, request_guard, web
+    from kt1 import api, http_errors, request_guard, web
     from kt1.cli import register as register_cli
     from kt1.web import scan as scan_page
 
-    api.init_app(app)
+    api_ext = api.init_app(app)
     scan_page.init_app(app)
     web.init_app(app)
+    http_errors.init_app(app, api_ext)
     request_guard.init_app(app)
 
     register_cli(app)

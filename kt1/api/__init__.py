@@ -11,14 +11,11 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_smorest import Api
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from kt1 import RETRY_AFTER_SECONDS
 from kt1.api.schemas import ErrorOut
 from kt1.errors import DatabaseUnavailableError, KT1Error
-from kt1.services.tx import failure_summary
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +60,8 @@ class KT1Api(Api):
     ERROR_SCHEMA = ErrorOut
 
     def handle_http_exception(self, error: HTTPException) -> Any:
-        if not is_api_path(request.path):
-            from kt1.web.errors import http_error_page
-
-            return http_error_page(error)
+        """An HTTP error under the API prefix as the JSON error body (kt1.http_errors
+        decides which face answers: the API for its paths, the pages for the others)."""
         payload, code, headers = super().handle_http_exception(error)
         code = int(code or 500)
         # the exception's own headers (Allow on a 405), which flask-smorest drops
@@ -90,7 +85,17 @@ def _safe_details(details: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in details.items() if isinstance(v, str | int | float | bool)}
 
 
-def init_app(app: Flask) -> None:
+def kt1_error_json(exc: KT1Error) -> Response:
+    """A domain error as the API answers it (a 503 says when to try again)."""
+    response = make_response(kt1_error_response(exc))
+    if isinstance(exc, DatabaseUnavailableError):
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def init_app(app: Flask) -> KT1Api:
+    """Register the API's blueprints; returns the Api (its error handler is wired by
+    :mod:`kt1.http_errors`, which also gives the pages theirs)."""
     from kt1.api import bags, device, envelopes, handoffs, incidents
 
     app.config.setdefault("API_TITLE", "KT1 Track scanner API")
@@ -110,29 +115,6 @@ def init_app(app: Flask) -> None:
     for blp in (device.blp, envelopes.blp, handoffs.blp, bags.blp, incidents.blp):
         api.register_blueprint(blp, url_prefix=PREFIX)
 
-    @app.errorhandler(KT1Error)
-    def _kt1_error(exc: KT1Error) -> Any:
-        if is_api_path(request.path):
-            response = make_response(kt1_error_response(exc))
-        else:
-            from kt1.web.errors import kt1_error_page
-
-            response = make_response(kt1_error_page(exc))
-        if isinstance(exc, DatabaseUnavailableError):
-            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
-
-    def _database_unavailable(exc: Exception) -> Any:
-        """The database cannot be reached outside a service's transaction (the device-token
-        and operator look-ups, the signed-in user's loader, a read-only page): the same 503
-        ``database_unavailable`` as inside one, never a 500."""
-        log.warning("database unavailable during %s %s: %s", request.method,
-                    request.endpoint or "-", failure_summary(exc).splitlines()[0])
-        return _kt1_error(DatabaseUnavailableError())
-
-    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):
-        app.register_error_handler(unavailable, _database_unavailable)
-
     @app.get(f"{PREFIX}/docs")
     def api_docs() -> str:
         return render_template("api/docs.html", spec_url=f"{PREFIX}/openapi.json")
@@ -142,3 +124,5 @@ def init_app(app: Flask) -> None:
         if is_api_path(request.path):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    return api

@@ -6,12 +6,11 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from kt1.api.auth import OPERATOR_ROLES, device, require_device
 from kt1.api.schemas import DeviceOut, ErrorOut
 from kt1.database import service_context
-from kt1.models import User
+from kt1.services.directory import active_users_of
 
 blp = Blueprint("device", __name__, description="The device this token belongs to")
 blp.before_request(require_device)
@@ -25,10 +24,7 @@ class DeviceInfo(MethodView):
     def get(self) -> dict[str, Any]:
         """The device, its unit, and the unit's active users who may operate it."""
         dev = device()
-        users = service_context().session.execute(
-            select(User).where(User.unit_id == dev.unit_id, User.is_active,
-                               User.role.in_(OPERATOR_ROLES))
-            .order_by(User.username)).unique().scalars()
+        users = active_users_of(service_context(), dev.unit_id, OPERATOR_ROLES)
         return {
             "name": dev.name,
             "unit": {"code": dev.unit.code, "name": dev.unit.name, "kind": str(dev.unit.kind)},

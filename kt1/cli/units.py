@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
 from kt1.cli.common import command, ctx, dump, table
-from kt1.models import Unit, User
 from kt1.models.enums import Role, UnitKind
-from kt1.services.directory import add_unit, add_user, set_serving_offices
+from kt1.services.directory import (
+    add_unit,
+    add_user,
+    list_units,
+    list_users,
+    set_serving_offices,
+)
 
 #: What an agency with no serving office is told (its envelopes cannot be accepted).
 NOT_SERVED = ("Chưa có bưu cục KT1 nào phục vụ đơn vị này: bưu cục sẽ không nhận bưu gửi của "
@@ -42,7 +46,7 @@ def unit_add(code: str, name: str, kind: str, province_code: str, province_name:
 @command
 def unit_list(as_json: bool) -> None:
     """List units; for an agency, the KT1 post offices that serve it."""
-    units = ctx().session.execute(select(Unit).order_by(Unit.code)).scalars().all()
+    units = list_units(ctx())
     served = {u.code: [o.code for o in u.serving_offices] for u in units
               if u.kind is UnitKind.AGENCY}
     rows = [{"code": u.code, "name": u.name, "kind": str(u.kind),
@@ -114,10 +118,7 @@ def user_add(username: str, full_name: str, role: str, unit_code: str, password:
 @command
 def user_list(unit_code: str | None, as_json: bool) -> None:
     """List users."""
-    stmt = select(User).join(User.unit).order_by(Unit.code, User.username)
-    if unit_code:
-        stmt = stmt.where(Unit.code == unit_code.upper())
-    users = ctx().session.execute(stmt).unique().scalars().all()
+    users = list_users(ctx(), unit_code)
     rows = [{"username": u.username, "full_name": u.full_name, "role": str(u.role),
              "unit": u.unit.code, "is_unit_head": u.is_unit_head, "is_active": u.is_active}
             for u in users]

@@ -8,22 +8,17 @@ one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
 from kt1.errors import ForbiddenError, WrongUnitError
 from kt1.models import Envelope, User
 from kt1.models.enums import AckMethod, EnvelopeStatus, EventKind, Role
 from kt1.services.access import Receipt
 from kt1.services.context import Ctx
-from kt1.services.custody import HandoffRequest, Recorded, record_handoff
+from kt1.services.custody import HandoffRequest, record_in
 from kt1.services.tx import transactional
 from kt1.services.worklists import find_envelope
-
-_record_in_tx = cast(Callable[[Ctx, User, HandoffRequest], Recorded],
-                     record_handoff.__wrapped__)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -53,7 +48,7 @@ def receive_incoming(ctx: Ctx, clerk: User, number: str, scan_id: str,
     at = event_at or ctx.now()
     took = False
     if envelope.status in (EnvelopeStatus.OUT_FOR_DELIVERY, EnvelopeStatus.DELIVERY_FAILED):
-        _record_in_tx(ctx, clerk, HandoffRequest(
+        record_in(ctx, clerk, HandoffRequest(
             number=envelope.number, kind=EventKind.DELIVERED, scan_id=f"{scan_id}:d",
             event_at=at, giver=envelope.holder_user, receiver=clerk,
             receipt=Receipt(user=clerk, method=AckMethod.SESSION),
@@ -61,7 +56,7 @@ def receive_incoming(ctx: Ctx, clerk: User, number: str, scan_id: str,
         # The holder moved to the clerk: reload the relationship the next check reads.
         ctx.session.expire(envelope, ["holder_user", "holder_unit"])
         took = True
-    recorded = _record_in_tx(ctx, clerk, HandoffRequest(
+    recorded = record_in(ctx, clerk, HandoffRequest(
         number=envelope.number, kind=EventKind.REGISTERED_INCOMING, scan_id=scan_id,
         event_at=at, location=clerk.unit.code))
     env = recorded.envelope

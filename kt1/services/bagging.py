@@ -133,9 +133,59 @@ def _bag_holder(ctx: Ctx, bag: Bag) -> str:
     return f"{user.username if user else '-'}@{unit.code if unit else '?'}"
 
 
-def _need_state(bag: Bag, action: str, *states: BagStatus) -> None:
-    if bag.status not in states:
+#: The bag states in which each operation is allowed (the pages offer exactly these).
+ALLOWED_IN: dict[str, frozenset[BagStatus]] = {
+    "add": frozenset({BagStatus.OPEN}),
+    "seal": frozenset({BagStatus.OPEN}),
+    "dispatch": frozenset({BagStatus.SEALED, BagStatus.RECEIVED}),
+    "receive": frozenset({BagStatus.IN_TRANSIT}),
+    "open": frozenset({BagStatus.RECEIVED, BagStatus.OPENED}),
+}
+
+
+def _need_state(bag: Bag, action: str) -> None:
+    if bag.status not in ALLOWED_IN[action]:
         raise BagStateError(bag=bag.number, status=str(bag.status), action=action)
+
+
+@dataclass(frozen=True)
+class BagActions:
+    """What a counter clerk may do with a bag now (the page shows only these forms)."""
+
+    add: bool
+    seal: bool
+    dispatch: bool
+    receive: bool
+    open: bool
+    #: The receiving office reads the seal number on the bag itself when it takes it, so the
+    #: recorded number is not shown to it while the bag is on its way.
+    show_seal_number: bool
+
+
+def bag_actions(actor: User, bag: Bag, contents: list[Envelope]) -> BagActions:
+    """The operations the services would let ``actor`` try on ``bag`` (same conditions)."""
+    here = bag.holder_unit_id == actor.unit_id
+    bound_here = bag.destination_unit_id == actor.unit_id
+
+    def allowed(action: str) -> bool:
+        return bag.status in ALLOWED_IN[action]
+
+    return BagActions(
+        add=allowed("add") and here,
+        seal=allowed("seal") and here and bool(contents),
+        dispatch=allowed("dispatch") and here and bag.holder_user_id == actor.id
+        and not bound_here,
+        receive=allowed("receive") and bound_here,
+        open=allowed("open") and bound_here and here
+        and any(e.bag_id == bag.id for e in contents),
+        show_seal_number=seal_number_shown(actor, bag),
+    )
+
+
+def seal_number_shown(actor: User, bag: Bag) -> bool:
+    """While a bag comes to the actor's office its recorded seal number is not shown there:
+    the clerk who receives it reads the number on the bag, and a difference is what counts."""
+    return not (bag.status is BagStatus.IN_TRANSIT and bag.destination_unit_id == actor.unit_id)
 
 
 def _replay(ctx: Ctx, scan: Scan) -> BagResult:
@@ -201,7 +251,7 @@ def add_to_bag(ctx: Ctx, actor: User, bag_number: str, number: str, scan_id: str
         return _replay(ctx, earlier)
     bag = _lock_bag(ctx, bag_number, actor)
     _counter_clerk_at(ctx, actor, bag.origin_unit_id)
-    _need_state(bag, "add", BagStatus.OPEN)
+    _need_state(bag, "add")
     envelope = _visible_envelope(ctx, actor, number)
     if envelope.bag_id is not None:
         other = ctx.session.get(Bag, envelope.bag_id)
@@ -257,7 +307,7 @@ def seal_bag(ctx: Ctx, actor: User, bag_number: str, seal_number: str, scan_id: 
     _counter_clerk_at(ctx, actor, bag.holder_unit_id)
     if bag.seal_number is not None:
         raise BagAlreadySealedError(bag=bag.number, seal_number=bag.seal_number)
-    _need_state(bag, "seal", BagStatus.OPEN)
+    _need_state(bag, "seal")
     envelopes = _contents(ctx, bag)
     if not envelopes:
         raise BagEmptyError(bag=bag.number)
@@ -308,7 +358,7 @@ def dispatch_bag(ctx: Ctx, actor: User, bag_number: str, courier: User,
     if bag.holder_user_id != actor.id:
         raise NotCurrentHolderError(number=bag.number, giver=actor.username,
                                     holder=_bag_holder(ctx, bag))
-    _need_state(bag, "dispatch", BagStatus.SEALED, BagStatus.RECEIVED)
+    _need_state(bag, "dispatch")
     if courier.role is not Role.COURIER or not courier.is_active:
         raise ForbiddenError(f"{courier.username} is not a courier")
     if not is_dedicated_vehicle and not escort:
@@ -363,7 +413,7 @@ def receive_bag(ctx: Ctx, actor: User, bag_number: str, courier: User, seal_numb
              and receipt_valid(actor, courier_receipt))
     bag = _lock_bag(ctx, bag_number, actor,
                     shown_by=lambda b: shown and b.holder_user_id == courier.id)
-    _need_state(bag, "receive", BagStatus.IN_TRANSIT)
+    _need_state(bag, "receive")
     if bag.holder_user_id != courier.id:
         raise NotCurrentHolderError(number=bag.number, giver=courier.username,
                                     holder=_bag_holder(ctx, bag))
@@ -419,7 +469,7 @@ def open_bag_contents(ctx: Ctx, actor: User, bag_number: str, scanned: list[str]
     _counter_clerk_at(ctx, actor, bag.holder_unit_id)
     # An opened bag that still lists envelopes (missing at the first opening) is opened
     # again when they turn up; the open discrepancy check below then decides.
-    _need_state(bag, "open", BagStatus.RECEIVED, BagStatus.OPENED)
+    _need_state(bag, "open")
     if bag.destination_unit_id != actor.unit_id:
         raise WrongUnitError(username=actor.username, unit=bag.destination_unit.code)
     contents = _contents(ctx, bag)

@@ -483,7 +483,14 @@ def _check_paper(receipt: Receipt, sheet: HandoverSheet | None) -> None:
 
 @transactional
 def record_handoff(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
-    """Record one single-envelope custody event (một lần giao nhận) in one transaction.
+    """Record one single-envelope custody event (một lần giao nhận) in one transaction
+    (:func:`record_in` for the rules)."""
+    return record_in(ctx, actor, req)
+
+
+def record_in(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
+    """Record one single-envelope custody event in the caller's transaction (no commit):
+    use cases that write more than one event in one transaction compose this.
 
     Refused, with nothing written, unless: the actor's unit may see the envelope (else it
     answers as an unknown number); the giver holds it and it is not in a bag; both sides

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 
 from sqlalchemy import Select, or_, select
 
@@ -180,3 +181,18 @@ def set_serving_offices(ctx: Ctx, actor: User | None, unit_code: str,
     unit.serving_offices = offices
     ctx.session.flush()
     return unit
+
+
+def list_users(ctx: Ctx, unit_code: str | None = None) -> list[User]:
+    """Users by unit then username, optionally of one unit."""
+    stmt = select(User).join(User.unit).order_by(Unit.code, User.username)
+    if unit_code:
+        stmt = stmt.where(Unit.code == unit_code.strip().upper())
+    return list(ctx.session.execute(stmt).unique().scalars())
+
+
+def active_users_of(ctx: Ctx, unit_id: int, roles: Iterable[Role]) -> list[User]:
+    """The unit's active users with one of ``roles`` (who may work at a device), by name."""
+    return list(ctx.session.execute(
+        select(User).where(User.unit_id == unit_id, User.is_active, User.role.in_(list(roles)))
+        .order_by(User.username)).unique().scalars())

@@ -11,9 +11,9 @@ transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 
@@ -47,7 +47,7 @@ from kt1.models.enums import (
 from kt1.models.handover import HandoverLine, HandoverSheet, SheetStatus
 from kt1.services.access import Receipt, visible_envelopes, visible_sheets
 from kt1.services.context import Ctx
-from kt1.services.custody import HandoffRequest, Recorded, holder_label, record_handoff
+from kt1.services.custody import HandoffRequest, holder_label, record_in
 from kt1.services.identifiers import next_value, parse_number
 from kt1.services.incidents import resolve_incident
 from kt1.services.subjects import local_date
@@ -57,9 +57,6 @@ from kt1.services.tx import transactional
 #: Most envelopes on one sheet (one A4 page or two).
 MAX_LINES = 150
 
-#: ``record_handoff`` without its own commit, so that signing a sheet is one transaction.
-_record_in_tx = cast(Callable[[Ctx, User, HandoffRequest], Recorded],
-                     record_handoff.__wrapped__)  # type: ignore[attr-defined]
 
 
 def parse_numbers(ctx: Ctx, raw: Iterable[str]) -> tuple[list[str], list[tuple[str, KT1Error]]]:
@@ -319,7 +316,7 @@ def sign_sheet(ctx: Ctx, actor: User, number: str, scanned: list[str], *,
         if envelope.bag_id is not None:  # cannot happen for a registered envelope
             raise EnvelopeInBagError(number=envelope.number, bag="?")
         is_broken = envelope.number in damaged
-        _record_in_tx(ctx, actor, HandoffRequest(
+        record_in(ctx, actor, HandoffRequest(
             number=envelope.number, kind=EventKind.ACCEPTED,
             scan_id=f"sheet-{sheet.id}-{envelope.id}", event_at=now, giver=sheet.giver,
             receiver=actor, receipt=Receipt(user=actor, method=AckMethod.SESSION),

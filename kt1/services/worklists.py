@@ -233,6 +233,15 @@ def at_office(actor: User) -> Select[Envelope]:
             .order_by(Envelope.last_event_at))
 
 
+def loose_for_bag(ctx: Ctx, actor: User, bag: Bag) -> list[Envelope]:
+    """What the actor could put into an open bag of their office: the loose envelopes they
+    hold themselves (another clerk's would need a handover first)."""
+    if bag.origin_unit_id != actor.unit_id:
+        return []
+    return list(ctx.session.execute(
+        at_office(actor).where(Envelope.holder_user_id == actor.id)).unique().scalars())
+
+
 def failed_deliveries(actor: User) -> Select[Envelope]:
     """Envelopes whose delivery failed, still with a courier of the actor's office."""
     return (visible_envelopes(actor)

@@ -28,7 +28,6 @@ from kt1.errors import (
 from kt1.models import Bag, User
 from kt1.models.enums import (
     AckMethod,
-    BagStatus,
     DeliveryFailure,
     EventKind,
     Role,
@@ -288,23 +287,13 @@ def _bag_page(ctx: Ctx, me: User, bag: Bag, forms: dict[str, Any] | None = None,
               status: int = 200, **extra: Any) -> Any:
     forms = forms or _bag_forms(ctx, me)
     contents = wl.bag_contents(ctx, bag)
-    loose = []
-    if bag.status is BagStatus.OPEN and bag.origin_unit_id == me.unit_id:
-        loose = [e for e in ctx.session.execute(wl.at_office(me)).unique().scalars()
-                 if e.holder_user_id == me.id]
-    here = bag.holder_unit_id == me.unit_id
+    can = bagging.bag_actions(me, bag, contents)
     return render_template(
-        "counter/bag.html", bag=bag, contents=contents, loose=loose, forms=forms,
+        "counter/bag.html", bag=bag, contents=contents,
+        loose=wl.loose_for_bag(ctx, me, bag) if can.add else [], forms=forms,
         lines={line.envelope_id: line for line in bag.lines},
-        can_add=bag.status is BagStatus.OPEN and here,
-        can_seal=bag.status is BagStatus.OPEN and here and bool(contents),
-        can_dispatch=bag.status in (BagStatus.SEALED, BagStatus.RECEIVED) and here
-        and bag.holder_user_id == me.id and bag.destination_unit_id != me.unit_id,
-        can_receive=bag.status is BagStatus.IN_TRANSIT
-        and bag.destination_unit_id == me.unit_id,
-        can_open=bag.status in (BagStatus.RECEIVED, BagStatus.OPENED)
-        and bag.destination_unit_id == me.unit_id and here and bool(
-            [e for e in contents if e.bag_id == bag.id]),
+        can_add=can.add, can_seal=can.seal, can_dispatch=can.dispatch,
+        can_receive=can.receive, can_open=can.open, show_seal_number=can.show_seal_number,
         **extra), status
 
 
@@ -465,12 +454,6 @@ def bag_open(number: str) -> Any:
                      missing=result.missing, extra=result.extra)
 
 
-def _seal_hidden(found: Bag, me: User) -> bool:
-    """While a bag comes to this office, its recorded seal number is not shown here: the
-    clerk who receives it reads the number on the bag, and a difference is what counts."""
-    return found.status is BagStatus.IN_TRANSIT and found.destination_unit_id == me.unit_id
-
-
 @bp.get("/bags/<number>/manifest.pdf")
 @requires(COUNTER)
 def bag_manifest(number: str) -> Any:
@@ -490,7 +473,7 @@ def bag_manifest(number: str) -> Any:
             line_no=line.line_no, number=e.number, mark=e.mark or "", service=vi(e.service),
             sender=e.sender_unit.name, recipient=e.recipient_unit.name, state=state))
     facts = [("Trạng thái", vi(found.status)),
-             ("Số niêm phong", "(đọc trên túi khi nhận)" if _seal_hidden(found, me)
+             ("Số niêm phong", "(đọc trên túi khi nhận)" if not bagging.seal_number_shown(me, found)
               else found.seal_number or "(chưa niêm phong)"),
              ("Niêm phong lúc", vn_time(found.sealed_at) or "—"),
              ("Thiết bị định vị", found.tracker_id or "—"),
