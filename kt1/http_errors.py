@@ -27,7 +27,11 @@ def init_app(app: Flask, api: KT1Api) -> None:
     def on_http(error: HTTPException) -> Any:
         if is_api_path(request.path):
             return api.handle_http_exception(error)
-        return http_error_page(error)
+        response = make_response(http_error_page(error))
+        for name, value in error.get_headers():  # e.g. Allow on a 405
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     def on_kt1(exc: KT1Error) -> Any:
         if is_api_path(request.path):

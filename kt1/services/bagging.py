@@ -398,7 +398,7 @@ def receive_bag(ctx: Ctx, actor: User, bag_number: str, courier: User, seal_numb
     an incident is opened, reported to the head of the unit and to the sender.
     """
     seen = clean_text(seal_number, "seal_number", 64, required=True)
-    report = clean_text(incident_report, "incident_report", 2000)
+    report = clean_text(incident_report, "incident_report", 2000, multiline=True)
     earlier = _claim(ctx, scan_id, "bag_receive", {
         "bag": bag_number, "courier": courier.id, "seal": seen, "state": str(seal_state),
         "receipt": receipt.fingerprint() if receipt else None,

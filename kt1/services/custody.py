@@ -573,7 +573,7 @@ def record_in(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
         ack_user, ack_method, ack_ref = actor.id, AckMethod.SELF, None
 
     seal_state = req.seal_state or (SealState.INTACT if is_transfer else SealState.NOT_APPLICABLE)
-    report = clean_text(req.incident_report, "incident_report", 2000)
+    report = clean_text(req.incident_report, "incident_report", 2000, multiline=True)
     if seal_state in (SealState.BROKEN, SealState.MISMATCHED) and not report:
         raise ReportRequiredError()
     check_event_time(ctx, envelope, req.event_at)

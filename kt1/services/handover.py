@@ -246,7 +246,7 @@ def report_discrepancy(ctx: Ctx, actor: User, number: str, scanned: list[str], r
     sheet = rec.sheet
     if sheet.status is not SheetStatus.OPEN:
         raise SheetStateError(sheet=sheet.number, status=str(sheet.status), action="report")
-    text = clean_text(report, "report", 2000, required=True)
+    text = clean_text(report, "report", 2000, required=True, multiline=True)
     if not rec.differs:
         raise ValidationError(field="report", reason="the scan matches the sheet")
     if rec.incident is not None and rec.incident.status is IncidentStatus.OPEN:

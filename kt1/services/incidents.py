@@ -37,7 +37,7 @@ def report_incident(ctx: Ctx, actor: User, kind: IncidentKind | str, report: str
         kind = IncidentKind(kind)
     except ValueError:
         raise ValidationError(field="kind", reason="unknown incident kind") from None
-    text = clean_text(report, "report", 2000, required=True)
+    text = clean_text(report, "report", 2000, required=True, multiline=True)
     if not number and not bag_number:
         raise ValidationError(field="number", reason="an envelope or a bag is required")
     envelope = load_envelope(ctx, number) if number else None
@@ -73,7 +73,8 @@ def resolve_incident(ctx: Ctx, actor: User, incident_id: int, resolution: str) -
         raise ForbiddenError()
     if incident.status is IncidentStatus.RESOLVED:
         raise ValidationError(field="incident", reason="already resolved")
-    incident.resolution = clean_text(resolution, "resolution", 2000, required=True)
+    incident.resolution = clean_text(resolution, "resolution", 2000, required=True,
+                                     multiline=True)
     incident.status = IncidentStatus.RESOLVED
     incident.resolved_at = ctx.now()
     incident.resolved_by_id = actor.id

@@ -14,19 +14,26 @@ _SCAN_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def clean_text(value: str | None, field: str, max_length: int, *, required: bool = False) -> str:
+def clean_text(value: str | None, field: str, max_length: int, *, required: bool = False,
+               multiline: bool = False) -> str:
     """Return ``value`` stripped and NFC-normalised, or raise ``invalid_field``.
 
     Control and format characters are refused rather than silently dropped: a scanner that
     sends them is misconfigured, and a stored NUL or bidi override could hide what a
-    register shows. Only the field name goes into the error, never the value.
+    register shows. A ``multiline`` field (a report, biên bản) keeps its line breaks, each
+    stored as a line feed (a browser's text area sends CR LF). Only the field name goes into
+    the error, never the value.
     """
     text = unicodedata.normalize("NFC", (value or "").strip())
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if required and not text:
         raise ValidationError(field=field, reason="required")
     if len(text) > max_length:
         raise ValidationError(field=field, reason=f"longer than {max_length} characters")
-    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} for ch in text):
+    allowed = "\n" if multiline else ""
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} and ch not in allowed
+           for ch in text):
         raise ValidationError(field=field, reason="contains control characters")
     return text
 

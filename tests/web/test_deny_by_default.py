@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from tests.web.conftest import Browser
+from tests.web.conftest import BASE, Browser
 
 #: Pages anyone may load, by endpoint.
 PUBLIC_ENDPOINTS = {
@@ -95,3 +95,12 @@ def test_no_page_lives_under_the_api_prefix(app: Flask) -> None:
         if blueprint in token_blueprints and not under_api:
             misplaced.append(f"{rule.rule} ({rule.endpoint})")
     assert not misplaced, misplaced
+
+
+def test_a_page_answers_a_wrong_method_with_405_and_the_methods_it_allows(
+        signed_in: Any) -> None:
+    clerk = signed_in("vt_bnv")
+    r = clerk.client.delete("/clerk/envelopes/new", base_url=BASE)
+    assert r.status_code == 405
+    assert set(r.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    assert "text/html" in r.headers["Content-Type"]
