@@ -421,33 +421,46 @@ def _same_name(a: str, b: str) -> bool:
     return bool(a and b) and norm(a) == norm(b)
 
 
-def _giver_shows(actor: User, req: HandoffRequest, giver: User | None,
-                 holder: User | None) -> bool:
-    """Is the holder present as the giver: the actor themself, or identified by PIN/badge?"""
-    if giver is None or holder is None or giver.id != holder.id:
-        return False
-    if giver.id == actor.id:
-        return True
-    receipt = req.giver_receipt
-    return (receipt is not None and receipt.user.id == giver.id
-            and receipt.method in (AckMethod.PIN, AckMethod.BADGE)
-            and receipt_valid(actor, receipt))
+class _GiverProof:
+    """The giver's identification (PIN or badge), checked at most once per request."""
+
+    def __init__(self, actor: User, receipt: Receipt | None) -> None:
+        self.actor = actor
+        self.receipt = receipt
+        self._valid: bool | None = None
+
+    def valid_for(self, giver: User) -> bool:
+        receipt = self.receipt
+        if (receipt is None or receipt.user.id != giver.id
+                or receipt.method not in (AckMethod.PIN, AckMethod.BADGE)):
+            return False
+        if self._valid is None:
+            self._valid = receipt_valid(self.actor, receipt)
+        return self._valid
+
+    def shows(self, giver: User | None, holder: User | None) -> bool:
+        """Is the holder present as the giver: the actor, or identified by PIN/badge?"""
+        if giver is None or holder is None or giver.id != holder.id:
+            return False
+        return giver.id == self.actor.id or self.valid_for(giver)
 
 
 def _sheet_listing(session: Session, envelope: Envelope, unit_id: int, office_id: int
-                   ) -> HandoverSheet | None:
-    """The open handover sheet on which ``unit_id`` lists the envelope for ``office_id``."""
+                   ) -> str | None:
+    """The number of the open handover sheet on which ``unit_id`` lists the envelope for
+    ``office_id`` (one indexed query, no objects loaded)."""
     return session.execute(
-        select(HandoverSheet).join(HandoverLine, HandoverLine.sheet_id == HandoverSheet.id)
+        select(HandoverSheet.number)
+        .join(HandoverLine, HandoverLine.sheet_id == HandoverSheet.id)
         .where(HandoverLine.envelope_id == envelope.id, HandoverLine.accepted_at.is_(None),
                HandoverSheet.unit_id == unit_id, HandoverSheet.post_office_id == office_id,
-               HandoverSheet.status == SheetStatus.OPEN)
-    ).unique().scalars().first()
+               HandoverSheet.status == SheetStatus.OPEN).limit(1)
+    ).scalar()
 
 
-def _check_giver(actor: User, req: HandoffRequest, giver: User,
-                 sheet: HandoverSheet | None) -> None:
-    """Custody moves only with both sides present (docs/access.md, rule "both sides").
+def _check_giver(actor: User, req: HandoffRequest, giver: User, sheet: str | None,
+                 proof: _GiverProof) -> None:
+    """Custody moves only with both sides present (docs/access.md, "both sides present").
 
     The giver is the actor, or identifies by PIN or staff badge; for an acceptance at a post
     office, the item may instead be listed on a handover sheet that the giver's unit made
@@ -467,18 +480,27 @@ def _check_giver(actor: User, req: HandoffRequest, giver: User,
             raise GiverIdentificationInvalidError()
         _check_paper(receipt, sheet)
         return
-    if receipt.method not in (AckMethod.PIN, AckMethod.BADGE) or not receipt_valid(
-            actor, receipt):
+    if not proof.valid_for(giver):
         raise GiverIdentificationInvalidError()
 
 
-def _check_paper(receipt: Receipt, sheet: HandoverSheet | None) -> None:
+def _check_paper(receipt: Receipt, sheet: str | None) -> None:
     """A paper receipt at acceptance names the handover sheet that lists the item."""
     if receipt.method is not AckMethod.PAPER:
         return
     reference = (receipt.reference or "").strip().upper()
-    if sheet is None or reference != sheet.number:
+    if sheet is None or reference != sheet:
         raise PaperReceiptUnboundError()
+
+
+def _needs_sheet(actor: User, req: HandoffRequest, giver: User) -> bool:
+    """Only an acceptance without the giver's own identification, or with a paper receipt,
+    looks for the handover sheet that lists the item."""
+    if req.kind is not EventKind.ACCEPTED:
+        return False
+    papers = [r for r in (req.receipt, req.giver_receipt)
+              if r is not None and r.method is AckMethod.PAPER]
+    return bool(papers) or (giver.id != actor.id and req.giver_receipt is None)
 
 
 @transactional
@@ -520,8 +542,9 @@ def record_in(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
     is_transfer = req.kind in TRANSFER_EVENTS
     holder = envelope.holder_user
     giver = req.giver or (req.giver_receipt.user if req.giver_receipt else None) or holder
-    if not may_see_envelope(ctx.session, actor, envelope) and not (
-            req.kind is EventKind.ACCEPTED and _giver_shows(actor, req, giver, holder)):
+    proof = _GiverProof(actor, req.giver_receipt)
+    if not (req.kind is EventKind.ACCEPTED and proof.shows(giver, holder)) and (
+            not may_see_envelope(ctx.session, actor, envelope)):
         # Exactly the answer a number that does not exist gets (docs/access.md): only the
         # holder, present and identified, can show an item to a post office that never saw it.
         raise UnknownEnvelopeError(number=envelope.number)
@@ -551,11 +574,11 @@ def record_in(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
 
     if is_transfer:
         sheet = (_sheet_listing(ctx.session, envelope, giver.unit_id, receiver.unit_id)
-                 if req.kind is EventKind.ACCEPTED else None)
+                 if _needs_sheet(actor, req, giver) else None)
         if req.kind is EventKind.ACCEPTED and not serves(
                 ctx.session, receiver.unit_id, giver.unit_id):
             raise UnitNotServedError(office=receiver.unit.code, unit=giver.unit.code)
-        _check_giver(actor, req, giver, sheet)
+        _check_giver(actor, req, giver, sheet, proof)
         if req.receipt is None:
             raise AcknowledgementMissingError()
         if req.receipt.user.id != receiver.id:
