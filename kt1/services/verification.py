@@ -876,7 +876,7 @@ def _check(env: Sequence[Any], links: list[list[Any]], lines: dict[bytes, bytes]
             if incoming_ev is None:
                 incoming_ev = ev
         elif kind == K_PASSED:
-            if is_addressee_only and not _addressee_ok(env, tu, tus, au, cx):
+            if is_addressee_only and not _addressee_ok(env, tu, tus, au, note, cx):
                 add(make_finding("addressee_only_violated", _seq(seq_b)))
         elif kind == K_RECALLED and recalled_ev is None:
             recalled_ev = ev
@@ -900,9 +900,10 @@ def _check(env: Sequence[Any], links: list[list[Any]], lines: dict[bytes, bytes]
 
 
 def _addressee_ok(env: Sequence[Any], unit: bytes, user: bytes, authority: bytes,
-                  cx: _Context) -> bool:
+                  note: bytes, cx: _Context) -> bool:
     """Rule 10: the named person, or, for an absent addressee of a Hỏa tốc envelope, the head
-    of the unit or a person the head authorised, in the recipient unit."""
+    of the unit or a person the head authorised in writing (the authorisation is named in
+    the link's note, as the write path demands), in the recipient unit."""
     if unit != env[10]:
         return False
     if authority in (N, b"addressee"):
@@ -911,7 +912,7 @@ def _addressee_ok(env: Sequence[Any], unit: bytes, user: bytes, authority: bytes
         return False
     if authority == b"head_of_unit":
         return user in cx.heads
-    return authority == b"authorised"
+    return authority == b"authorised" and note.strip() not in (b"", N)
 
 
 def _check_seal_incident(add: Any, cx: _Context, eid: bytes, bag: bytes, hid: bytes,

@@ -673,6 +673,31 @@ def test_an_addressee_only_standard_envelope_given_to_the_head_gives_addressee_o
     expect(report_of(ctx, env.number), "addressee_only_violated")
 
 
+def test_an_authorised_person_without_the_written_authorisation_gives_addressee_only_violated(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    """The write path refuses a Hỏa tốc addressee-only envelope passed to an authorised
+    person unless the note names the head's written authorisation; the verifier agrees."""
+    env = register(ctx, network, recipient_username="cv_hcm", is_addressee_only=True,
+                   service=ServiceClass.FLASH)
+    carry(ctx, network, clock, env)
+    rewrite(ctx, env.number, lambda rows: rows.append(link_after(
+        rows[-1], EventKind.PASSED_TO_ADDRESSEE, network["vt_hcm"], network["bm_hcm"],
+        authority=Authority.AUTHORISED, note="")))
+    expect(report_of(ctx, env.number), "addressee_only_violated")
+
+
+def test_an_authorised_person_with_the_written_authorisation_is_clean(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    env = register(ctx, network, recipient_username="cv_hcm", is_addressee_only=True,
+                   service=ServiceClass.FLASH)
+    carry(ctx, network, clock, env)
+    custody.pass_to_addressee(ctx, network["vt_hcm"], env.number, network["bm_hcm"],
+                              pin(network["bm_hcm"]), new_scan(), clock.tick(),
+                              authority=Authority.AUTHORISED,
+                              note="Giấy ủy quyền số 12/UQ ngày 20/11/2026")
+    assert "addressee_only_violated" not in codes(report_of(ctx, env.number))
+
+
 def test_a_recalled_document_not_back_by_its_date_gives_recall_overdue(
         ctx: Ctx, network: Network, clock: Clock) -> None:
     env = register(ctx, network, recall_by=date(2026, 12, 1))
