@@ -1,4 +1,5 @@
-"""Tamper evidence (docs/domain.md rule 15): append-only handoffs, hash chains, signed checkpoints.
+"""Tamper evidence (docs/domain.md §3, rule 15): append-only handoffs, hash chains, signed
+checkpoints.
 
 Each attack drops the database triggers first, as an insider with the database password
 could. An edited, deleted or swapped handoff breaks its envelope's chain; cutting off the
