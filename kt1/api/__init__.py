@@ -6,7 +6,6 @@ Every error body is ``{code, status, message, errors, error}``; ``error`` is a s
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
@@ -16,8 +15,6 @@ from werkzeug.exceptions import HTTPException
 from kt1 import RETRY_AFTER_SECONDS
 from kt1.api.schemas import ErrorOut
 from kt1.errors import DatabaseUnavailableError, KT1Error
-
-log = logging.getLogger(__name__)
 
 HTTP_SLUGS = {
     400: "malformed_request",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select
 from sqlalchemy.orm import Session
@@ -198,6 +198,9 @@ class Receipt:
     method: AckMethod
     secret: str | None = None  # PIN or badge code; checked, never stored or hashed into the chain
     reference: str | None = None  # paper handover-sheet number
+    #: The actor this receipt was already checked for: one receipt signs many envelopes (a
+    #: courier's round, a batch at the counter) and its scrypt PIN check runs once.
+    checked_for: int | None = field(default=None, compare=False, repr=False)
 
     def fingerprint(self) -> dict[str, object]:
         return {"user": self.user.id, "method": str(self.method), "reference": self.reference}
@@ -208,6 +211,8 @@ def verify_receipt(actor: User, receipt: Receipt) -> None:
     user = receipt.user
     if not user.is_active:
         raise AcknowledgementInvalidError()
+    if receipt.checked_for == actor.id:
+        return
     ok = False
     if receipt.method is AckMethod.SESSION:
         ok = user.id == actor.id
@@ -220,6 +225,7 @@ def verify_receipt(actor: User, receipt: Receipt) -> None:
         ok = bool(receipt.reference) and actor.unit_id == user.unit_id
     if not ok:
         raise AcknowledgementInvalidError()
+    object.__setattr__(receipt, "checked_for", actor.id)  # frozen: set once, after the check
 
 
 def receipt_valid(actor: User, receipt: Receipt) -> bool:

@@ -421,28 +421,19 @@ def _same_name(a: str, b: str) -> bool:
     return bool(a and b) and norm(a) == norm(b)
 
 
-class _GiverProof:
-    """The giver's identification (PIN or badge), checked at most once per request."""
+def _giver_identified(actor: User, receipt: Receipt | None, giver: User) -> bool:
+    """Did the giver identify by PIN or staff badge? (checked once per receipt)"""
+    return (receipt is not None and receipt.user.id == giver.id
+            and receipt.method in (AckMethod.PIN, AckMethod.BADGE)
+            and receipt_valid(actor, receipt))
 
-    def __init__(self, actor: User, receipt: Receipt | None) -> None:
-        self.actor = actor
-        self.receipt = receipt
-        self._valid: bool | None = None
 
-    def valid_for(self, giver: User) -> bool:
-        receipt = self.receipt
-        if (receipt is None or receipt.user.id != giver.id
-                or receipt.method not in (AckMethod.PIN, AckMethod.BADGE)):
-            return False
-        if self._valid is None:
-            self._valid = receipt_valid(self.actor, receipt)
-        return self._valid
-
-    def shows(self, giver: User | None, holder: User | None) -> bool:
-        """Is the holder present as the giver: the actor, or identified by PIN/badge?"""
-        if giver is None or holder is None or giver.id != holder.id:
-            return False
-        return giver.id == self.actor.id or self.valid_for(giver)
+def _giver_shows(actor: User, receipt: Receipt | None, giver: User | None,
+                 holder: User | None) -> bool:
+    """Is the holder present as the giver: the actor, or identified by PIN/badge?"""
+    if giver is None or holder is None or giver.id != holder.id:
+        return False
+    return giver.id == actor.id or _giver_identified(actor, receipt, giver)
 
 
 def _sheet_listing(session: Session, envelope: Envelope, unit_id: int, office_id: int
@@ -458,8 +449,7 @@ def _sheet_listing(session: Session, envelope: Envelope, unit_id: int, office_id
     ).scalar()
 
 
-def _check_giver(actor: User, req: HandoffRequest, giver: User, sheet: str | None,
-                 proof: _GiverProof) -> None:
+def _check_giver(actor: User, req: HandoffRequest, giver: User, sheet: str | None) -> None:
     """Custody moves only with both sides present (docs/access.md, "both sides present").
 
     The giver is the actor, or identifies by PIN or staff badge; for an acceptance at a post
@@ -480,7 +470,7 @@ def _check_giver(actor: User, req: HandoffRequest, giver: User, sheet: str | Non
             raise GiverIdentificationInvalidError()
         _check_paper(receipt, sheet)
         return
-    if not proof.valid_for(giver):
+    if not _giver_identified(actor, receipt, giver):
         raise GiverIdentificationInvalidError()
 
 
@@ -542,8 +532,8 @@ def record_in(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
     is_transfer = req.kind in TRANSFER_EVENTS
     holder = envelope.holder_user
     giver = req.giver or (req.giver_receipt.user if req.giver_receipt else None) or holder
-    proof = _GiverProof(actor, req.giver_receipt)
-    if not (req.kind is EventKind.ACCEPTED and proof.shows(giver, holder)) and (
+    if not (req.kind is EventKind.ACCEPTED
+            and _giver_shows(actor, req.giver_receipt, giver, holder)) and (
             not may_see_envelope(ctx.session, actor, envelope)):
         # Exactly the answer a number that does not exist gets (docs/access.md): only the
         # holder, present and identified, can show an item to a post office that never saw it.
@@ -578,7 +568,7 @@ def record_in(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
         if req.kind is EventKind.ACCEPTED and not serves(
                 ctx.session, receiver.unit_id, giver.unit_id):
             raise UnitNotServedError(office=receiver.unit.code, unit=giver.unit.code)
-        _check_giver(actor, req, giver, sheet, proof)
+        _check_giver(actor, req, giver, sheet)
         if req.receipt is None:
             raise AcknowledgementMissingError()
         if req.receipt.user.id != receiver.id:
