@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kt1.models import Envelope, Handoff
+from kt1.models import Envelope
 
 FORMAT_VERSION = 1
 
@@ -50,34 +51,76 @@ def envelope_identity(envelope: Envelope) -> dict[str, Any]:
     }
 
 
-def canonical(h: Handoff, identity: dict[str, Any] | None = None) -> bytes:
-    """Canonical bytes of one handoff; ``identity`` is included for the first link only."""
-    body: dict[str, Any] = {
-        "v": FORMAT_VERSION,
-        "envelope_id": h.envelope_id,
-        "seq": h.seq,
-        "kind": str(h.kind),
-        "bag_id": h.bag_id,
-        "scan_id": h.scan_id,
-        "from_unit_id": h.from_unit_id,
-        "from_user_id": h.from_user_id,
-        "to_unit_id": h.to_unit_id,
-        "to_user_id": h.to_user_id,
-        "location": h.location,
-        "event_at": _time(h.event_at),
-        "recorded_at": _time(h.recorded_at),
-        "seal_state": str(h.seal_state),
-        "seal_number": h.seal_number,
-        "count": h.count,
-        "ack_user_id": h.ack_user_id,
-        "ack_method": _str(h.ack_method),
-        "ack_reference": h.ack_reference,
-        "device": h.device,
-        "recorded_by_id": h.recorded_by_id,
-        "reason": _str(h.reason),
-        "authority": _str(h.authority),
-        "note": h.note,
-    }
+@dataclass(frozen=True)
+class HandoffField:
+    """One field of a handoff (một lần giao nhận), as stored, hashed and shown.
+
+    ``form`` says how the value is written in the canonical JSON and on the wire:
+    ``text`` (a JSON string), ``int`` (a JSON number), ``time`` (UTC ISO-8601 with
+    microseconds, see :func:`_time`) or ``enum`` (the enum's value as a JSON string).
+    ``hashed`` fields are part of the canonical form; the others (the chain's own links)
+    are not. ``nullable`` mirrors the column.
+    """
+
+    name: str
+    form: str
+    nullable: bool
+    hashed: bool = True
+
+    @property
+    def is_text(self) -> bool:
+        return self.form in ("text", "enum")
+
+
+#: THE list of a handoff's fields (docs/rules.md): the canonical hash form, the verifier's
+#: SQL and row decoding, the write path and the API are all derived from it. Hashed fields
+#: come first, in canonical (sorted-key) order. Changing it changes the hash format.
+HANDOFF_FIELDS: tuple[HandoffField, ...] = (
+    HandoffField("ack_method", "enum", True),
+    HandoffField("ack_reference", "text", True),
+    HandoffField("ack_user_id", "int", True),
+    HandoffField("authority", "enum", True),
+    HandoffField("bag_id", "int", True),
+    HandoffField("count", "int", False),
+    HandoffField("device", "text", False),
+    HandoffField("envelope_id", "int", False),
+    HandoffField("event_at", "time", False),
+    HandoffField("from_unit_id", "int", True),
+    HandoffField("from_user_id", "int", True),
+    HandoffField("kind", "enum", False),
+    HandoffField("location", "text", False),
+    HandoffField("note", "text", False),
+    HandoffField("reason", "enum", True),
+    HandoffField("recorded_at", "time", False),
+    HandoffField("recorded_by_id", "int", False),
+    HandoffField("scan_id", "text", False),
+    HandoffField("seal_number", "text", True),
+    HandoffField("seal_state", "enum", False),
+    HandoffField("seq", "int", False),
+    HandoffField("to_unit_id", "int", False),
+    HandoffField("to_user_id", "int", True),
+    HandoffField("prev_hash", "text", False, hashed=False),
+    HandoffField("hash", "text", False, hashed=False),
+    HandoffField("id", "int", False, hashed=False),
+)
+HASHED_FIELDS: tuple[HandoffField, ...] = tuple(f for f in HANDOFF_FIELDS if f.hashed)
+HASHED_NAMES: tuple[str, ...] = tuple(f.name for f in HASHED_FIELDS)
+assert list(HASHED_NAMES) == sorted(HASHED_NAMES), "hashed fields in canonical order"  # noqa: S101
+
+
+def _json_value(f: HandoffField, value: Any) -> Any:
+    if f.form == "time":
+        return _time(value)
+    if f.form == "enum":
+        return _str(value)
+    return value
+
+
+def canonical(h: Any, identity: dict[str, Any] | None = None) -> bytes:
+    """Canonical bytes of one handoff (any object with the hashed fields as attributes);
+    ``identity`` is included for the first link only."""
+    body: dict[str, Any] = {f.name: _json_value(f, getattr(h, f.name)) for f in HASHED_FIELDS}
+    body["v"] = FORMAT_VERSION
     if identity is not None:
         body["envelope"] = identity
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
