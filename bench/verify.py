@@ -9,7 +9,7 @@
    envelope was delivered on time, so a correct verifier reports them all ``complete``.
    Handoffs are written in time order within batches of 5,000 envelopes, so one
    envelope's links are spread over its batch as on a live system, not stored side by side.
-2. **Verify**: the full :func:`kt1.services.verification.verify` over every envelope, in a
+2. **Verify**: the full :func:`kt1.services.verify.verify` over every envelope, in a
    fresh process, timed; it prints envelopes/s and peak memory (``ru_maxrss`` of the
    process and of its worker processes: the streaming design keeps both flat).
    ``--single`` also times it in one process, without workers.
@@ -51,7 +51,9 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kt1.services.identifiers import format_number
-from kt1.services.verification import _copy_encode, identity_json, link_content
+from kt1.services.rules.facts import EnvelopeFacts, Link
+from kt1.services.rules.facts import copy_encode as _copy_encode
+from kt1.services.verify.hashing import identity_json, link_content
 
 PG_DSN = os.environ.get("KT1_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 DB_NAME = "kt1_bench_verify"
@@ -123,19 +125,19 @@ def _null(v: Any) -> Any:
     return "null" if v is None else v
 
 
-def _wire_handoff(r: list[Any]) -> list[Any]:
+def _wire_handoff(r: list[Any]) -> Any:
     """A generated handoff as the verifier reads it (canonical key order, COPY text)."""
     (eid, seq, kind, bag, scan, fu, fus, tu, tus, loc, ev, rec, ss, sn, cnt, ack, am, ar, dev,
      rb, rs, au, note) = r
     fields = [am, ar, _null(ack), au, _null(bag), cnt, dev, eid, ev, _null(fu), _null(fus), kind,
               loc, note, rs, rec, rb, scan, sn, ss, seq, tu, _null(tus), "", "", 0, "0"]
-    return [*(_copy_encode(v) for v in fields), True]
+    return Link._make([*(_copy_encode(v) for v in fields), True])
 
 
-def _wire_envelope(r: list[Any]) -> list[Any]:
+def _wire_envelope(r: list[Any]) -> Any:
     values = [*r[:11], _null(r[11]), "true" if r[12] else "false", *r[13:19], "null", "null",
-              0, "", "false", None, ""]
-    return [*(_copy_encode(v) for v in values), True]
+              0, "", "false", None, "", ""]
+    return EnvelopeFacts._make([*(_copy_encode(v) for v in values), True])
 
 
 CLASSES = [("top_secret", "A", 2, 5), ("secret", "B", 1, 25), ("confidential", "C", 1, 50),
@@ -394,7 +396,7 @@ def measure(what: str, name: str) -> dict[str, Any]:
     started = time.perf_counter()
     out: dict[str, Any] = {}
     if what in ("verify", "verify1"):
-        from kt1.services.verification import Summary, verify
+        from kt1.services.verify import Summary, verify
 
         summary = Summary()
         workers = 1 if what == "verify1" else None
@@ -403,14 +405,14 @@ def measure(what: str, name: str) -> dict[str, Any]:
         out["summary"] = summary.to_dict()
         out["envelopes"] = summary.envelopes
     elif what == "ceiling":
-        from kt1.services import verification as v
         from kt1.services.checkpoints import begin_snapshot
+        from kt1.services.verify import wire as v
 
         begin_snapshot(ctx)
         raw = ctx.session.connection().connection.dbapi_connection
         rows = 0
         for sql in _verify_queries(v):
-            for _row in v._copy_rows(raw, sql):
+            for _row in v.copy_rows(raw, sql):
                 rows += 1
         ctx.session.rollback()
         out["rows"] = rows
@@ -442,8 +444,8 @@ def measure(what: str, name: str) -> dict[str, Any]:
 
 
 def _verify_queries(v: Any) -> list[str]:
-    """The exact three queries verify streams (see kt1.services.verification._stream)."""
-    sql = v._Sql("postgresql")
+    """The exact three queries verify streams (see kt1.services.verify.run._stream)."""
+    sql = v.Sql("postgresql")
     return [sql.envelopes(""), sql.handoffs("", 120.0, 86400.0), sql.manifest("")]
 
 

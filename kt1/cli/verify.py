@@ -21,7 +21,7 @@ from kt1.cli.common import command, ctx, dump, table
 from kt1.models.enums import Route, ServiceClass
 from kt1.services import checkpoints, deadlines
 from kt1.services.checkpoints import CheckpointFileError, Consistency
-from kt1.services.verification import (
+from kt1.services.verify import (
     CSV_HEADER,
     EnvelopeReport,
     Summary,

@@ -24,7 +24,7 @@ from kt1.models.enums import (
     Role,
     ServiceClass,
 )
-from kt1.services import verification
+from kt1.services import verify as verification
 from kt1.services.access import require_role, visible_bags, visible_envelopes
 from kt1.services.context import Ctx
 from kt1.services.custody import timeline

@@ -21,7 +21,7 @@ from kt1.services.deadlines import (
     list_rule_sets,
     remove_rule_set,
 )
-from kt1.services.verification import COMPLETE, OVERDUE
+from kt1.services.verify import COMPLETE, OVERDUE
 from tests.conftest import Clock, Network, new_scan, pin
 from tests.journey import carry, register
 from tests.services.test_verify import report_of

@@ -37,7 +37,7 @@ from kt1.services.checkpoints import (
     parse_file,
 )
 from kt1.services.context import Ctx
-from kt1.services.verification import BROKEN, IN_TRANSIT, NothingToVerifyError, verify
+from kt1.services.verify import BROKEN, IN_TRANSIT, NothingToVerifyError, verify
 from tests.conftest import Clock, Network
 from tests.journey import carry, register
 from tests.services.test_verify import codes, drop_append_only, expect, links, report_of

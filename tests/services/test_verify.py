@@ -32,7 +32,7 @@ from kt1.services import bagging, custody
 from kt1.services.chain import canonical, envelope_identity, link_hash
 from kt1.services.context import Ctx
 from kt1.services.incidents import report_incident
-from kt1.services.verification import (
+from kt1.services.verify import (
     BROKEN,
     COMPLETE,
     FINDINGS,

@@ -1,0 +1,19 @@
+"""The custody rulebook (docs/rules.md): every custody rule as a pure function over plain
+values, judged by the write path before a handoff is written and by the verifier when it
+replays a stored chain.
+
+- :mod:`.facts`: the values rules see (a handoff as a :data:`~.facts.Link`, the envelope,
+  the chain's state before the event, what the rules look up in the :class:`~.facts.World`).
+- :mod:`.book`: registering link rules and :func:`judge` (every rule one event breaks).
+- :mod:`.custody`, :mod:`.bags`, :mod:`.seals`: the link rules, in judging order, and
+  :func:`advance` (the chain's state after an event).
+- :mod:`.envelope`, :mod:`.deadlines`, :mod:`.tamper`: rules on the registered envelope,
+  on time limits and on tamper evidence, judged by the verifier only.
+"""
+
+from kt1.services.rules import bags, custody, seals  # noqa: F401  (registers, in order)
+from kt1.services.rules.book import LINK_RULES, judge
+from kt1.services.rules.custody import advance
+from kt1.services.rules.facts import ChainState, Hit, World
+
+__all__ = ["LINK_RULES", "ChainState", "Hit", "World", "advance", "judge"]

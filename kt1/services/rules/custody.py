@@ -1,0 +1,216 @@
+"""Custody rules for one handoff (docs/rules.md, rules 3 to 6, 9 and 10, and event times).
+
+Pure functions over wire values (:mod:`kt1.services.rules.facts`); registered in judging
+order, which is the order the write path refuses in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kt1.models.enums import (
+    ALLOWED_NEXT,
+    BAG_EVENTS,
+    STATUS_AFTER,
+    TRANSFER_EVENTS,
+    EventKind,
+)
+from kt1.services.rules.book import VERIFY_ONLY, link_rule
+from kt1.services.rules.facts import (
+    JSON_NULL,
+    WIRE_NULL,
+    ChainState,
+    Hit,
+    World,
+    hit,
+    text,
+)
+
+
+def _b(kind: EventKind) -> bytes:
+    return kind.value.encode()
+
+
+TRANSFER = frozenset(_b(k) for k in TRANSFER_EVENTS)
+BAG_KINDS = frozenset(_b(k) for k in BAG_EVENTS)
+STATUS_AFTER_W = {_b(k): v.value.encode() for k, v in STATUS_AFTER.items()}
+ALLOWED_NEXT_W = {k.value.encode(): frozenset(_b(e) for e in v) for k, v in ALLOWED_NEXT.items()}
+TERMINAL = frozenset({b"arrived", b"with_addressee", b"returned", b"recalled"})
+K_REGISTERED_OUTGOING = _b(EventKind.REGISTERED_OUTGOING)
+K_ACCEPTED = _b(EventKind.ACCEPTED)
+K_BAGGED = _b(EventKind.BAGGED)
+K_BAG_SEALED = _b(EventKind.BAG_SEALED)
+K_BAG_RECEIVED = _b(EventKind.BAG_RECEIVED)
+K_BAG_OPENED = _b(EventKind.BAG_OPENED)
+K_DISPATCHED = _b(EventKind.DISPATCHED)
+K_DELIVERED = _b(EventKind.DELIVERED)
+K_DELIVERY_FAILED = _b(EventKind.DELIVERY_FAILED)
+K_REGISTERED_INCOMING = _b(EventKind.REGISTERED_INCOMING)
+K_PASSED = _b(EventKind.PASSED_TO_ADDRESSEE)
+K_RECALLED = _b(EventKind.RECALLED)
+SELF = b"self"
+
+
+@link_rule("3", judged_by=VERIFY_ONLY)
+def registered_first(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rule 3: the first link is the entry in the outgoing register (registration writes
+    it; nothing else can start a chain)."""
+    if st.length == 0 and ln.kind != K_REGISTERED_OUTGOING:
+        return hit("not_registered_before_handoff")
+    return None
+
+
+@link_rule("5")
+def in_bag_moves_with_bag(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rule 8 seen from one envelope: while it is in a bag, only that bag's events move it
+    (the write path refuses a single-envelope event with ``envelope_in_bag``)."""
+    if st.in_bag is None:
+        if ln.kind in BAG_KINDS and ln.kind != K_BAGGED:
+            return hit("bag_custody_gap")
+        if ln.bag_id != JSON_NULL and ln.kind != K_BAGGED:
+            return hit("bag_custody_gap")
+        if ln.kind == K_BAGGED and ln.bag_id == JSON_NULL:
+            return hit("bag_custody_gap")
+        return None
+    if ln.kind == K_BAGGED or ln.bag_id != st.in_bag or ln.kind not in BAG_KINDS:
+        return hit("bag_custody_gap")
+    return None
+
+
+@link_rule("5")
+def giver_is_holder(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rule 5: the giver of each handoff is the holder after the previous one."""
+    if st.length and (ln.from_user_id != st.holder_user or ln.from_unit_id != st.holder_unit):
+        return hit("giver_not_holder")
+    return None
+
+
+@link_rule("4")
+def stage_order(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rules 4, 9: events follow the postal stages; passing on needs the incoming
+    register first."""
+    if st.length == 0:
+        return None
+    if st.status is None or ln.kind not in ALLOWED_NEXT_W.get(st.status, ()):
+        if ln.kind == K_PASSED and not st.registered_in:
+            return hit("arrival_unregistered")
+        return hit("event_out_of_order", kind=text(ln.kind), status=text(st.status))
+    return None
+
+
+@link_rule("5")
+def someone_holds(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rule 5: after every handoff a named person holds the envelope."""
+    return hit("holder_missing") if ln.to_user_id == JSON_NULL else None
+
+
+@link_rule("9", kinds=frozenset({EventKind.REGISTERED_INCOMING}))
+def registered_by_recipient(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rule 9: the incoming register that counts is the recipient unit's."""
+    return hit("arrival_unregistered") if ln.to_unit_id != env.recipient_unit_id else None
+
+
+@link_rule("10", kinds=frozenset({EventKind.PASSED_TO_ADDRESSEE}))
+def addressee_only(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rule 10: an addressee-only envelope goes to the named person (by account, or by the
+    name written on it when the addressee has none), or, for an absent addressee of a Hỏa
+    tốc envelope, to the head of the unit or a person the head authorised in writing (named
+    in the note), in the recipient unit. ``why`` tells the write path which part failed."""
+    if env.is_addressee_only != b"true":
+        return None
+    if ln.to_unit_id != env.recipient_unit_id:
+        return hit("addressee_only_violated", why="unit")
+    authority = ln.authority
+    if authority in (WIRE_NULL, b"addressee"):
+        if env.recipient_user_id != JSON_NULL:
+            named = ln.to_user_id == env.recipient_user_id
+        else:
+            named = same_name(w.full_name(ln.to_user_id), text(env.recipient_name))
+        return None if named else hit("addressee_only_violated", why="not_named")
+    if env.service != b"flash" and env.urgency != b"flash":
+        return hit("addressee_only_violated", why="not_flash")
+    if authority == b"head_of_unit":
+        return None if w.is_head(ln.to_user_id) else hit("addressee_only_violated",
+                                                           why="not_head")
+    if authority == b"authorised" and ln.note.strip() not in (b"", WIRE_NULL):
+        return None
+    return hit("addressee_only_violated", why="no_authorisation")
+
+
+def same_name(a: str, b: str) -> bool:
+    """Two written names are the same person's (case, spacing and Unicode form aside)."""
+    import unicodedata
+
+    def norm(x: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", x).casefold().split())
+
+    return bool(a and b and a != "-" and b != "-") and norm(a) == norm(b)
+
+
+@link_rule("4")
+def receipt_signed(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rule 4: every handover is signed by its receiver."""
+    if ln.kind in TRANSFER or (
+            st.length and ln.to_user_id != ln.from_user_id and ln.to_user_id != JSON_NULL):
+        if ln.ack_user_id == JSON_NULL or ln.ack_method in (WIRE_NULL, SELF):
+            return hit("receipt_missing")
+        if ln.ack_user_id != ln.to_user_id:
+            return hit("receipt_not_by_receiver")
+    return None
+
+
+@link_rule("6", kinds=frozenset(TRANSFER_EVENTS))
+def reconciled_before_signing(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rule 6: nobody signs for an envelope (or its bag) while a discrepancy is open."""
+    incident = w.open_discrepancy(env.id, ln.bag_id, ln.recorded_at)
+    return hit("receipt_over_open_discrepancy", incident=incident) if incident else None
+
+
+@link_rule("5")
+def time_runs_forward(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rule 5: a handoff is not timed before the one before it."""
+    if st.last_event_at is not None and ln.event_at < st.last_event_at:
+        return hit("time_backwards")
+    return None
+
+
+@link_rule("5")
+def not_in_future(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rule 5: a handoff is not timed ahead of the server's clock (beyond the allowed skew)."""
+    if ln.event_at > w.future_limit or ln.recorded_at > w.future_limit:
+        return hit("event_in_future")
+    return None
+
+
+@link_rule("5", judged_by=VERIFY_ONLY)
+def device_clock_close(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rule 5: the device's time is close to the server's when the scan was recorded (the
+    server stamps ``recorded_at``; only the stored record shows the gap)."""
+    return hit("device_clock_skew") if ln.skewed == b"1" else None
+
+
+def advance(st: ChainState, ln: Any) -> None:
+    """The chain's state after ``ln`` (the verifier's replay; the write path stores it)."""
+    kind = ln.kind
+    st.length += 1
+    st.status = STATUS_AFTER_W.get(kind, st.status)
+    st.holder_unit, st.holder_user = ln.to_unit_id, ln.to_user_id
+    st.last_event_at = ln.event_at
+    if kind == K_BAGGED:
+        st.in_bag, st.bag_seal = ln.bag_id, None
+    elif st.in_bag is not None:
+        if kind == K_BAG_SEALED:
+            st.bag_seal = ln.seal_number
+        elif kind == K_BAG_OPENED or kind not in BAG_KINDS:
+            st.in_bag = None
+    if kind == K_ACCEPTED:
+        st.accepted_at = st.accepted_at or ln.event_at
+    elif kind in (K_DELIVERED, K_DELIVERY_FAILED):
+        st.attempt_at = st.attempt_at or ln.event_at
+        if kind == K_DELIVERED:
+            st.delivered_at = ln.event_at
+    elif kind == K_REGISTERED_INCOMING:
+        st.registered_in = True
+        st.incoming_at = st.incoming_at or ln.event_at
+    elif kind == K_RECALLED:
+        st.recalled_at = st.recalled_at or ln.event_at

@@ -1,0 +1,119 @@
+"""Recomputing each link's hash from its wire row (docs/rules.md, rule 15).
+
+The canonical JSON of a link (:func:`kt1.services.chain.canonical`) is rebuilt from the wire
+fields with one ``%`` format whose template is derived from
+:data:`kt1.services.chain.HANDOFF_FIELDS`. Pasting COPY fields in as they are is exact for
+every row without a double quote: COPY escapes a backslash, tab, newline, carriage return,
+backspace and form feed exactly as JSON does. A row with a double quote is formatted field
+by field with JSON escaping instead. Where the two escapings differ (a vertical tab, ``\\v``
+in COPY, or another control character, raw in COPY) the fast text holds something canonical
+JSON never does, so it can never pass for authentic; and every mismatch is recomputed with
+``chain.canonical`` itself before it is reported (:func:`precise_hash_ok`). The services
+refuse control characters in every field anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from json.encoder import encode_basestring
+from typing import Any
+
+from kt1.services import chain
+from kt1.services.chain import HASHED_FIELDS
+from kt1.services.rules.facts import JSON_NULL, WIRE_NULL, copy_decode
+
+# The templates below reproduce chain.canonical for this format version only.
+assert chain.FORMAT_VERSION == 1, "update the verifier's canonical formatter"  # noqa: S101
+
+N, _NULL = WIRE_NULL, JSON_NULL
+GENESIS = b"0" * 64
+
+
+def _slot(f: chain.HandoffField) -> bytes:
+    """A field's place in the template: quoted by the template when it is never NULL."""
+    quoted = f.form == "time" or (f.is_text and not f.nullable)
+    return b'"%s"' if quoted else b"%s"
+
+
+_KEYS = sorted([*(f.name for f in HASHED_FIELDS), "v"])
+_SLOTS = {f.name: _slot(f) for f in HASHED_FIELDS}
+FULL = b"{" + b",".join(
+    b'"' + k.encode() + b'":' + (b"1" if k == "v" else _SLOTS[k]) for k in _KEYS) + b"}"
+_HEAD, _TAIL = FULL.split(b',"envelope_id":')
+_TAIL = b',"envelope_id":' + _TAIL
+_ENVELOPE_AT = [f.name for f in HASHED_FIELDS].index("envelope_id")
+#: Which fields are JSON strings, and which of those the template quotes itself.
+_STRINGS = frozenset(k for k, f in enumerate(HASHED_FIELDS) if f.is_text)
+_QUOTED = frozenset(k for k, f in enumerate(HASHED_FIELDS) if _slot(f) == b'"%s"')
+_NULLABLE_TEXT = tuple(k for k, f in enumerate(HASHED_FIELDS) if f.is_text and f.nullable)
+_WIDTH = len(HASHED_FIELDS)
+
+
+def _make_fast() -> Callable[[Any], bytes]:
+    """``FULL % values`` for a plain row, unrolled once from the declaration (a nullable
+    text is ``null`` or quoted; every other field is pasted as it is)."""
+    parts = [f"(NULL if r[{k}] == N else b'\"' + r[{k}] + b'\"')" if k in _NULLABLE_TEXT
+             else f"r[{k}]" for k in range(_WIDTH)]
+    namespace = {"FULL": FULL, "NULL": _NULL, "N": N}
+    exec(f"def fast(r):\n    return FULL % ({', '.join(parts)},)\n",  # noqa: S102
+         namespace)  # source built above from the field declaration, no outside input
+    return namespace["fast"]  # type: ignore[return-value]
+
+
+fast_content = _make_fast()
+
+_IDENTITY = (b'{"agreed_at":%s,"classification":%s,"copies":%s,"document_number":%s,'
+             b'"is_addressee_only":%s,"layers":%s,"mark":%s,"number":%s,"recall_by":%s,'
+             b'"recipient_unit_id":%s,"recipient_user_id":%s,"register":[%s,%s],'
+             b'"registered_by_id":%s,"route":%s,"sender_unit_id":%s,"service":%s,'
+             b'"urgency":%s}')
+_E_STRINGS = frozenset({"number", "classification", "mark", "service", "agreed_at", "route",
+                        "urgency", "document_number", "recall_by"})
+_E_ORDER = ("agreed_at", "classification", "copies", "document_number", "is_addressee_only",
+            "layers", "mark", "number", "recall_by", "recipient_unit_id", "recipient_user_id",
+            "register_year", "register_seq", "registered_by_id", "route", "sender_unit_id",
+            "service", "urgency")
+
+
+def json_field(value: bytes, is_string: bool) -> bytes:
+    """One wire field as canonical JSON (exact for any value)."""
+    decoded = copy_decode(value)
+    if decoded is None:
+        return _NULL
+    if is_string:
+        return str(encode_basestring(decoded)).encode("utf-8", "surrogateescape")
+    return decoded.encode()
+
+
+def identity_json(env: Any) -> bytes:
+    """``chain.envelope_identity`` as canonical JSON, from a wire envelope (by name)."""
+    values = []
+    for name in _E_ORDER:
+        value = getattr(env, name)
+        if name not in _E_STRINGS:
+            values.append(value)
+        elif env.plain is True:
+            values.append(_NULL if value == N else b'"' + value + b'"')
+        else:
+            values.append(json_field(value, True))
+    return _IDENTITY % tuple(values)
+
+
+def link_content(ln: Any, identity: bytes | None) -> bytes:
+    """The canonical bytes of one wire handoff (``chain.canonical``'s output)."""
+    if ln.plain is True:
+        values: tuple[bytes, ...] = tuple(
+            (_NULL if ln[k] == N else b'"' + ln[k] + b'"') if k in _NULLABLE_TEXT else ln[k]
+            for k in range(_WIDTH))
+    else:
+        fields = []
+        for k in range(_WIDTH):
+            j = json_field(ln[k], k in _STRINGS)
+            if k in _QUOTED and j[:1] == b'"':
+                j = j[1:-1]  # the template writes these quotes itself
+            fields.append(j)
+        values = tuple(fields)
+    if identity is None:
+        return FULL % values
+    return (_HEAD % values[:_ENVELOPE_AT] + b',"envelope":' + identity
+            + _TAIL % values[_ENVELOPE_AT:])

@@ -1,0 +1,105 @@
+"""Replaying one envelope's stored chain through the rulebook (docs/rules.md).
+
+Each link is checked for tamper evidence (rule 15), then judged by exactly the link rules
+the write path judges a new handoff with (:func:`kt1.services.rules.judge`), then the
+chain's state moves on (:func:`kt1.services.rules.advance`). After the last link: the
+envelope row agrees with its chain, and the time limits that pass with time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from binascii import Error as BinasciiError
+from binascii import unhexlify
+from typing import Any
+
+from kt1.services.deadlines import local_day_number
+from kt1.services.rules import bags, deadlines, envelope, tamper
+from kt1.services.rules.book import rules_for
+from kt1.services.rules.custody import TERMINAL, advance
+from kt1.services.rules.facts import ChainState, Hit, text
+from kt1.services.verify.findings import EnvelopeReport, Finding, finding_of, verdict
+from kt1.services.verify.hashing import GENESIS, fast_content, identity_json, link_content
+from kt1.services.verify.world import StoredWorld
+
+_SEQ = [str(i).encode() for i in range(4096)]
+
+
+def _seq(value: bytes) -> int | None:
+    """A handoff's seq for a finding (None if the stored value is not a number)."""
+    return int(value) if value.isdigit() else None
+
+
+def _unhex(value: bytes) -> bytes | None:
+    try:
+        return unhexlify(value)
+    except (BinasciiError, ValueError, TypeError):
+        return None
+
+
+def _add(findings: list[Finding], found: Hit | list[Hit] | None, seq: int | None) -> None:
+    if found is None:
+        return
+    for h in (found if isinstance(found, list) else (found,)):
+        findings.append(finding_of(h, seq))
+
+
+def check_envelope(env: Any, links: list[Any], lines: dict[bytes, bytes],
+                   w: StoredWorld) -> EnvelopeReport:
+    """Every rule for one envelope (``env`` and ``links`` by name; links in seq order)."""
+    findings: list[Finding] = []
+    _add(findings, envelope.letter_matches(env), None)
+    _add(findings, envelope.layers_match(env), None)
+    policy = w.subject_policy(env.classification,
+                              local_day_number(deadlines.epoch(env.registered_at)))
+    _add(findings, envelope.subject_allowed(env, policy), None)
+    if not links:
+        _add(findings, tamper.chain_exists(0), None)
+        return verdict(text(env.number), findings, None, 0, None)
+    w.lines = lines
+    st = _replay(env, links, w, findings)
+    _add(findings, tamper.head_agrees(env, len(links), links[-1]), None)
+    _add(findings, bags.left_in_bag(st, lines), None)
+    terminal = st.status in TERMINAL
+    hits, due = deadlines.delivery_deadline(env, st, terminal, w.now_epoch, w.deadlines)
+    _add(findings, hits, None)
+    _add(findings, deadlines.registered_on_arrival(st, w.now_epoch, w.deadlines), None)
+    _add(findings, deadlines.recalled_in_time(env, st, w.now_epoch), None)
+    return verdict(text(env.number), findings, st.status, len(links), due)
+
+
+def _replay(env: Any, links: list[Any], w: StoredWorld, findings: list[Finding]
+            ) -> ChainState:
+    """Walk the chain: tamper evidence, then the link rules, then the next state."""
+    identity = identity_json(env)
+    sha256 = hashlib.sha256
+    st = ChainState()
+    prev_hash: bytes = GENESIS
+    prev_raw: bytes | None = bytes(32)
+    sequence_reported = False
+    for i, ln in enumerate(links):
+        seq = _seq(ln.seq)
+        raw_prev = prev_raw if ln.prev_hash == prev_hash else _unhex(ln.prev_hash)
+        expected = _unhex(ln.hash)
+        try:
+            if ln.plain is True and ln.seq != b"0":
+                content = fast_content(ln)
+            else:
+                content = link_content(ln, identity if ln.seq == b"0" else None)
+            ok = expected is not None and raw_prev is not None and sha256(
+                raw_prev + content).digest() == expected
+        except (TypeError, ValueError, UnicodeDecodeError):
+            ok = False
+        if not ok:
+            ok = w.precise_hash_ok(ln.id)
+        _add(findings, tamper.link_intact(prev_hash, ln, ok), seq)
+        if not sequence_reported and ln.seq != (_SEQ[i] if i < 4096 else str(i).encode()):
+            _add(findings, tamper.numbered_in_order(i, ln), seq)
+            sequence_reported = True
+        prev_hash, prev_raw = ln.hash, expected
+        for rule in rules_for(ln.kind):
+            found = rule(st, ln, env, w)
+            if found is not None:
+                _add(findings, found, seq)
+        advance(st, ln)
+    return st

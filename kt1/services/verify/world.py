@@ -1,0 +1,158 @@
+"""What the verifier's rules look up, loaded once per run from the small tables: users
+(heads of unit, names), incidents, subject rules, the few bags that break a bag rule, the
+time limits and the working-day calendar."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from itertools import chain as chain_iter
+from typing import Any
+
+from sqlalchemy import select
+
+from kt1.models import Bag, Envelope, Handoff, Incident, ManifestLine, SubjectRule, User
+from kt1.models.enums import Classification, IncidentKind
+from kt1.services import chain
+from kt1.services.context import Ctx
+from kt1.services.deadlines import Deadlines, day_number
+from kt1.services.rules.facts import JSON_NULL, SealReport, World, number_wire, time_wire
+
+
+class _Incident:
+    __slots__ = ("handoff_id", "id", "opened_at", "resolved_at", "seal")
+
+    def __init__(self, id_: int, handoff_id: bytes, opened_at: bytes,
+                 resolved_at: bytes | None, seal: SealReport) -> None:
+        self.id, self.handoff_id, self.seal = id_, handoff_id, seal
+        self.opened_at, self.resolved_at = opened_at, resolved_at
+
+
+class StoredWorld(World):
+    """The :class:`~kt1.services.rules.facts.World` of a verification run."""
+
+    def __init__(self, ctx: Ctx, now: datetime) -> None:
+        session = ctx.session
+        self.ctx = ctx
+        self.now = now
+        self.now_epoch = now.timestamp()
+        self.future_limit = time_wire(now + ctx.settings.max_clock_skew)
+        self.deadlines = Deadlines.load(ctx)
+        self.heads: frozenset[bytes] = frozenset(
+            number_wire(uid) for (uid,) in session.execute(
+                select(User.id).where(User.is_unit_head.is_(True))))
+        self.names = {number_wire(uid): name for uid, name in session.execute(
+            select(User.id, User.full_name))}
+        self._load_incidents(ctx)
+        rules = session.execute(select(
+            SubjectRule.effective_from, SubjectRule.classification, SubjectRule.policy
+        ).order_by(SubjectRule.effective_from)).all()
+        self.subject_rules = [(day_number(d), str(c).encode(), str(p)) for d, c, p in rules]
+        # Bag facts are not in the hashed chain; only the few bags that break a rule are kept.
+        self.bags_without_tracker = frozenset(
+            number_wire(b) for (b,) in session.execute(_bags_without_tracker()))
+        self.bags_without_escort = frozenset(
+            number_wire(b) for (b,) in session.execute(_bags_without_escort()))
+        self.lines: dict[bytes, bytes] = {}
+
+    def _load_incidents(self, ctx: Ctx) -> None:
+        self.seal_by_handoff: dict[bytes, list[_Incident]] = defaultdict(list)
+        self.seal_by_envelope: dict[bytes, list[_Incident]] = defaultdict(list)
+        self.seal_by_bag: dict[bytes, list[_Incident]] = defaultdict(list)
+        self.disc_by_envelope: dict[bytes, list[_Incident]] = defaultdict(list)
+        self.disc_by_bag: dict[bytes, list[_Incident]] = defaultdict(list)
+        for row in ctx.session.execute(select(
+                Incident.id, Incident.kind, Incident.envelope_id, Incident.bag_id,
+                Incident.handoff_id, Incident.report, Incident.opened_at,
+                Incident.head_notified_at, Incident.sender_notified_at, Incident.resolved_at)):
+            inc = _Incident(row.id, number_wire(row.handoff_id), time_wire(row.opened_at),
+                            time_wire(row.resolved_at) if row.resolved_at else None,
+                            SealReport(row.id, row.report or "",
+                                       row.head_notified_at is not None,
+                                       row.sender_notified_at is not None))
+            if str(row.kind) == IncidentKind.SEAL_ANOMALY:
+                for key, index in ((row.handoff_id, self.seal_by_handoff),
+                                   (row.envelope_id, self.seal_by_envelope),
+                                   (row.bag_id, self.seal_by_bag)):
+                    if key is not None:
+                        index[number_wire(key)].append(inc)
+            elif str(row.kind) == IncidentKind.DISCREPANCY:
+                if row.envelope_id is not None:
+                    self.disc_by_envelope[number_wire(row.envelope_id)].append(inc)
+                if row.bag_id is not None:
+                    self.disc_by_bag[number_wire(row.bag_id)].append(inc)
+
+    # -- World
+    def is_head(self, user: bytes) -> bool:
+        return user in self.heads
+
+    def full_name(self, user: bytes) -> str:
+        return self.names.get(user, "")
+
+    def open_discrepancy(self, envelope_id: bytes, bag: bytes, at: bytes) -> int | None:
+        found = self.disc_by_envelope.get(envelope_id)
+        on_bag = self.disc_by_bag.get(bag) if bag != JSON_NULL else None
+        if not found and not on_bag:
+            return None
+        for inc in chain_iter(found or (), on_bag or ()):
+            if inc.opened_at < at and (inc.resolved_at is None or inc.resolved_at > at):
+                return inc.id
+        return None
+
+    def seal_report(self, envelope_id: bytes, bag: bytes, handoff_id: bytes
+                    ) -> SealReport | None:
+        found = list(chain_iter(
+            self.seal_by_handoff.get(handoff_id, ()), self.seal_by_envelope.get(envelope_id, ()),
+            self.seal_by_bag.get(bag, ()) if bag != JSON_NULL else ()))
+        if not found:
+            return None
+        return next((i for i in found if i.handoff_id == handoff_id), found[0]).seal
+
+    def manifest_lines(self, envelope_id: bytes) -> dict[bytes, bytes]:
+        return self.lines  # set by the replay for the envelope it checks
+
+    def bag_lacks_tracker(self, bag: bytes) -> bool:
+        return bag in self.bags_without_tracker
+
+    def bag_lacks_escort(self, bag: bytes) -> bool:
+        return bag in self.bags_without_escort
+
+    # -- beyond the link rules
+    def subject_policy(self, classification: bytes, day: int) -> str:
+        """Rule 14 as :func:`kt1.services.subjects.subject_policy` reads it, for day numbers."""
+        policy = "forbidden"
+        for start, cls, rule in self.subject_rules:
+            if start <= day and cls == classification:
+                policy = rule
+        return policy
+
+    def precise_hash_ok(self, handoff_id: bytes) -> bool:
+        """Recompute one link's hash with ``chain.canonical`` itself (the slow, exact path)."""
+        session = self.ctx.session
+        try:
+            h = session.get(Handoff, int(handoff_id))
+            if h is None:
+                return False
+            identity = None
+            if h.seq == 0:
+                envelope = session.get(Envelope, h.envelope_id)
+                if envelope is None:
+                    return False
+                identity = chain.envelope_identity(envelope)
+            return chain.link_hash(h.prev_hash, chain.canonical(h, identity)) == h.hash
+        except (ValueError, TypeError, LookupError):  # a tampered value the models refuse
+            return False
+
+
+def _bags_without_tracker() -> Any:
+    return (select(Bag.id).distinct()
+            .join(ManifestLine, ManifestLine.bag_id == Bag.id)
+            .join(Envelope, Envelope.id == ManifestLine.envelope_id)
+            .where(Bag.tracker_id.is_(None) | (Bag.tracker_id == ""),
+                   Envelope.classification == Classification.TOP_SECRET))
+
+
+def _bags_without_escort() -> Any:
+    return select(Bag.id).where(
+        Bag.is_dedicated_vehicle.is_(False),
+        Bag.escort_name.is_(None) | (Bag.escort_name == ""))
