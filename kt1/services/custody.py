@@ -18,11 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kt1.errors import (
-    AcknowledgementInvalidError,
-    AcknowledgementMissingError,
     CustodyConflictError,
-    DiscrepancyOpenError,
-    EnvelopeInBagError,
     EventOrderError,
     EventTimeBackwardsError,
     EventTimeFutureError,
@@ -31,7 +27,6 @@ from kt1.errors import (
     GiverIdentificationMissingError,
     NotCurrentHolderError,
     PaperReceiptUnboundError,
-    ReportRequiredError,
     ScanIdConflictError,
     UnitNotServedError,
     UnknownEnvelopeError,
@@ -62,15 +57,14 @@ from kt1.models.enums import (
     IncidentStatus,
     Role,
     SealState,
-    ServiceClass,
     UnitKind,
-    Urgency,
 )
 from kt1.models.handover import SheetStatus
 from kt1.services.access import Receipt, may_see_envelope, receipt_valid, serves, verify_receipt
 from kt1.services.chain import canonical, envelope_identity, link_hash
 from kt1.services.context import Ctx
 from kt1.services.identifiers import next_value, parse_number
+from kt1.services.judging import RequestWorld, judge_new, refusal
 from kt1.services.subjects import local_date
 from kt1.services.text import clean_scan_id, clean_text
 from kt1.services.tx import transactional
@@ -360,9 +354,10 @@ def _require_unit(user: User, unit_id: int, unit_code: str) -> None:
         raise WrongUnitError(username=user.username, unit=unit_code)
 
 
-def _check_receiver(session: Session, kind: EventKind, envelope: Envelope, giver: User,
-                    receiver: User, authority: Authority | None, note: str = "") -> None:
-    """Who may receive each kind of handoff (docs/domain.md §3 rules 4, 9, 10)."""
+def _check_receiver(kind: EventKind, envelope: Envelope, giver: User, receiver: User) -> None:
+    """Who may receive each kind of handoff: role and unit (docs/rules.md, rule A4; the
+    addressee of rule 10 is judged with the custody rules). The record does not keep a
+    person's role at the time, so only the write path can judge this."""
     recipient_unit = envelope.recipient_unit
     sender_unit = envelope.sender_unit
 
@@ -383,42 +378,9 @@ def _check_receiver(session: Session, kind: EventKind, envelope: Envelope, giver
         _require_unit(receiver, recipient_unit.id, recipient_unit.code)
     elif kind is EventKind.PASSED_TO_ADDRESSEE:
         _require_unit(receiver, recipient_unit.id, recipient_unit.code)
-        _check_addressee(envelope, receiver, authority, note)
     elif kind in (EventKind.RETURNED, EventKind.RECALLED):
         need((Role.REGISTRY_CLERK,))
         _require_unit(receiver, sender_unit.id, sender_unit.code)
-
-
-def _check_addressee(envelope: Envelope, receiver: User, authority: Authority | None,
-                     note: str = "") -> None:
-    """Rule 10: addressee-only envelopes go to the named person, or for an absent addressee
-    of a Hỏa tốc envelope to the head of the unit or a person the head authorised."""
-    if not envelope.is_addressee_only:
-        return
-    if authority in (None, Authority.ADDRESSEE):
-        if envelope.recipient_user_id is not None:
-            named = receiver.id == envelope.recipient_user_id
-        else:  # the addressee has no account: the name written on the envelope must match
-            named = _same_name(receiver.full_name, envelope.recipient_name)
-        if not named:
-            raise ForbiddenError("only the named addressee may receive this envelope")
-        return
-    is_flash = envelope.service is ServiceClass.FLASH or envelope.urgency is Urgency.FLASH
-    if not is_flash:
-        raise ForbiddenError("only a Hỏa tốc envelope may go to someone other than the addressee")
-    if authority is Authority.HEAD_OF_UNIT and not receiver.is_unit_head:
-        raise ForbiddenError("the receiver is not the head of the unit")
-    if authority is Authority.AUTHORISED and not note:
-        raise ValidationError(field="note", reason="name the head's written authorisation")
-
-
-def _same_name(a: str, b: str) -> bool:
-    import unicodedata
-
-    def norm(x: str) -> str:
-        return " ".join(unicodedata.normalize("NFC", x).casefold().split())
-
-    return bool(a and b) and norm(a) == norm(b)
 
 
 def _giver_identified(actor: User, receipt: Receipt | None, giver: User) -> bool:
@@ -493,6 +455,40 @@ def _needs_sheet(actor: User, req: HandoffRequest, giver: User) -> bool:
     return bool(papers) or (giver.id != actor.id and req.giver_receipt is None)
 
 
+def _judge(ctx: Ctx, envelope: Envelope, link: Link, actor: User, giver: User,
+           receiver: User | None, report: str) -> None:
+    """Refuse the handoff with the error of the first custody rule it breaks."""
+    values = {**vars(link), "envelope_id": envelope.id, "seq": envelope.chain_length,
+              "recorded_at": ctx.now(), "recorded_by_id": actor.id,
+              "to_unit_id": receiver.unit_id if receiver else None}
+    world = RequestWorld(ctx.session, envelope, ctx.now(), ctx.settings.max_clock_skew,
+                         [p for p in (giver, receiver) if p is not None], report)
+    hits = judge_new(envelope, values, world)
+    if hits:
+        def names() -> dict[str, str]:
+            bag = ctx.session.get(Bag, envelope.bag_id) if envelope.bag_id else None
+            return {"giver": giver.username, "holder": holder_label(envelope),
+                    "actor": actor.username, "bag": bag.number if bag else "?",
+                    "receiver": receiver.username if receiver else "?"}
+        raise refusal(hits[0], envelope, names)
+
+
+def _both_sides(ctx: Ctx, actor: User, req: HandoffRequest, envelope: Envelope, giver: User,
+                receiver: User) -> None:
+    """Custody moves only with both sides present (docs/access.md): the office serves the
+    giver's unit, the giver identifies, the receiver's receipt is genuine."""
+    sheet = (_sheet_listing(ctx.session, envelope, giver.unit_id, receiver.unit_id)
+             if _needs_sheet(actor, req, giver) else None)
+    if req.kind is EventKind.ACCEPTED and not serves(
+            ctx.session, receiver.unit_id, giver.unit_id):
+        raise UnitNotServedError(office=receiver.unit.code, unit=giver.unit.code)
+    _check_giver(actor, req, giver, sheet)
+    assert req.receipt is not None  # noqa: S101  (rule 4: refused above without one)
+    if req.kind is EventKind.ACCEPTED:
+        _check_paper(req.receipt, sheet)
+    verify_receipt(actor, req.receipt)
+
+
 @transactional
 def record_handoff(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
     """Record one single-envelope custody event (một lần giao nhận) in one transaction
@@ -538,67 +534,48 @@ def record_in(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
         # Exactly the answer a number that does not exist gets (docs/access.md): only the
         # holder, present and identified, can show an item to a post office that never saw it.
         raise UnknownEnvelopeError(number=envelope.number)
-    if envelope.bag_id is not None:
-        bag = ctx.session.get(Bag, envelope.bag_id)
-        raise EnvelopeInBagError(number=envelope.number, bag=bag.number if bag else "?")
-
-    if giver is None or holder is None or giver.id != holder.id:
-        raise NotCurrentHolderError(
-            number=envelope.number, giver=giver.username if giver else "?",
-            holder=holder_label(envelope))
+    if giver is None:
+        raise NotCurrentHolderError(number=envelope.number, giver="?",
+                                    holder=holder_label(envelope))
     receiver = req.receiver if is_transfer else giver
-    if receiver is None:
-        raise ValidationError(field="receiver", reason="required")
+    seal_state = req.seal_state or (SealState.INTACT if is_transfer else SealState.NOT_APPLICABLE)
+    report = clean_text(req.incident_report, "incident_report", 2000, multiline=True)
+    if req.event_at.tzinfo is None:
+        raise ValidationError(field="event_at", reason="needs a time zone")
+    if is_transfer:
+        receipt = req.receipt
+        ack_user = receipt.user.id if receipt else None
+        ack_method, ack_ref = (receipt.method, receipt.reference) if receipt else (None, None)
+    else:
+        ack_user, ack_method, ack_ref = actor.id, AckMethod.SELF, None
+    link = Link(
+        kind=req.kind, scan_id=scan_id, event_at=req.event_at, recorded_by=actor,
+        from_unit_id=giver.unit_id, from_user_id=giver.id,
+        to_unit_id=receiver.unit_id if receiver else 0,
+        to_user_id=receiver.id if receiver else None,
+        location=location, device=device, seal_state=seal_state, seal_number=seal_number,
+        count=req.count, ack_user_id=ack_user, ack_method=ack_method, ack_reference=ack_ref,
+        reason=req.reason, authority=req.authority, note=note,
+    )
+    # The custody rules (docs/rules.md), judged as the verifier will judge the stored link.
+    _judge(ctx, envelope, link, actor, giver, receiver, report)
+    assert receiver is not None  # noqa: S101  (rule 5: someone holds it; refused above)
     if actor.unit_id not in {giver.unit_id, receiver.unit_id}:
         raise WrongUnitError(username=actor.username, unit=giver.unit.code)
-
-    if envelope.chain_length > 0 and req.kind not in ALLOWED_NEXT[envelope.status]:
-        raise EventOrderError(kind=str(req.kind), status=str(envelope.status))
-    _check_receiver(ctx.session, req.kind, envelope, giver, receiver, req.authority, note)
+    _check_receiver(req.kind, envelope, giver, receiver)
     if req.kind is EventKind.DELIVERY_FAILED and req.reason is None:
         raise ValidationError(field="reason", reason="required for a failed delivery")
     if req.kind is EventKind.REGISTERED_INCOMING:
         _require_unit(actor, envelope.recipient_unit_id, envelope.recipient_unit.code)
     if req.kind is EventKind.RECALLED and envelope.recall_by is None:
         raise ValidationError(field="kind", reason="only a 'Tài liệu thu hồi' item is recalled")
-
     if is_transfer:
-        sheet = (_sheet_listing(ctx.session, envelope, giver.unit_id, receiver.unit_id)
-                 if _needs_sheet(actor, req, giver) else None)
-        if req.kind is EventKind.ACCEPTED and not serves(
-                ctx.session, receiver.unit_id, giver.unit_id):
-            raise UnitNotServedError(office=receiver.unit.code, unit=giver.unit.code)
-        _check_giver(actor, req, giver, sheet)
-        if req.receipt is None:
-            raise AcknowledgementMissingError()
-        if req.receipt.user.id != receiver.id:
-            raise AcknowledgementInvalidError()
-        if req.kind is EventKind.ACCEPTED:
-            _check_paper(req.receipt, sheet)
-        verify_receipt(actor, req.receipt)
-        if open_discrepancy_exists(ctx.session, envelope):
-            raise DiscrepancyOpenError()
-        ack_user, ack_method, ack_ref = receiver.id, req.receipt.method, req.receipt.reference
-    else:
-        if actor.id != giver.id:
-            raise NotCurrentHolderError(number=envelope.number, giver=actor.username,
-                                        holder=holder_label(envelope))
-        ack_user, ack_method, ack_ref = actor.id, AckMethod.SELF, None
+        _both_sides(ctx, actor, req, envelope, giver, receiver)
+    elif actor.id != giver.id:
+        raise NotCurrentHolderError(number=envelope.number, giver=actor.username,
+                                    holder=holder_label(envelope))
 
-    seal_state = req.seal_state or (SealState.INTACT if is_transfer else SealState.NOT_APPLICABLE)
-    report = clean_text(req.incident_report, "incident_report", 2000, multiline=True)
-    if seal_state in (SealState.BROKEN, SealState.MISMATCHED) and not report:
-        raise ReportRequiredError()
-    check_event_time(ctx, envelope, req.event_at)
-
-    handoff = append_link(ctx, envelope, Link(
-        kind=req.kind, scan_id=scan_id, event_at=req.event_at, recorded_by=actor,
-        from_unit_id=giver.unit_id, from_user_id=giver.id,
-        to_unit_id=receiver.unit_id, to_user_id=receiver.id,
-        location=location, device=device, seal_state=seal_state, seal_number=seal_number,
-        count=req.count, ack_user_id=ack_user, ack_method=ack_method, ack_reference=ack_ref,
-        reason=req.reason, authority=req.authority, note=note,
-    ))
+    handoff = append_link(ctx, envelope, link)
     if req.kind is EventKind.REGISTERED_INCOMING:
         year = local_date(req.event_at).year
         envelope.incoming_year = year

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from kt1.errors import ScanIdConflictError
+from kt1.errors import AcknowledgementMissingError, ScanIdConflictError
 from kt1.models import Envelope, Handoff, Scan
 from kt1.models.enums import EventKind, Urgency
 from kt1.services import bagging, custody
@@ -98,7 +98,7 @@ def test_a_refused_scan_leaves_its_id_free_for_a_corrected_retry(
         ctx: Ctx, network: Network, clock: Clock) -> None:
     envelope = register(ctx, network)
     scan_id, at = new_scan(), clock.tick()
-    with pytest.raises(custody.AcknowledgementMissingError):
+    with pytest.raises(AcknowledgementMissingError):
         custody.accept_at_counter(ctx, network["gd_hn"], envelope.number, network["vt_bnv"],
                                   None, scan_id, at,
                                   giver_receipt=pin(network["vt_bnv"]))  # type: ignore[arg-type]

@@ -93,7 +93,7 @@ def stage_order(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
         return None
     if st.status is None or ln.kind not in ALLOWED_NEXT_W.get(st.status, ()):
         if ln.kind == K_PASSED and not st.registered_in:
-            return hit("arrival_unregistered")
+            return hit("arrival_unregistered", kind=text(ln.kind), status=text(st.status))
         return hit("event_out_of_order", kind=text(ln.kind), status=text(st.status))
     return None
 

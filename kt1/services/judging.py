@@ -1,0 +1,166 @@
+"""The write path's side of the rulebook (docs/rules.md): the state an envelope is in, read
+once from its stored row, the handoff about to be written as the rules see it, and the
+error each finding is refused with.
+
+The verifier replays stored chains through the same rule functions
+(:mod:`kt1.services.verify.replay`); here one new handoff is judged before it is written.
+Rules the verifier alone can judge (tamper evidence, the device clock, the manifest a use
+case writes in the same step, the seal anomaly as a fact) are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kt1.errors import (
+    AcknowledgementInvalidError,
+    AcknowledgementMissingError,
+    DiscrepancyOpenError,
+    EnvelopeInBagError,
+    EventOrderError,
+    EventTimeBackwardsError,
+    EventTimeFutureError,
+    ForbiddenError,
+    KT1Error,
+    NotCurrentHolderError,
+    ReportRequiredError,
+    ValidationError,
+    WrongUnitError,
+)
+from kt1.models import Envelope, Incident, User
+from kt1.models.enums import IncidentKind, IncidentStatus
+from kt1.services import rules
+from kt1.services.rules.book import VERIFY_ONLY, LinkRule
+from kt1.services.rules.facts import (
+    ENVELOPE_NAMES,
+    ChainState,
+    EnvelopeFacts,
+    Hit,
+    SealReport,
+    World,
+    copy_encode,
+    link_from,
+    number_wire,
+    time_wire,
+)
+
+_NUMBERS = frozenset({"id", "recipient_user_id", "holder_unit_id", "holder_user_id"})
+
+
+def envelope_facts(envelope: Envelope) -> Any:
+    """The stored envelope as the rules see it (the verifier reads the same columns)."""
+    values: list[Any] = []
+    for name in ENVELOPE_NAMES:
+        if name == "plain":
+            values.append(True)
+        elif name == "has_subject":
+            values.append(copy_encode(envelope.subject_ciphertext is not None))
+        elif name in _NUMBERS:
+            values.append(number_wire(getattr(envelope, name)))
+        else:
+            values.append(copy_encode(getattr(envelope, name)))
+    return EnvelopeFacts._make(values)
+
+
+def chain_state(envelope: Envelope) -> ChainState:
+    """The chain's state before the next event, from the envelope's stored row."""
+    return ChainState(
+        length=envelope.chain_length,
+        status=copy_encode(envelope.status) if envelope.chain_length else None,
+        holder_unit=number_wire(envelope.holder_unit_id),
+        holder_user=number_wire(envelope.holder_user_id),
+        last_event_at=time_wire(envelope.last_event_at) if envelope.last_event_at else None,
+        in_bag=number_wire(envelope.bag_id) if envelope.bag_id is not None else None,
+        registered_in=envelope.incoming_year is not None,
+    )
+
+
+class RequestWorld(World):
+    """What the rules look up for one request: the people in it, the discrepancy open now
+    (one query, only when a rule asks), and the incident report the request brings."""
+
+    def __init__(self, session: Session, envelope: Envelope, now: datetime, skew: Any,
+                 people: list[User], report: str) -> None:
+        self.session = session
+        self.envelope = envelope
+        self.future_limit = time_wire(now + skew)
+        self.people = {number_wire(u.id): u for u in people}
+        self.report = report
+
+    def is_head(self, user: bytes) -> bool:
+        person = self.people.get(user)
+        return bool(person and person.is_unit_head)
+
+    def full_name(self, user: bytes) -> str:
+        person = self.people.get(user)
+        return person.full_name if person else ""
+
+    def open_discrepancy(self, envelope_id: bytes, bag: bytes, at: bytes) -> int | None:
+        envelope = self.envelope
+        on_bag = (Incident.bag_id == envelope.bag_id) if envelope.bag_id else False
+        return self.session.execute(select(Incident.id).where(
+            Incident.kind == IncidentKind.DISCREPANCY, Incident.status == IncidentStatus.OPEN,
+            (Incident.envelope_id == envelope.id) | on_bag).limit(1)).scalar()
+
+    def seal_report(self, envelope_id: bytes, bag: bytes, handoff_id: bytes
+                    ) -> SealReport | None:
+        # the incident is opened with the handoff, told to the head and the sender at once
+        return SealReport(0, self.report, True, True) if self.report else None
+
+
+def _write_rule(fn: LinkRule) -> bool:
+    return fn.judged_by != VERIFY_ONLY  # type: ignore[attr-defined]
+
+
+def judge_new(envelope: Envelope, values: dict[str, Any], world: RequestWorld) -> list[Hit]:
+    """Every rule the handoff described by ``values`` would break, in refusal order."""
+    link = link_from(values)
+    return rules.judge(chain_state(envelope), link, envelope_facts(envelope), world,
+                       only=_write_rule)
+
+
+_ADDRESSEE = {
+    "not_named": "only the named addressee may receive this envelope",
+    "not_flash": "only a Hỏa tốc envelope may go to someone other than the addressee",
+    "not_head": "the receiver is not the head of the unit",
+}
+
+
+def refusal(hit: Hit, envelope: Envelope, names: Callable[[], dict[str, str]]) -> KT1Error:
+    """The error the write path refuses a handoff with for ``hit`` (today's slugs).
+    ``names`` gives the ``giver``, ``holder``, ``actor``, ``receiver`` and ``bag`` the
+    messages name."""
+    code, why = hit.code, hit.params.get("why")
+    if code == "bag_custody_gap":
+        return EnvelopeInBagError(number=envelope.number, bag=names()["bag"])
+    if code == "giver_not_holder":
+        said = names()
+        return NotCurrentHolderError(number=envelope.number, giver=said["giver"],
+                                     holder=said["holder"])
+    if code == "event_out_of_order" or (code == "arrival_unregistered" and "kind" in hit.params):
+        return EventOrderError(kind=hit.params["kind"], status=hit.params["status"])
+    simple: dict[str, Callable[[], KT1Error]] = {
+        "holder_missing": lambda: ValidationError(field="receiver", reason="required"),
+        "receipt_missing": AcknowledgementMissingError,
+        "receipt_not_by_receiver": AcknowledgementInvalidError,
+        "receipt_over_open_discrepancy": DiscrepancyOpenError,
+        "time_backwards": EventTimeBackwardsError,
+        "event_in_future": EventTimeFutureError,
+        "seal_anomaly_unreported": ReportRequiredError,
+    }
+    if code in simple:
+        return simple[code]()
+    if code == "addressee_only_violated":
+        if why == "no_authorisation":
+            return ValidationError(field="note", reason="name the head's written authorisation")
+        if why == "unit":
+            return WrongUnitError(username=names()["receiver"], unit=envelope.recipient_unit.code)
+        return ForbiddenError(_ADDRESSEE.get(str(why), "addressee-only envelope"))
+    if code == "arrival_unregistered":
+        return WrongUnitError(username=names()["actor"], unit=envelope.recipient_unit.code)
+    raise AssertionError(f"no refusal for finding {code}")  # a rule without its error
