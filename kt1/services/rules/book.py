@@ -29,31 +29,35 @@ WRITE_ONLY = "write only"
 #: Every link rule, in judging order.
 LINK_RULES: list[LinkRule] = []
 _KINDS = [k.value.encode() for k in EventKind]
-_by_kind: dict[bytes, tuple[LinkRule, ...]] = {}
+_by_kind: dict[tuple[bytes, bool], tuple[LinkRule, ...]] = {}
 
 
 def link_rule(number: str, *, kinds: frozenset[EventKind] | None = None,
-              judged_by: str = WRITE_AND_VERIFY) -> Callable[[LinkRule], LinkRule]:
+              judged_by: str = WRITE_AND_VERIFY, first_only: bool = False
+              ) -> Callable[[LinkRule], LinkRule]:
     """Register a link rule of docs/rules.md rule ``number`` that applies to ``kinds``
-    (every kind when None)."""
+    (every kind when None); ``first_only``: it judges only the first link of a chain."""
     def register(fn: LinkRule) -> LinkRule:
         fn.rule_number = number  # type: ignore[attr-defined]
         fn.kinds = kinds  # type: ignore[attr-defined]
         fn.judged_by = judged_by  # type: ignore[attr-defined]
+        fn.first_only = first_only  # type: ignore[attr-defined]
         LINK_RULES.append(fn)
         _by_kind.clear()
         return fn
     return register
 
 
-def rules_for(kind: bytes) -> tuple[LinkRule, ...]:
-    """The link rules that apply to an event of ``kind`` (an unknown kind: every rule)."""
-    found = _by_kind.get(kind)
+def rules_for(kind: bytes, first: bool) -> tuple[LinkRule, ...]:
+    """The link rules that apply to an event of ``kind`` (an unknown kind: every rule),
+    as the ``first`` link of its chain or a later one."""
+    found = _by_kind.get((kind, first))
     if found is None:
-        found = tuple(fn for fn in LINK_RULES if fn.kinds is None  # type: ignore[attr-defined]
-                      or kind not in _KINDS
-                      or EventKind(kind.decode()) in fn.kinds)  # type: ignore[attr-defined]
-        _by_kind[kind] = found
+        found = tuple(fn for fn in LINK_RULES if (
+            fn.kinds is None or kind not in _KINDS  # type: ignore[attr-defined]
+            or EventKind(kind.decode()) in fn.kinds)  # type: ignore[attr-defined]
+            and (first or not fn.first_only))  # type: ignore[attr-defined]
+        _by_kind[(kind, first)] = found
     return found
 
 
@@ -61,7 +65,7 @@ def judge(st: ChainState, ln: Any, env: Any, w: World,
           only: Callable[[LinkRule], bool] | None = None) -> list[Hit]:
     """Every rule ``ln`` breaks, in judging order (``only``: a subset of the rules)."""
     hits: list[Hit] = []
-    for fn in rules_for(ln.kind):
+    for fn in rules_for(ln.kind, st.length == 0):
         if only is not None and not only(fn):
             continue
         found = fn(st, ln, env, w)
@@ -71,3 +75,8 @@ def judge(st: ChainState, ln: Any, env: Any, w: World,
             else:
                 hits.append(found)
     return hits
+
+
+def table() -> dict[tuple[bytes, bool], tuple[LinkRule, ...]]:
+    """The link rules of every known kind, first link or not (for a replay loop)."""
+    return {(k, first): rules_for(k, first) for k in _KINDS for first in (True, False)}

@@ -51,7 +51,7 @@ K_RECALLED = _b(EventKind.RECALLED)
 SELF = b"self"
 
 
-@link_rule("3", judged_by=VERIFY_ONLY)
+@link_rule("3", judged_by=VERIFY_ONLY, first_only=True)
 def registered_first(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
     """Rule 3: the first link is the entry in the outgoing register (registration writes
     it; nothing else can start a chain)."""
@@ -78,11 +78,12 @@ def in_bag_moves_with_bag(st: ChainState, ln: Any, env: Any, w: World) -> Hit | 
 
 
 @link_rule("5")
-def giver_is_holder(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
-    """Rule 5: the giver of each handoff is the holder after the previous one."""
+def hand_to_hand(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Rule 5: the giver of each handoff is the holder after the previous one, and after
+    it a named person holds the envelope."""
     if st.length and (ln.from_user_id != st.holder_user or ln.from_unit_id != st.holder_unit):
         return hit("giver_not_holder")
-    return None
+    return hit("holder_missing") if ln.to_user_id == JSON_NULL else None
 
 
 @link_rule("4")
@@ -96,12 +97,6 @@ def stage_order(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
             return hit("arrival_unregistered", kind=text(ln.kind), status=text(st.status))
         return hit("event_out_of_order", kind=text(ln.kind), status=text(st.status))
     return None
-
-
-@link_rule("5")
-def someone_holds(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
-    """Rule 5: after every handoff a named person holds the envelope."""
-    return hit("holder_missing") if ln.to_user_id == JSON_NULL else None
 
 
 @link_rule("9", kinds=frozenset({EventKind.REGISTERED_INCOMING}))
@@ -167,26 +162,18 @@ def reconciled_before_signing(st: ChainState, ln: Any, env: Any, w: World) -> Hi
 
 
 @link_rule("5")
-def time_runs_forward(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
-    """Rule 5: a handoff is not timed before the one before it."""
+def event_time(st: ChainState, ln: Any, env: Any, w: World) -> list[Hit] | None:
+    """Rule 5: a handoff is not timed before the one before it, nor ahead of the server's
+    clock (beyond the allowed skew); and (verify only: the server stamps ``recorded_at``)
+    the device's time was close to the server's when the scan was recorded."""
+    hits = None
     if st.last_event_at is not None and ln.event_at < st.last_event_at:
-        return hit("time_backwards")
-    return None
-
-
-@link_rule("5")
-def not_in_future(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
-    """Rule 5: a handoff is not timed ahead of the server's clock (beyond the allowed skew)."""
+        hits = [hit("time_backwards")]
     if ln.event_at > w.future_limit or ln.recorded_at > w.future_limit:
-        return hit("event_in_future")
-    return None
-
-
-@link_rule("5", judged_by=VERIFY_ONLY)
-def device_clock_close(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
-    """Rule 5: the device's time is close to the server's when the scan was recorded (the
-    server stamps ``recorded_at``; only the stored record shows the gap)."""
-    return hit("device_clock_skew") if ln.skewed == b"1" else None
+        hits = [*(hits or ()), hit("event_in_future")]
+    if ln.skewed == b"1":
+        hits = [*(hits or ()), hit("device_clock_skew")]
+    return hits
 
 
 def advance(st: ChainState, ln: Any) -> None:

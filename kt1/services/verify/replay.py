@@ -16,6 +16,7 @@ from typing import Any
 from kt1.services.deadlines import local_day_number
 from kt1.services.rules import bags, deadlines, envelope, tamper
 from kt1.services.rules.book import rules_for
+from kt1.services.rules.book import table as _table
 from kt1.services.rules.custody import TERMINAL, advance
 from kt1.services.rules.facts import ChainState, Hit, text
 from kt1.services.verify.findings import EnvelopeReport, Finding, finding_of, verdict
@@ -23,6 +24,7 @@ from kt1.services.verify.hashing import GENESIS, fast_content, identity_json, li
 from kt1.services.verify.world import StoredWorld
 
 _SEQ = [str(i).encode() for i in range(4096)]
+RULE_TABLE = _table()
 
 
 def _seq(value: bytes) -> int | None:
@@ -37,11 +39,12 @@ def _unhex(value: bytes) -> bytes | None:
         return None
 
 
-def _add(findings: list[Finding], found: Hit | list[Hit] | None, seq: int | None) -> None:
+def _add(findings: list[Finding], found: Hit | list[Hit] | None, seq: bytes | None) -> None:
     if found is None:
         return
+    number = _seq(seq) if seq is not None else None
     for h in (found if isinstance(found, list) else (found,)):
-        findings.append(finding_of(h, seq))
+        findings.append(finding_of(h, number))
 
 
 def check_envelope(env: Any, links: list[Any], lines: dict[bytes, bytes],
@@ -50,9 +53,10 @@ def check_envelope(env: Any, links: list[Any], lines: dict[bytes, bytes],
     findings: list[Finding] = []
     _add(findings, envelope.letter_matches(env), None)
     _add(findings, envelope.layers_match(env), None)
-    policy = w.subject_policy(env.classification,
-                              local_day_number(deadlines.epoch(env.registered_at)))
-    _add(findings, envelope.subject_allowed(env, policy), None)
+    if env.has_subject == b"true":
+        policy = w.subject_policy(env.classification,
+                                  local_day_number(deadlines.epoch(env.registered_at)))
+        _add(findings, envelope.subject_allowed(env, policy), None)
     if not links:
         _add(findings, tamper.chain_exists(0), None)
         return verdict(text(env.number), findings, None, 0, None)
@@ -73,12 +77,13 @@ def _replay(env: Any, links: list[Any], w: StoredWorld, findings: list[Finding]
     """Walk the chain: tamper evidence, then the link rules, then the next state."""
     identity = identity_json(env)
     sha256 = hashlib.sha256
+    table = RULE_TABLE
     st = ChainState()
     prev_hash: bytes = GENESIS
     prev_raw: bytes | None = bytes(32)
     sequence_reported = False
     for i, ln in enumerate(links):
-        seq = _seq(ln.seq)
+        seq = ln.seq
         raw_prev = prev_raw if ln.prev_hash == prev_hash else _unhex(ln.prev_hash)
         expected = _unhex(ln.hash)
         try:
@@ -92,12 +97,13 @@ def _replay(env: Any, links: list[Any], w: StoredWorld, findings: list[Finding]
             ok = False
         if not ok:
             ok = w.precise_hash_ok(ln.id)
-        _add(findings, tamper.link_intact(prev_hash, ln, ok), seq)
-        if not sequence_reported and ln.seq != (_SEQ[i] if i < 4096 else str(i).encode()):
+        if not ok or ln.prev_hash != prev_hash:
+            _add(findings, tamper.link_intact(prev_hash, ln, ok), seq)
+        if not sequence_reported and seq != (_SEQ[i] if i < 4096 else str(i).encode()):
             _add(findings, tamper.numbered_in_order(i, ln), seq)
             sequence_reported = True
         prev_hash, prev_raw = ln.hash, expected
-        for rule in rules_for(ln.kind):
+        for rule in table.get((ln.kind, i == 0)) or rules_for(ln.kind, i == 0):
             found = rule(st, ln, env, w)
             if found is not None:
                 _add(findings, found, seq)
