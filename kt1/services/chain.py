@@ -101,7 +101,7 @@ HANDOFF_FIELDS: tuple[HandoffField, ...] = (
     HandoffField("note", "text", False),
     HandoffField("reason", "enum", True),
     HandoffField("recorded_at", "time", False, api="recorded_at", api_pos=6),
-    HandoffField("recorded_by_id", "int", False),
+    HandoffField("recorded_by_id", "int", False, ref="user"),
     HandoffField("scan_id", "text", False, api="scan_id", api_pos=2),
     HandoffField("seal_number", "text", True, api="seal_number", api_pos=12),
     HandoffField("seal_state", "enum", False, api="seal_state", api_pos=11),
