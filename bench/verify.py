@@ -50,6 +50,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kt1.services.chain import HANDOFF_FIELDS, HASHED_FIELDS
 from kt1.services.identifiers import format_number
 from kt1.services.rules.facts import EnvelopeFacts, Link
 from kt1.services.rules.facts import copy_encode as _copy_encode
@@ -125,13 +126,11 @@ def _null(v: Any) -> Any:
     return "null" if v is None else v
 
 
-def _wire_handoff(r: list[Any]) -> Any:
-    """A generated handoff as the verifier reads it (canonical key order, COPY text)."""
-    (eid, seq, kind, bag, scan, fu, fus, tu, tus, loc, ev, rec, ss, sn, cnt, ack, am, ar, dev,
-     rb, rs, au, note) = r
-    fields = [am, ar, _null(ack), au, _null(bag), cnt, dev, eid, ev, _null(fu), _null(fus), kind,
-              loc, note, rs, rec, rb, scan, sn, ss, seq, tu, _null(tus), "", "", 0, "0"]
-    return Link._make([*(_copy_encode(v) for v in fields), True])
+def _wire_handoff(r: dict[str, Any]) -> Any:
+    """A generated handoff as the verifier reads it (declaration order, COPY text)."""
+    fields = [_null(r[f.name]) if f.form == "int" and f.nullable else r[f.name]
+              for f in HASHED_FIELDS]
+    return Link._make([*(_copy_encode(v) for v in [*fields, "", "", 0, "0"]), True])
 
 
 def _wire_envelope(r: list[Any]) -> Any:
@@ -154,7 +153,7 @@ def generate(args: tuple[int, int, dict[str, Any]]) -> tuple[str, str, str, str,
     window = min(SPAN / max(1, (total + CHUNK - 1) // CHUNK), timedelta(hours=14))
     t0 = START + window * chunk
     env_out, bag_out, man_out = [], [], []
-    events: list[tuple[datetime, int, list[Any]]] = []  # (time, order, handoff fields)
+    events: list[tuple[datetime, int, dict[str, Any]]] = []  # (time, order, handoff)
     bags: dict[tuple[int, int], list[int]] = {}
     bag_base = chunk * 1000
     info: dict[int, dict[str, Any]] = {}
@@ -186,7 +185,7 @@ def generate(args: tuple[int, int, dict[str, Any]]) -> tuple[str, str, str, str,
         if sp != rp:
             bags.setdefault((sp, rp), []).append(eid)
     # single-envelope events before bagging
-    links: dict[int, list[list[Any]]] = {eid: [] for eid in info}
+    links: dict[int, list[dict[str, Any]]] = {eid: [] for eid in info}
 
     def link(eid: int, kind: str, at: datetime, fu: int | None, fus: int | None, tu: int,
              tus: int, ack: int, am: str, bag: int | None = None, scan: str | None = None,
@@ -194,9 +193,14 @@ def generate(args: tuple[int, int, dict[str, Any]]) -> tuple[str, str, str, str,
              loc: str = "", note: str = "") -> None:
         nonlocal order
         seq = len(links[eid])
-        row = [eid, seq, kind, bag, scan or f"s{eid}-{seq}", fu, fus, tu, tus, loc,
-               _iso(at), _iso(at + timedelta(seconds=3)), ss, sn, count, ack, am, None,
-               "bench", ack if am != "self" else tus, None, None, note]
+        row = {"envelope_id": eid, "seq": seq, "kind": kind, "bag_id": bag,
+               "scan_id": scan or f"s{eid}-{seq}", "from_unit_id": fu, "from_user_id": fus,
+               "to_unit_id": tu, "to_user_id": tus, "location": loc, "event_at": _iso(at),
+               "recorded_at": _iso(at + timedelta(seconds=3)), "seal_state": ss,
+               "seal_number": sn, "count": count, "ack_user_id": ack, "ack_method": am,
+               "ack_reference": None, "device": "bench",
+               "recorded_by_id": ack if am != "self" else tus, "reason": None,
+               "authority": None, "note": note}
         links[eid].append(row)
         order += 1
         events.append((at, order, row))
@@ -263,25 +267,26 @@ def generate(args: tuple[int, int, dict[str, Any]]) -> tuple[str, str, str, str,
         identity = identity_json(_wire_envelope(info[eid]["row"]))
         for row in rows:
             wire = _wire_handoff(row)
-            h = sha(bytes.fromhex(prev) + link_content(wire, identity if row[1] == 0 else None)
+            h = sha(bytes.fromhex(prev) + link_content(wire, identity if row["seq"] == 0 else None)
                     ).hexdigest()
-            row.extend([prev, h])
+            row.update(prev_hash=prev, hash=h)
             prev = h
         e = info[eid]
         r = e["row"]
         last_row = rows[-1]
-        accepted = rows[1][10]
+        accepted = rows[1]["event_at"]
         env_out.append("\t".join(_n(v) for v in [
             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], "", r[11], r[12],
             r[13], None, r[14], r[15], r[16], r[17], 2026, eid, None, None, _iso(e["t"]), r[18],
-            "arrived", last_row[7], last_row[8], None, len(rows), prev, last_row[10],
-            accepted]))
+            "arrived", last_row["to_unit_id"], last_row["to_user_id"], None, len(rows), prev,
+            last_row["event_at"], accepted]))
     # handoff ids in time order within the batch
     events.sort(key=lambda x: (x[0], x[1]))
     hand_out = []
     base = chunk * CHUNK * 12
     for k, (_at, _o, row) in enumerate(events, 1):
-        hand_out.append("\t".join(_n(v) for v in [base + k, *row]))
+        row["id"] = base + k
+        hand_out.append("\t".join(_n(row[f.name]) for f in HANDOFF_FIELDS))
     return ("\n".join(env_out) + "\n", "\n".join(hand_out) + "\n",
             "\n".join(bag_out) + "\n" if bag_out else "",
             "\n".join(man_out) + "\n" if man_out else "", len(hand_out))
@@ -293,10 +298,7 @@ ENV_COLS = ("id, number, classification, mark, layers, service, agreed_at, route
             "register_year, register_seq, incoming_year, incoming_seq, subject_ciphertext, "
             "subject_approved_by, registered_at, registered_by_id, status, holder_unit_id, "
             "holder_user_id, bag_id, chain_length, last_hash, last_event_at, accepted_at")
-HANDOFF_COLS = ("id, envelope_id, seq, kind, bag_id, scan_id, from_unit_id, from_user_id, "
-                "to_unit_id, to_user_id, location, event_at, recorded_at, seal_state, "
-                "seal_number, count, ack_user_id, ack_method, ack_reference, device, "
-                "recorded_by_id, reason, authority, note, prev_hash, hash")
+HANDOFF_COLS = ", ".join(f.name for f in HANDOFF_FIELDS)
 BAG_COLS = ("id, number, origin_unit_id, destination_unit_id, status, seal_number, sealed_at, "
             "tracker_id, vehicle, is_dedicated_vehicle, escort_name, holder_unit_id, "
             "holder_user_id, created_by_id, created_at, last_event_at")

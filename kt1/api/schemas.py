@@ -13,6 +13,7 @@ from kt1.models.enums import (
     IncidentKind,
     SealState,
 )
+from kt1.services.chain import API_FIELDS
 from kt1.services.custody import SINGLE_EVENTS
 
 SCAN_ID = fields.String(
@@ -82,21 +83,26 @@ class PartyOut(Schema):
     user = fields.String(allow_none=True)
 
 
-class HandoffOut(Schema):
-    seq = fields.Integer()
-    kind = fields.String()
-    scan_id = fields.String()
-    number = fields.String()
-    bag = fields.String(allow_none=True)
-    event_at = fields.DateTime()
-    recorded_at = fields.DateTime()
-    giver = fields.Nested(PartyOut, allow_none=True)
-    receiver = fields.Nested(PartyOut)
-    seal_state = fields.String()
-    seal_number = fields.String(allow_none=True)
-    acknowledged_by = fields.String(allow_none=True)
-    ack_method = fields.String(allow_none=True)
-    hash = fields.String()
+def _handoff_out_fields() -> dict[str, fields.Field]:
+    """The fields of :class:`HandoffOut`, one per exposed handoff field (``api`` in
+    chain.HANDOFF_FIELDS); a dotted name makes a party (:class:`PartyOut`)."""
+    out: dict[str, fields.Field] = {}
+    for f in API_FIELDS:
+        assert f.api is not None  # noqa: S101 (API_FIELDS holds exposed fields only)
+        key, _, member = f.api.partition(".")
+        if member:
+            assert member in PartyOut._declared_fields  # noqa: S101
+            # null when its first member (the unit) is, see serialize.handoff_out
+            out.setdefault(key, fields.Nested(PartyOut, allow_none=f.nullable))
+            continue
+        kind = (fields.String if f.ref is not None or f.is_text
+                else fields.DateTime if f.form == "time" else fields.Integer)
+        out[key] = kind(allow_none=True) if f.nullable else kind()
+    return out
+
+
+#: One handoff as the API shows it (fields derived from chain.HANDOFF_FIELDS).
+HandoffOut: type[Schema] = type("HandoffOut", (Schema,), _handoff_out_fields())
 
 
 class EnvelopeOut(Schema):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from kt1.models import Bag, Envelope, Handoff, Unit, User
 from kt1.services.bagging import BagResult
+from kt1.services.chain import API_FIELDS
 from kt1.services.custody import Recorded
 
 
@@ -41,27 +43,39 @@ def envelope_out(session: Session, e: Envelope) -> dict[str, Any]:
     }
 
 
+def _bag_number(session: Session, bag_id: int | None) -> str | None:
+    bag = session.get(Bag, bag_id) if bag_id is not None else None
+    return bag.number if bag else None
+
+
+#: How an id with a ``ref`` (chain.HandoffField) is shown: the unit's code, the username...
+_REFS: dict[str, Callable[[Session, Any], Any]] = {
+    "unit": _unit_code, "user": _username, "bag": _bag_number}
+
+
 def handoff_out(session: Session, h: Handoff, number: str) -> dict[str, Any]:
-    bag = session.get(Bag, h.bag_id) if h.bag_id else None
-    giver = ({"unit": _unit_code(session, h.from_unit_id),
-              "user": _username(session, h.from_user_id)} if h.from_unit_id else None)
-    return {
-        "seq": h.seq,
-        "kind": str(h.kind),
-        "scan_id": h.scan_id,
-        "number": number,
-        "bag": bag.number if bag else None,
-        "event_at": h.event_at,
-        "recorded_at": h.recorded_at,
-        "giver": giver,
-        "receiver": {"unit": _unit_code(session, h.to_unit_id),
-                     "user": _username(session, h.to_user_id)},
-        "seal_state": str(h.seal_state),
-        "seal_number": h.seal_number,
-        "acknowledged_by": _username(session, h.ack_user_id),
-        "ack_method": str(h.ack_method) if h.ack_method else None,
-        "hash": h.hash,
-    }
+    """The API's view of a handoff: its fields with an ``api`` name (chain.HANDOFF_FIELDS);
+    ``number`` is the number of its envelope."""
+    out: dict[str, Any] = {}
+    for f in API_FIELDS:
+        assert f.api is not None  # noqa: S101 (API_FIELDS holds exposed fields only)
+        value = getattr(h, f.name)
+        if f.ref == "envelope":
+            shown = number
+        elif f.ref is not None:
+            shown = _REFS[f.ref](session, value)
+        elif f.form == "enum" and value is not None:
+            shown = str(value)
+        else:
+            shown = value
+        key, _, member = f.api.partition(".")
+        if not member:
+            out[key] = shown
+        elif key not in out:  # a party: null when its first member (the unit) is
+            out[key] = None if value is None else {member: shown}
+        elif out[key] is not None:
+            out[key][member] = shown
+    return out
 
 
 def recorded_out(session: Session, rec: Recorded) -> dict[str, Any]:

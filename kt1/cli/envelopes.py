@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 
 from kt1.cli.common import command, ctx, dump, iso, table
 from kt1.models import Bag, Envelope, Handoff, Unit, User
+from kt1.services.chain import API_FIELDS, HANDOFF_FIELDS, HandoffField
 from kt1.services.custody import load_envelope
 from kt1.services.printing import print_history
 
@@ -55,46 +56,57 @@ def envelope_list(status: str | None, as_json: bool) -> None:
               ["number", "sender", "recipient", "letter", "service", "status"])
 
 
+#: A link's fields on the console: those the API shows (in its order), then the others;
+#: not the row id, nor the envelope (shown above its timeline). From chain.HANDOFF_FIELDS.
+_TIMELINE = tuple(f for f in (*API_FIELDS, *(f for f in HANDOFF_FIELDS if f.api is None))
+                  if f.name != "id" and f.ref != "envelope")
+#: What an id with a ``ref`` is shown as, and the console's names of the API's parties.
+_REFS: dict[str, Any] = {"unit": Unit.code, "user": User.username, "bag": Bag.number}
+_PARTIES = {"giver": "from", "receiver": "to"}
+
+
+def _key(f: HandoffField) -> tuple[str, str]:
+    """The field's key in a timeline entry, and its member key in a party (or "")."""
+    if f.api is None:
+        return (f.name.removesuffix("_id") if f.ref else f.name), ""
+    key, _, member = f.api.partition(".")
+    return _PARTIES.get(key, key), member
+
+
+def _shown(f: HandoffField, value: Any) -> Any:
+    if value is None or f.ref is not None:
+        return value
+    if f.form == "time":
+        return iso(value)
+    return str(value) if f.form == "enum" else value
+
+
 def events(envelope: Envelope) -> list[dict[str, Any]]:
     """The custody timeline, in chain order, with unit codes and usernames resolved."""
     session = ctx().session
-    fu, tu = aliased(Unit), aliased(Unit)
-    fp, tp, ap = aliased(User), aliased(User), aliased(User)
-    stmt = (
-        select(Handoff, fu.code, fp.username, tu.code, tp.username, ap.username, Bag.number)
-        .outerjoin(fu, Handoff.from_unit_id == fu.id)
-        .outerjoin(fp, Handoff.from_user_id == fp.id)
-        .join(tu, Handoff.to_unit_id == tu.id)
-        .outerjoin(tp, Handoff.to_user_id == tp.id)
-        .outerjoin(ap, Handoff.ack_user_id == ap.id)
-        .outerjoin(Bag, Handoff.bag_id == Bag.id)
-        .where(Handoff.envelope_id == envelope.id)
-        .order_by(Handoff.seq)
-    )
+    stmt = select(*(getattr(Handoff, f.name) for f in _TIMELINE))
+    for f in _TIMELINE:
+        if f.ref is not None:
+            label = _REFS[f.ref]
+            target = aliased(label.class_)
+            stmt = stmt.add_columns(getattr(target, label.key)).outerjoin(
+                target, getattr(Handoff, f.name) == target.id)
+    stmt = stmt.where(Handoff.envelope_id == envelope.id).order_by(Handoff.seq)
     out = []
-    for h, from_unit, from_user, to_unit, to_user, ack_user, bag in session.execute(stmt):
-        out.append({
-            "seq": h.seq,
-            "kind": str(h.kind),
-            "event_at": iso(h.event_at),
-            "recorded_at": iso(h.recorded_at),
-            "from": {"unit": from_unit, "user": from_user} if from_unit else None,
-            "to": {"unit": to_unit, "user": to_user},
-            "location": h.location,
-            "bag": bag,
-            "seal_state": str(h.seal_state),
-            "seal_number": h.seal_number,
-            "count": h.count,
-            "acknowledged_by": ack_user,
-            "ack_method": str(h.ack_method) if h.ack_method else None,
-            "device": h.device,
-            "reason": str(h.reason) if h.reason else None,
-            "authority": str(h.authority) if h.authority else None,
-            "note": h.note,
-            "scan_id": h.scan_id,
-            "prev_hash": h.prev_hash,
-            "hash": h.hash,
-        })
+    n = len(_TIMELINE)
+    for row in session.execute(stmt):
+        labels = iter(row[n:])
+        entry: dict[str, Any] = {}
+        for f, value in zip(_TIMELINE, row[:n], strict=True):
+            shown = _shown(f, next(labels) if f.ref is not None else value)
+            key, member = _key(f)
+            if not member:
+                entry[key] = shown
+            elif key not in entry:  # a party: null when its first member (the unit) is
+                entry[key] = None if value is None else {member: shown}
+            elif entry[key] is not None:
+                entry[key][member] = shown
+        out.append(entry)
     return out
 
 

@@ -60,12 +60,21 @@ class HandoffField:
     microseconds, see :func:`_time`) or ``enum`` (the enum's value as a JSON string).
     ``hashed`` fields are part of the canonical form; the others (the chain's own links)
     are not. ``nullable`` mirrors the column.
+
+    ``api`` is the field's name in the API's output (``None``: not shown there); a dotted
+    name (``giver.unit``) puts it in a party object, which is ``null`` when its first member
+    is. ``ref`` says what an id is shown as: ``unit`` (its code), ``user`` (the username),
+    ``bag`` (the bag's number) or ``envelope`` (the envelope's number). ``api_pos`` orders
+    the API's fields (as its OpenAPI document lists them).
     """
 
     name: str
     form: str
     nullable: bool
     hashed: bool = True
+    api: str | None = None
+    ref: str | None = None
+    api_pos: int = 0
 
     @property
     def is_text(self) -> bool:
@@ -76,35 +85,38 @@ class HandoffField:
 #: SQL and row decoding, the write path and the API are all derived from it. Hashed fields
 #: come first, in canonical (sorted-key) order. Changing it changes the hash format.
 HANDOFF_FIELDS: tuple[HandoffField, ...] = (
-    HandoffField("ack_method", "enum", True),
+    HandoffField("ack_method", "enum", True, api="ack_method", api_pos=14),
     HandoffField("ack_reference", "text", True),
-    HandoffField("ack_user_id", "int", True),
+    HandoffField("ack_user_id", "int", True, api="acknowledged_by", ref="user", api_pos=13),
     HandoffField("authority", "enum", True),
-    HandoffField("bag_id", "int", True),
+    HandoffField("bag_id", "int", True, api="bag", ref="bag", api_pos=4),
     HandoffField("count", "int", False),
     HandoffField("device", "text", False),
-    HandoffField("envelope_id", "int", False),
-    HandoffField("event_at", "time", False),
-    HandoffField("from_unit_id", "int", True),
-    HandoffField("from_user_id", "int", True),
-    HandoffField("kind", "enum", False),
+    HandoffField("envelope_id", "int", False, api="number", ref="envelope", api_pos=3),
+    HandoffField("event_at", "time", False, api="event_at", api_pos=5),
+    HandoffField("from_unit_id", "int", True, api="giver.unit", ref="unit", api_pos=7),
+    HandoffField("from_user_id", "int", True, api="giver.user", ref="user", api_pos=8),
+    HandoffField("kind", "enum", False, api="kind", api_pos=1),
     HandoffField("location", "text", False),
     HandoffField("note", "text", False),
     HandoffField("reason", "enum", True),
-    HandoffField("recorded_at", "time", False),
-    HandoffField("recorded_by_id", "int", False),
-    HandoffField("scan_id", "text", False),
-    HandoffField("seal_number", "text", True),
-    HandoffField("seal_state", "enum", False),
-    HandoffField("seq", "int", False),
-    HandoffField("to_unit_id", "int", False),
-    HandoffField("to_user_id", "int", True),
+    HandoffField("recorded_at", "time", False, api="recorded_at", api_pos=6),
+    HandoffField("recorded_by_id", "int", False, ref="user"),
+    HandoffField("scan_id", "text", False, api="scan_id", api_pos=2),
+    HandoffField("seal_number", "text", True, api="seal_number", api_pos=12),
+    HandoffField("seal_state", "enum", False, api="seal_state", api_pos=11),
+    HandoffField("seq", "int", False, api="seq", api_pos=0),
+    HandoffField("to_unit_id", "int", False, api="receiver.unit", ref="unit", api_pos=9),
+    HandoffField("to_user_id", "int", True, api="receiver.user", ref="user", api_pos=10),
     HandoffField("prev_hash", "text", False, hashed=False),
-    HandoffField("hash", "text", False, hashed=False),
+    HandoffField("hash", "text", False, hashed=False, api="hash", api_pos=15),
     HandoffField("id", "int", False, hashed=False),
 )
 HASHED_FIELDS: tuple[HandoffField, ...] = tuple(f for f in HANDOFF_FIELDS if f.hashed)
 HASHED_NAMES: tuple[str, ...] = tuple(f.name for f in HASHED_FIELDS)
+#: The fields shown in the API's output of a handoff (:func:`kt1.api.serialize.handoff_out`).
+API_FIELDS: tuple[HandoffField, ...] = tuple(sorted(
+    (f for f in HANDOFF_FIELDS if f.api is not None), key=lambda f: f.api_pos))
 assert list(HASHED_NAMES) == sorted(HASHED_NAMES), "hashed fields in canonical order"  # noqa: S101
 
 

@@ -61,7 +61,7 @@ from kt1.models.enums import (
 )
 from kt1.models.handover import SheetStatus
 from kt1.services.access import Receipt, may_see_envelope, receipt_valid, serves, verify_receipt
-from kt1.services.chain import canonical, envelope_identity, link_hash
+from kt1.services.chain import HASHED_FIELDS, canonical, envelope_identity, link_hash
 from kt1.services.context import Ctx
 from kt1.services.identifiers import next_value, parse_number
 from kt1.services.judging import RequestWorld, judge_new, refusal
@@ -168,7 +168,12 @@ def holder_label(envelope: Envelope) -> str:
 
 @dataclass
 class Link:
-    """What :func:`append_link` writes; the caller has checked who may do it."""
+    """What :func:`append_link` writes; the caller has checked who may do it.
+
+    One attribute per hashed field of :data:`kt1.services.chain.HANDOFF_FIELDS` (with its
+    type and default) but those the chain decides (``envelope_id``, ``seq``,
+    ``recorded_at``; ``recorded_by_id`` comes from ``recorded_by``).
+    """
 
     kind: EventKind
     scan_id: str
@@ -206,30 +211,17 @@ def append_link(ctx: Ctx, envelope: Envelope, link: Link) -> Handoff:
     if envelope.chain_length > 0 and link.kind not in ALLOWED_NEXT[envelope.status]:
         raise EventOrderError(kind=str(link.kind), status=str(envelope.status))
     check_event_time(ctx, envelope, link.event_at)
+    # Every hashed field comes from the link but for those the chain itself decides
+    # (chain.HANDOFF_FIELDS is the one list of them; Link has an attribute per other field).
+    decided: dict[str, Any] = {
+        "envelope_id": envelope.id,
+        "seq": envelope.chain_length,
+        "recorded_at": ctx.now(),
+        "recorded_by_id": link.recorded_by.id,
+    }
     handoff = Handoff(
-        envelope_id=envelope.id,
-        seq=envelope.chain_length,
-        kind=link.kind,
-        bag_id=link.bag_id,
-        scan_id=link.scan_id,
-        from_unit_id=link.from_unit_id,
-        from_user_id=link.from_user_id,
-        to_unit_id=link.to_unit_id,
-        to_user_id=link.to_user_id,
-        location=link.location,
-        event_at=link.event_at,
-        recorded_at=ctx.now(),
-        seal_state=link.seal_state,
-        seal_number=link.seal_number,
-        count=link.count,
-        ack_user_id=link.ack_user_id,
-        ack_method=link.ack_method,
-        ack_reference=link.ack_reference,
-        device=link.device,
-        recorded_by_id=link.recorded_by.id,
-        reason=link.reason,
-        authority=link.authority,
-        note=link.note,
+        **{f.name: decided[f.name] if f.name in decided else getattr(link, f.name)
+           for f in HASHED_FIELDS},
         prev_hash=envelope.last_hash,
     )
     identity = envelope_identity(envelope) if handoff.seq == 0 else None
