@@ -32,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CLOCK_SKEW_SECONDS": 120,
     # Longest free-text field accepted from a user or a device.
     "MAX_TEXT_LENGTH": 200,
-    # Print the document number (số, ký hiệu) on the outer label: off by default (docs/domain.md
+    # Print the document number (số, ký hiệu) on the outer label: off by default (docs/rules.md,
     # rule 2 lets only the letter, the KT1 mark, addresses and service marks go outside).
     "LABEL_SHOW_DOCUMENT_NUMBER": False,
     # Ed25519 private key that signs checkpoints of the custody log: 32 raw bytes in base64,

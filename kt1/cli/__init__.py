@@ -28,6 +28,9 @@ def register(app: Flask) -> None:
 
     for command in verify_cli.COMMANDS:  # verify, checkpoint, rules, dayoff
         app.cli.add_command(command)
+    from kt1.cli import rulebook
+
+    verify_cli.rules_group.add_command(rulebook.explain_command)  # kt1 rules explain
 
 
 class KT1Group(FlaskGroup):

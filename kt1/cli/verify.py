@@ -213,7 +213,7 @@ def checkpoint_list(as_json: bool) -> None:
 
 @click.group("rules")
 def rules_group() -> None:
-    """Time limits (chỉ tiêu thời gian), as dated rule sets."""
+    """Time limits (chỉ tiêu thời gian) as dated rule sets; ``explain``: every custody rule."""
 
 
 def _rule_set_dict(rule_set: Any) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 :class:`LabelData` is everything a label may show. It has, on purpose, no field for the
 subject (trích yếu), for the classification word (Tuyệt mật / Tối mật / Mật) or for anything
 that belongs on the inner envelope: what is not handed to the renderer cannot leak onto
-paper. The outer letter A/B/C is the only classification sign outside (docs/domain.md §3,
+paper. The outer letter A/B/C is the only classification sign outside (docs/rules.md,
 rules 1 and 2).
 """
 

@@ -229,7 +229,7 @@ class IncidentStatus(StrEnum):
 
 
 class SubjectPolicy(StrEnum):
-    """What the dated rule (docs/domain.md §3, rule 14) says about recording a subject."""
+    """What the dated rule (docs/rules.md, rule 14) says about recording a subject."""
 
     ALLOWED = "allowed"
     APPROVAL_REQUIRED = "approval_required"

@@ -1,4 +1,4 @@
-"""Signed checkpoints of the custody log (docs/domain.md §3, rule 15).
+"""Signed checkpoints of the custody log (docs/rules.md, rule 15).
 
 A checkpoint is the RFC 6962 Merkle root over every handoff hash so far, leaves in handoff
 id order, signed with this installation's Ed25519 key (``CHECKPOINT_KEY``). It is stored

@@ -219,7 +219,7 @@ def label_data(envelope: Envelope, options: LabelOptions | None = None) -> Label
 
     A Tuyệt mật item travels in two envelopes: the named recipient, the "Chỉ người có tên
     mới được bóc bì" stamp and the document number belong on the inner one, so the outer
-    label is ordinary mail plus the letter A (docs/domain.md §3, rule 2).
+    label is ordinary mail plus the letter A (docs/rules.md, rule 2).
     """
     options = options or LabelOptions()
     outer_only = envelope.layers >= 2

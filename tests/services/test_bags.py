@@ -1,6 +1,6 @@
 """Bags (túi thư), seal anomalies, manifest discrepancies, and addressee-only envelopes.
 
-docs/domain.md §3 rules 6, 7, 8 and 10, through the real services on every backend.
+docs/rules.md, rules 6, 7, 8 and 10, through the real services on every backend.
 """
 
 from __future__ import annotations

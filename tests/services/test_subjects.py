@@ -1,6 +1,6 @@
 """The subject line (trích yếu): stored only where the dated rule allows, encrypted at rest,
 readable only by the sender unit's registry clerks and security officers, and never in a
-repr, a log or an error message (docs/domain.md §3, rule 14, issue 2 item 4)."""
+repr, a log or an error message (docs/rules.md, rule 14, issue 2 item 4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tamper evidence (docs/domain.md §3, rule 15): append-only handoffs, hash chains, signed
+"""Tamper evidence (docs/rules.md, rule 15): append-only handoffs, hash chains, signed
 checkpoints.
 
 Each attack drops the database triggers first, as an insider with the database password

@@ -251,7 +251,7 @@ def upgrade():
     _seed_subject_rules()
 
 
-# Handoffs are append-only in the database itself (docs/domain.md §3, rule 15): any UPDATE or DELETE
+# Handoffs are append-only in the database itself (docs/rules.md, rule 15): any UPDATE or DELETE
 # is refused, whoever connects. Dropping the triggers is still caught by the hash chain.
 PG_TRIGGER = """
 CREATE FUNCTION kt1_handoff_append_only() RETURNS trigger AS $$
@@ -282,7 +282,7 @@ def _append_only_triggers():
 
 
 def _seed_subject_rules():
-    """The shipped rule set for recording a subject (docs/domain.md §3, rule 14), as editable data."""
+    """The shipped rule set for recording a subject (docs/rules.md, rule 14), as editable data."""
     import datetime as dt
 
     table = sa.table(

@@ -1,0 +1,289 @@
+"""The custody rulebook as data: every rule, its legal source, and how it is judged.
+
+One :class:`Rule` per rule of docs/domain.md §3 (numbers ``"1"`` to ``"15"``), per time limit
+of §4 (``"T1"``), per access rule of docs/access.md (``"A1"``...) and per safeguard of the
+write path that is this project's own design (``"R1"``...). Each rule names:
+
+- ``refusals``: the slugs of the :class:`kt1.errors.KT1Error` subclasses that the write path
+  (registration, custody, bagging, handover sheets, arrivals) raises when a request would
+  break the rule, so nothing is written;
+- ``codes``: the finding codes (keys of ``kt1.services.verify.FINDINGS``) that
+  ``kt1 verify`` reports when a stored record breaks it;
+- ``judged_by``: :data:`WRITE_AND_VERIFY`, :data:`VERIFY_ONLY` (what only the stored record
+  and the passing of time show: tamper evidence, deadlines, clock skew) or
+  :data:`WRITE_ONLY` (what the record cannot show: PIN and badge validity, visibility, scan
+  ids).
+
+Every finding code belongs to exactly one rule, and so does every slug listed here
+(``tests/unit/test_rulebook_doc.py``). The generic slugs ``forbidden`` and ``wrong_unit`` are
+listed once, under A4; ``note`` says where another rule also refuses with them. Input checks
+and plain lookups (``invalid_field``, ``unknown_unit``, ``unknown_user``,
+``unknown_incident``) are no rule's. ``docs/rules.md`` is generated from this module
+(``kt1 rules explain --markdown``). This module imports nothing of the services: it is
+plain data that the verifier and the write path may both import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WRITE_AND_VERIFY = "write and verify"
+VERIFY_ONLY = "verify only"
+WRITE_ONLY = "write only"
+JUDGED_BY = (WRITE_AND_VERIFY, VERIFY_ONLY, WRITE_ONLY)
+
+#: The groups of rules, by the prefix of their number ("" for docs/domain.md §3).
+GROUPS: tuple[tuple[str, str, str], ...] = (
+    ("", "Custody rules (docs/domain.md §3)",
+     "Each is something the custody record must prove for every envelope."),
+    ("T", "Time limits (docs/domain.md §4)",
+     "Dated rule data (`kt1 rules list`), counted in working days."),
+    ("A", "Access: who may see and move what (docs/access.md)",
+     "What the record cannot show, so only the write path judges it."),
+    ("R", "Recording safeguards [ours]",
+     "How the write path keeps the record true to what happened."),
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One custody rule; see the module docstring for the fields."""
+
+    number: str
+    title_vi: str
+    title_en: str
+    source: str
+    refusals: tuple[str, ...]
+    codes: tuple[str, ...]
+    judged_by: str
+    #: How the rule is judged where the lists alone do not say (shared slugs, what is not
+    #: checked yet); empty when there is nothing to add.
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.judged_by not in JUDGED_BY:
+            raise ValueError(f"rule {self.number}: judged_by must be one of {JUDGED_BY}")
+        if self.judged_by == VERIFY_ONLY and self.refusals:
+            raise ValueError(f"rule {self.number}: a verify-only rule has no refusals")
+        if self.judged_by == WRITE_ONLY and self.codes:
+            raise ValueError(f"rule {self.number}: a write-only rule has no finding codes")
+
+    @property
+    def group(self) -> str:
+        """The prefix of the number: "" (§3), "T", "A" or "R"."""
+        return self.number.rstrip("0123456789")
+
+
+RULES: tuple[Rule, ...] = (
+    # ------------------------------------------------------------ docs/domain.md §3
+    Rule(
+        "1", "Dấu chữ ngoài bì tương ứng với độ mật", "Letter matches classification",
+        "Decree 26/2020 Art. 4(1)(b) [law]",
+        refusals=(), codes=("mark_mismatch",), judged_by=WRITE_AND_VERIFY,
+        note="Registration derives the letter A/B/C from the classification, so the write "
+             "path cannot store a wrong one; the verifier checks the stored letter."),
+    Rule(
+        "2", "Bì trong, bì ngoài theo độ mật", "Envelope layers",
+        "Decree 26/2020 Art. 4(1)(b) [law]",
+        refusals=(), codes=("layers_mismatch",), judged_by=WRITE_AND_VERIFY,
+        note="Registration derives the layers from the classification (two for Tuyệt mật); "
+             "the outer label shows only the letter, the KT1 mark, addresses and service "
+             "marks (the document number only if LABEL_SHOW_DOCUMENT_NUMBER is set)."),
+    Rule(
+        "3", "Vào Sổ đăng ký BMNN đi trước khi giao", "Registered before it leaves",
+        "Decree 26/2020 Art. 4(1)(a) [law]",
+        refusals=(), codes=("not_registered_before_handoff",), judged_by=WRITE_AND_VERIFY,
+        note="An envelope exists only through registration, whose first link is "
+             "`registered_outgoing`; the first handover must follow it (`event_out_of_order`, "
+             "rule 5)."),
+    Rule(
+        "4", "Mọi lần giao nhận được ghi sổ và người nhận ký nhận",
+        "Every handover is recorded and signed by the receiver",
+        "Law 29/2018 Art. 13(6) [law]; Decree 26/2020 Art. 4(1)(c)",
+        refusals=("acknowledgement_missing", "acknowledgement_invalid"),
+        codes=("receipt_missing", "receipt_not_by_receiver"), judged_by=WRITE_AND_VERIFY,
+        note="Whether a PIN or badge was valid is judged only when it is written; the record "
+             "keeps who signed and how."),
+    Rule(
+        "5", "Chuỗi giao nhận không đứt đoạn", "Unbroken custody",
+        "[ours], from rules 4 and 6",
+        refusals=("not_current_holder", "event_out_of_order", "event_time_backwards",
+                  "custody_conflict"),
+        codes=("event_out_of_order", "giver_not_holder", "holder_missing", "holder_mismatch",
+               "time_backwards"),
+        judged_by=WRITE_AND_VERIFY,
+        note="`custody_conflict`: another handoff of the same envelope was written at the "
+             "same moment (two holders); the request is refused, never judged on a stale "
+             "state."),
+    Rule(
+        "6", "Đối chiếu trước khi ký nhận", "Reconcile before signing",
+        "Decree 26/2020 Art. 4(3) [law]",
+        refusals=("discrepancy_open", "discrepancy_unreported", "envelope_on_sheet",
+                  "sheet_state_invalid"),
+        codes=("receipt_over_open_discrepancy",), judged_by=WRITE_AND_VERIFY,
+        note="At the counter the scan is compared with the handover sheet (bảng kê giao); "
+             "a difference is reported as a discrepancy and settled before signing. An "
+             "envelope is on at most one open sheet."),
+    Rule(
+        "7", "Niêm phong bất thường phải lập biên bản", "Seal anomalies become incidents",
+        "Decree 26/2020 Art. 4(2)(c) [law]",
+        refusals=("report_required",),
+        codes=("seal_anomaly", "seal_anomaly_unreported", "seal_incident_without_report",
+               "seal_incident_head_not_notified", "seal_incident_sender_not_notified"),
+        judged_by=WRITE_AND_VERIFY,
+        note="A handoff with a broken or mismatched seal needs a report; it opens an "
+             "incident reported to the head of the unit and notified to the sender."),
+    Rule(
+        "8", "Túi gửi niêm phong suốt hành trình", "Bags",
+        "Circular 16/2017 Art. 9 [law, superseded]",
+        refusals=("envelope_in_bag", "bag_state_invalid", "bag_already_sealed", "bag_empty",
+                  "seal_mismatch", "tracker_required", "escort_required"),
+        codes=("bag_custody_gap", "seal_number_changed", "manifest_mismatch",
+               "bag_tracker_missing", "bag_escort_missing"),
+        judged_by=WRITE_AND_VERIFY,
+        note="While an envelope is in a bag, the bag's handovers are its handovers; the seal "
+             "number recorded at sealing is checked at receipt, and what comes out is checked "
+             "against the manifest (a difference opens a discrepancy, rule 6)."),
+    Rule(
+        "9", "Vào Sổ đăng ký BMNN đến khi nhận", "Registered on arrival",
+        "Decree 26/2020 Art. 4(2)(a) [law]",
+        refusals=(), codes=("arrival_unregistered",), judged_by=WRITE_AND_VERIFY,
+        note="The write path lets an envelope be passed on only after `registered_incoming` "
+             "(`event_out_of_order`, rule 5), by the recipient unit (`wrong_unit`, A4)."),
+    Rule(
+        "10", "Bì \"Chỉ người có tên mới được bóc bì\"", "Addressee-only envelopes",
+        "Decree 26/2020 Art. 4(2)(b) [law]",
+        refusals=(), codes=("addressee_only_violated",), judged_by=WRITE_AND_VERIFY,
+        note="Refused as `forbidden` (A4) unless the receiver is the named person, or, for an "
+             "absent addressee of a Hỏa tốc envelope, the head of the unit or a person the "
+             "head authorised in writing (`invalid_field` when the authorisation is not "
+             "named)."),
+    Rule(
+        "11", "Tài liệu thu hồi phải trả lại đúng hạn", "Recall",
+        "Decree 26/2020 Art. 4(4) [law]",
+        refusals=(), codes=("recall_overdue",), judged_by=VERIFY_ONLY,
+        note="Overdue while the date has passed and the item is not back; a notice once it "
+             "came back late."),
+    Rule(
+        "12", "Vào sổ, chuyển giao kịp thời", "Urgent handling",
+        "Decree 30/2020 Art. 4(2)(c) [law]",
+        refusals=(), codes=("arrival_registration_late",), judged_by=VERIFY_ONLY,
+        note="The verifier allows the same or the next working day after delivery for every "
+             "envelope; it does not yet hold Hỏa tốc, Thượng khẩn and Khẩn documents to "
+             "\"immediately\"."),
+    Rule(
+        "13", "Sổ điện tử đủ nội dung sổ giấy, in ra để ký", "Electronic registers",
+        "Circular 24/2020 Art. 3(3) [law]; Decree 26/2020 Art. 4(7) [law]",
+        refusals=(), codes=(), judged_by=WRITE_ONLY,
+        note="Met by design, not judged per envelope: the outgoing, incoming and handover "
+             "registers are printed to be signed (`kt1/services/registers.py`), and the app "
+             "fetches nothing from the internet at run time."),
+    Rule(
+        "14", "Ghi trích yếu theo quy định", "Subject line",
+        "Decree 26/2020 (approval) [law]; Decree 63/2026 (not recorded) [summary]",
+        refusals=("subject_not_allowed", "subject_approval_required"),
+        codes=("subject_recorded_against_rule",), judged_by=WRITE_AND_VERIFY,
+        note="A dated rule (editable data): the rule in force on the registration date "
+             "decides."),
+    Rule(
+        "15", "Chống sửa đổi bản ghi giao nhận", "Tamper evidence",
+        "[ours]",
+        refusals=(),
+        codes=("chain_missing", "chain_hash_mismatch", "chain_link_broken",
+               "chain_sequence_broken", "chain_head_mismatch", "envelope_missing"),
+        judged_by=VERIFY_ONLY,
+        note="Each envelope's handoffs are hash-chained and append-only in the database; "
+             "signed Merkle checkpoints of the whole log (`kt1 checkpoint`) catch a log that "
+             "was cut off or rewritten."),
+    # ------------------------------------------------------------ docs/domain.md §4
+    Rule(
+        "T1", "Chỉ tiêu thời gian đến lần phát đầu tiên",
+        "Time limit to the first delivery attempt",
+        "Circular 16/2017 Art. 4 [law, superseded]",
+        refusals=(), codes=("deadline_missed", "deadline_rule_missing"),
+        judged_by=VERIFY_ONLY,
+        note="From acceptance (J) to the first delivery attempt, in working days (J+1 to "
+             "J+3.5 by route and service); a Hẹn giờ item is due at its agreed time. The rule "
+             "set in force on the acceptance date decides."),
+    # ------------------------------------------------------------ docs/access.md
+    Rule(
+        "A1", "Bưu gửi không được xem thì coi như không tồn tại",
+        "An item a unit may not see does not exist for it",
+        "[ours]",
+        refusals=("unknown_envelope", "unknown_bag", "unknown_sheet"), codes=(),
+        judged_by=WRITE_ONLY,
+        note="Every read and write answers a number the unit may not see exactly as a number "
+             "never issued."),
+    Rule(
+        "A2", "Bên giao phải có mặt", "The giver is present",
+        "[ours], from Law 29/2018 Art. 13(6)",
+        refusals=("giver_identification_missing", "giver_identification_invalid",
+                  "paper_receipt_unbound"),
+        codes=(), judged_by=WRITE_ONLY,
+        note="The giver records the handover, or identifies by PIN or staff badge; at a "
+             "counter acceptance, a handover sheet the giver's unit made for this office "
+             "stands for the giver."),
+    Rule(
+        "A3", "Bưu cục KT1 chỉ nhận bưu gửi của cơ quan mình phục vụ",
+        "A post office accepts only from the agencies it serves",
+        "[ours]",
+        refusals=("unit_not_served",), codes=(), judged_by=WRITE_ONLY),
+    Rule(
+        "A4", "Đúng vai trò, đúng đơn vị", "The right role and unit for each stage",
+        "[ours]",
+        refusals=("forbidden", "wrong_unit"), codes=(), judged_by=WRITE_ONLY,
+        note="Who may record each stage: an active account of the role that does it, in the "
+             "unit where it happens. Rules 9, 10 and A5 also refuse with these slugs."),
+    Rule(
+        "A5", "Chỉ bên liên quan mới được báo sự cố",
+        "Only a party to the item's handover reports on it",
+        "[ours]",
+        refusals=(), codes=(), judged_by=WRITE_ONLY,
+        note="The holder, the unit that handed it over last, or the unit it goes to next; "
+             "another unit that may see the item is refused as `forbidden` (A4)."),
+    # ------------------------------------------------------------ recording safeguards
+    Rule(
+        "R1", "Thời điểm sự kiện không ở tương lai", "No event in the future",
+        "[ours]",
+        refusals=("event_time_future",), codes=("event_in_future",),
+        judged_by=WRITE_AND_VERIFY,
+        note="A device clock may run ahead of the server by MAX_CLOCK_SKEW_SECONDS at most."),
+    Rule(
+        "R2", "Giờ thiết bị khớp giờ máy chủ", "The device clock agrees with the server's",
+        "[ours]",
+        refusals=(), codes=("device_clock_skew",), judged_by=VERIFY_ONLY,
+        note="The time a scan says it happened and the time the server recorded it are "
+             "compared (a scan held back, or a slow device clock)."),
+    Rule(
+        "R3", "Mỗi mã lượt quét chỉ dùng cho một thao tác", "One scan id, one operation",
+        "[ours]",
+        refusals=("scan_id_conflict",), codes=(), judged_by=WRITE_ONLY,
+        note="A replay of the same scan returns the stored result; the same id with other "
+             "content is refused."),
+    Rule(
+        "R4", "Số hiệu bưu gửi hợp lệ", "Valid item numbers",
+        "[ours] (docs/domain.md §6)",
+        refusals=("number_length_invalid", "number_letters_invalid", "number_country_invalid",
+                  "number_serial_invalid", "check_digit_invalid"),
+        codes=(), judged_by=WRITE_ONLY,
+        note="UPU S10 numbers with a check digit; every scanned number is also looked up."),
+)
+
+_BY_NUMBER = {rule.number: rule for rule in RULES}
+_BY_CODE = {code: rule for rule in RULES for code in rule.codes}
+_BY_REFUSAL = {slug: rule for rule in RULES for slug in rule.refusals}
+
+
+def rule(number: str) -> Rule:
+    """The rule numbered ``number`` ("1".."15", "T1", "A1"...); KeyError if there is none."""
+    return _BY_NUMBER[number]
+
+
+def rule_for_code(code: str) -> Rule | None:
+    """The rule a verifier finding code belongs to, or None for an unknown code."""
+    return _BY_CODE.get(code)
+
+
+def rule_for_refusal(slug: str) -> Rule | None:
+    """The rule a write-path refusal slug belongs to, or None if it is no rule's."""
+    return _BY_REFUSAL.get(slug)
