@@ -15,10 +15,11 @@ from kt1.services.rules.book import VERIFY_ONLY, link_rule
 from kt1.services.rules.custody import (
     K_BAG_OPENED,
     K_BAG_RECEIVED,
+    K_BAG_SEALED,
     K_BAGGED,
     K_DISPATCHED,
 )
-from kt1.services.rules.facts import JSON_NULL, ChainState, Hit, World, hit
+from kt1.services.rules.facts import JSON_NULL, ChainState, Hit, World, hit, text
 
 SEAL_CARRIERS = frozenset({K_DISPATCHED, K_BAG_RECEIVED, K_BAG_OPENED})
 ANOMALY = frozenset({b"broken", b"mismatched"})
@@ -52,16 +53,27 @@ def manifest_agrees(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
     return None
 
 
-@link_rule("8", kinds=frozenset({EventKind.BAGGED, EventKind.DISPATCHED}),
+@link_rule("8", kinds=frozenset({EventKind.BAGGED}), judged_by=VERIFY_ONLY)
+def bagged_while_open(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """Only an open bag takes envelopes: a ``bagged`` link written after its bag's sealing
+    is out of order (the write path refuses it with ``bag_state_invalid``)."""
+    if ln.bag_id != JSON_NULL and w.bagged_after_sealing(ln.id):
+        return hit("event_out_of_order", kind=text(ln.kind), status="bag_sealed")
+    return None
+
+
+@link_rule("8", kinds=frozenset({EventKind.BAG_SEALED, EventKind.DISPATCHED}),
            judged_by=VERIFY_ONLY)
 def bag_equipped(st: ChainState, ln: Any, env: Any, w: World) -> list[Hit] | None:
-    """A bag holding a Tuyệt mật envelope has a tracker (judged when the envelope goes in);
-    a bag dispatched in a non-dedicated vehicle has an escort."""
+    """A bag holding a Tuyệt mật envelope has a tracker from its sealing on (a bag being
+    made up has none yet; the write path refuses to seal it: ``tracker_required``); a bag
+    dispatched in a non-dedicated vehicle has an escort (``escort_required``)."""
     bag = ln.bag_id
     if bag == JSON_NULL:
         return None
     hits = []
-    if ln.kind == K_BAGGED and env.classification == b"top_secret" and w.bag_lacks_tracker(bag):
+    if (ln.kind == K_BAG_SEALED and env.classification == b"top_secret"
+            and w.bag_lacks_tracker(bag)):
         hits.append(hit("bag_tracker_missing"))
     if ln.kind == K_DISPATCHED and w.bag_lacks_escort(bag):
         hits.append(hit("bag_escort_missing"))

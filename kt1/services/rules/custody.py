@@ -154,9 +154,10 @@ def receipt_signed(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
     return None
 
 
-@link_rule("6", kinds=frozenset(TRANSFER_EVENTS))
+@link_rule("6", kinds=frozenset({*TRANSFER_EVENTS, EventKind.BAG_OPENED}))
 def reconciled_before_signing(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
-    """Rule 6: nobody signs for an envelope (or its bag) while a discrepancy is open."""
+    """Rule 6: nobody signs for an envelope (or its bag) while a discrepancy is open, and a
+    bag is not opened over one (the missing envelopes stay in it until it is settled)."""
     incident = w.open_discrepancy(env.id, ln.bag_id, ln.recorded_at)
     return hit("receipt_over_open_discrepancy", incident=incident) if incident else None
 

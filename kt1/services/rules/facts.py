@@ -195,6 +195,10 @@ class World:
         """The bags whose manifest lists the envelope, each with ``found_at_opening``."""
         return {}
 
+    def bagged_after_sealing(self, handoff_id: bytes) -> bool:
+        """Was this ``bagged`` link written after its bag was sealed?"""
+        return False
+
     def bag_lacks_tracker(self, bag: bytes) -> bool:
         return False
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from kt1.models import Bag, Envelope, Handoff, Incident, ManifestLine, SubjectRule, User
-from kt1.models.enums import Classification, IncidentKind
+from kt1.models.enums import Classification, EventKind, IncidentKind
 from kt1.services import chain
 from kt1.services.context import Ctx
 from kt1.services.deadlines import Deadlines, day_number
@@ -53,6 +53,8 @@ class StoredWorld(World):
             number_wire(b) for (b,) in session.execute(_bags_without_tracker()))
         self.bags_without_escort = frozenset(
             number_wire(b) for (b,) in session.execute(_bags_without_escort()))
+        self.bagged_late = frozenset(
+            number_wire(h) for (h,) in session.execute(_bagged_after_sealing()))
         self.lines: dict[bytes, bytes] = {}
 
     def _load_incidents(self, ctx: Ctx) -> None:
@@ -111,6 +113,9 @@ class StoredWorld(World):
     def manifest_lines(self, envelope_id: bytes) -> dict[bytes, bytes]:
         return self.lines  # set by the replay for the envelope it checks
 
+    def bagged_after_sealing(self, handoff_id: bytes) -> bool:
+        return handoff_id in self.bagged_late
+
     def bag_lacks_tracker(self, bag: bytes) -> bool:
         return bag in self.bags_without_tracker
 
@@ -156,3 +161,15 @@ def _bags_without_escort() -> Any:
     return select(Bag.id).where(
         Bag.is_dedicated_vehicle.is_(False),
         Bag.escort_name.is_(None) | (Bag.escort_name == ""))
+
+
+def _bagged_after_sealing() -> Any:
+    """``bagged`` links written after their bag was sealed: only an open bag takes envelopes
+    (bagging.ALLOWED_IN), and a bag is sealed once. Written after, not timed after: the
+    order the server wrote the links in (ids), which a device clock cannot change."""
+    sealed = Handoff.__table__.alias("sealed")
+    return select(Handoff.id).where(
+        Handoff.kind == EventKind.BAGGED, Handoff.bag_id.is_not(None),
+        select(sealed.c.id).where(sealed.c.bag_id == Handoff.bag_id,
+                                  sealed.c.kind == EventKind.BAG_SEALED,
+                                  sealed.c.id < Handoff.id).exists())
