@@ -103,8 +103,13 @@ class StoredWorld(World):
 
     def seal_report(self, envelope_id: bytes, bag: bytes, handoff_id: bytes
                     ) -> SealReport | None:
+        # An incident opened at another handoff of this envelope does not report this one
+        # (the write path opens one per anomalous handoff); one opened on the envelope by
+        # hand does.
         found = list(chain_iter(
-            self.seal_by_handoff.get(handoff_id, ()), self.seal_by_envelope.get(envelope_id, ()),
+            self.seal_by_handoff.get(handoff_id, ()),
+            (i for i in self.seal_by_envelope.get(envelope_id, ())
+             if i.handoff_id in (handoff_id, JSON_NULL)),
             self.seal_by_bag.get(bag, ()) if bag != JSON_NULL else ()))
         if not found:
             return None
