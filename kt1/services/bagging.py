@@ -60,7 +60,6 @@ from kt1.services.context import Ctx
 from kt1.services.custody import (
     Link,
     append_link,
-    check_event_time,
     claim_scan,
     holder_label,
     load_envelope,
@@ -277,14 +276,15 @@ def add_to_bag(ctx: Ctx, actor: User, bag_number: str, number: str, scan_id: str
     return BagResult(bag=bag, handoffs=[handoff])
 
 
-def _bag_links(ctx: Ctx, bag: Bag, envelopes: list[Envelope], link: Link) -> list[Handoff]:
-    """Write the same bag event into the chain of every envelope in the bag."""
-    for envelope in envelopes:
-        check_event_time(ctx, envelope, link.event_at)
+def _bag_links(ctx: Ctx, bag: Bag, envelopes: list[Envelope], link: Link, report: str = ""
+               ) -> list[Handoff]:
+    """Write the same bag event into the chain of every envelope in the bag (each judged
+    by the custody rules; nothing is written if one is refused: one transaction)."""
     handoffs = []
     for envelope in envelopes:
         handoffs.append(append_link(ctx, envelope, Link(**{**link.__dict__, "bag_id": bag.id,
-                                                           "count": len(envelopes)})))
+                                                           "count": len(envelopes)}),
+                                    report=report))
     bag.holder_unit_id = link.to_unit_id
     bag.holder_user_id = link.to_user_id
     ctx.session.expire(bag, ["holder_user"])
@@ -437,7 +437,7 @@ def receive_bag(ctx: Ctx, actor: User, bag_number: str, courier: User, seal_numb
         to_user_id=actor.id, location=actor.unit.code, device=device,
         seal_state=seal_state, seal_number=seen, ack_user_id=actor.id,
         ack_method=receipt.method, ack_reference=receipt.reference,
-    ))
+    ), report=report if anomaly else "")
     bag.status = BagStatus.RECEIVED
     incident = None
     ctx.session.flush()

@@ -1,6 +1,6 @@
 """Recording custody handoffs (giao nhận): the heart of the chain of custody.
 
-Every write goes through :func:`append_link`, which checks order and time, extends the
+Every write goes through :func:`append_link`, which judges it by the custody rules, extends the
 envelope's hash chain and moves the envelope's current holder, all in the caller's
 transaction. Public use cases are each one transaction (:func:`transactional`).
 """
@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from kt1.errors import (
     CustodyConflictError,
-    EventOrderError,
     EventTimeBackwardsError,
     EventTimeFutureError,
     ForbiddenError,
@@ -46,7 +45,6 @@ from kt1.models import (
 )
 from kt1.models.base import utcnow
 from kt1.models.enums import (
-    ALLOWED_NEXT,
     STATUS_AFTER,
     TRANSFER_EVENTS,
     AckMethod,
@@ -206,11 +204,17 @@ def check_event_time(ctx: Ctx, envelope: Envelope, event_at: datetime) -> None:
         raise EventTimeBackwardsError()
 
 
-def append_link(ctx: Ctx, envelope: Envelope, link: Link) -> Handoff:
-    """Append one link to ``envelope``'s chain and move its state. No commit here."""
-    if envelope.chain_length > 0 and link.kind not in ALLOWED_NEXT[envelope.status]:
-        raise EventOrderError(kind=str(link.kind), status=str(envelope.status))
-    check_event_time(ctx, envelope, link.event_at)
+def append_link(ctx: Ctx, envelope: Envelope, link: Link, *, report: str = "",
+                judged: bool = False) -> Handoff:
+    """Append one link to ``envelope``'s chain and move its state. No commit here.
+
+    The link is judged by the custody rules (docs/rules.md) as the verifier will judge it,
+    unless the caller judged it already (``judged``: :func:`record_in`); ``report`` is the
+    incident report that goes with a seal anomaly. A bag's use case checks rule 6 for the
+    whole bag before it writes the bag's links, so they are not asked one by one.
+    """
+    if link.event_at.tzinfo is None:
+        raise ValidationError(field="event_at", reason="needs a time zone")
     # Every hashed field comes from the link but for those the chain itself decides
     # (chain.HANDOFF_FIELDS is the one list of them; Link has an attribute per other field).
     decided: dict[str, Any] = {
@@ -219,6 +223,18 @@ def append_link(ctx: Ctx, envelope: Envelope, link: Link) -> Handoff:
         "recorded_at": ctx.now(),
         "recorded_by_id": link.recorded_by.id,
     }
+    if not judged:
+        values = {**vars(link), **decided}
+        bag = ctx.session.get(Bag, envelope.bag_id) if envelope.bag_id else None
+        world = RequestWorld(ctx.session, envelope, ctx.now(), ctx.settings.max_clock_skew,
+                             [], report, discrepancy_checked=True)
+        hits = judge_new(envelope, values, world, bag_seal=bag.seal_number if bag else None)
+        if hits:
+            def names() -> dict[str, str]:
+                return {"giver": link.recorded_by.username, "holder": holder_label(envelope),
+                        "actor": link.recorded_by.username, "receiver": "?",
+                        "bag": bag.number if bag else "?"}
+            raise refusal(hits[0], envelope, names)
     handoff = Handoff(
         **{f.name: decided[f.name] if f.name in decided else getattr(link, f.name)
            for f in HASHED_FIELDS},
@@ -567,7 +583,7 @@ def record_in(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
         raise NotCurrentHolderError(number=envelope.number, giver=actor.username,
                                     holder=holder_label(envelope))
 
-    handoff = append_link(ctx, envelope, link)
+    handoff = append_link(ctx, envelope, link, judged=True)
     if req.kind is EventKind.REGISTERED_INCOMING:
         year = local_date(req.event_at).year
         envelope.incoming_year = year

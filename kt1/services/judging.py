@@ -67,8 +67,9 @@ def envelope_facts(envelope: Envelope) -> Any:
     return EnvelopeFacts._make(values)
 
 
-def chain_state(envelope: Envelope) -> ChainState:
-    """The chain's state before the next event, from the envelope's stored row."""
+def chain_state(envelope: Envelope, bag_seal: str | None = None) -> ChainState:
+    """The chain's state before the next event, from the envelope's stored row
+    (``bag_seal``: the seal number of the bag it is in, once sealed)."""
     return ChainState(
         length=envelope.chain_length,
         status=copy_encode(envelope.status) if envelope.chain_length else None,
@@ -77,6 +78,7 @@ def chain_state(envelope: Envelope) -> ChainState:
         last_event_at=time_wire(envelope.last_event_at) if envelope.last_event_at else None,
         in_bag=number_wire(envelope.bag_id) if envelope.bag_id is not None else None,
         registered_in=envelope.incoming_year is not None,
+        bag_seal=copy_encode(bag_seal) if bag_seal is not None else None,
     )
 
 
@@ -85,8 +87,9 @@ class RequestWorld(World):
     (one query, only when a rule asks), and the incident report the request brings."""
 
     def __init__(self, session: Session, envelope: Envelope, now: datetime, skew: Any,
-                 people: list[User], report: str) -> None:
+                 people: list[User], report: str, *, discrepancy_checked: bool = False) -> None:
         self.session = session
+        self.discrepancy_checked = discrepancy_checked
         self.envelope = envelope
         self.future_limit = time_wire(now + skew)
         self.people = {number_wire(u.id): u for u in people}
@@ -101,6 +104,8 @@ class RequestWorld(World):
         return person.full_name if person else ""
 
     def open_discrepancy(self, envelope_id: bytes, bag: bytes, at: bytes) -> int | None:
+        if self.discrepancy_checked:  # by the use case, for the whole bag, before writing
+            return None
         envelope = self.envelope
         on_bag = (Incident.bag_id == envelope.bag_id) if envelope.bag_id else False
         return self.session.execute(select(Incident.id).where(
@@ -121,10 +126,11 @@ def _write_rule(fn: LinkRule) -> bool:
 FACTS = frozenset({"seal_anomaly"})
 
 
-def judge_new(envelope: Envelope, values: dict[str, Any], world: RequestWorld) -> list[Hit]:
+def judge_new(envelope: Envelope, values: dict[str, Any], world: RequestWorld,
+              bag_seal: str | None = None) -> list[Hit]:
     """Every rule the handoff described by ``values`` would break, in refusal order."""
     link = link_from(values)
-    hits = rules.judge(chain_state(envelope), link, envelope_facts(envelope), world,
+    hits = rules.judge(chain_state(envelope, bag_seal), link, envelope_facts(envelope), world,
                        only=_write_rule)
     return [h for h in hits if h.code not in FACTS]
 
