@@ -840,7 +840,10 @@ def _check(env: Sequence[Any], links: list[list[Any]], lines: dict[bytes, bytes]
         elif kind in _BAG_EVENTS or bag != _NULL:
             add(make_finding("bag_custody_gap", _seq(seq_b)))
         if bag != _NULL:
-            if is_top_secret and bag in no_tracker and bag not in tracker_flagged:
+            # the tracker is fitted when the bag is sealed (bagging.seal_bag): a bag being
+            # made up has none yet
+            if (is_top_secret and kind != K_BAGGED and bag in no_tracker
+                    and bag not in tracker_flagged):
                 tracker_flagged.add(bag)
                 add(make_finding("bag_tracker_missing", _seq(seq_b)))
             if kind == K_DISPATCHED and bag in no_escort:
