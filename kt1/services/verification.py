@@ -589,6 +589,8 @@ class _Context:
             _key(b) for (b,) in session.execute(_bags_without_tracker()))
         self.bags_without_escort = frozenset(
             _key(b) for (b,) in session.execute(_bags_without_escort()))
+        self.bagged_after_sealing = frozenset(
+            _key(h) for (h,) in session.execute(_bagged_after_sealing()))
 
     def subject_policy(self, classification: bytes, day: int) -> str:
         """Rule 14 as :func:`kt1.services.subjects.subject_policy` reads it, for day numbers."""
@@ -622,6 +624,14 @@ def _bags_without_tracker() -> Any:
             .join(Envelope, Envelope.id == ManifestLine.envelope_id)
             .where(Bag.tracker_id.is_(None) | (Bag.tracker_id == ""),
                    Envelope.classification == Classification.TOP_SECRET))
+
+
+def _bagged_after_sealing() -> Any:
+    """``bagged`` links timed after their bag was sealed: only an open bag takes envelopes
+    (bagging.ALLOWED_IN), and a bag is sealed once."""
+    return (select(Handoff.id).join(Bag, Bag.id == Handoff.bag_id)
+            .where(Handoff.kind == EventKind.BAGGED, Bag.sealed_at.is_not(None),
+                   Handoff.event_at > Bag.sealed_at))
 
 
 def _bags_without_escort() -> Any:
@@ -816,6 +826,9 @@ def _check(env: Sequence[Any], links: list[list[Any]], lines: dict[bytes, bytes]
         if kind == K_BAGGED:
             if in_bag is not None or bag == _NULL:
                 add(make_finding("bag_custody_gap", _seq(seq_b)))
+            elif hid in cx.bagged_after_sealing:
+                add(make_finding("event_out_of_order", _seq(seq_b), kind=_text(kind),
+                                 status="bag_sealed"))
             elif bag not in lines:
                 add(make_finding("manifest_mismatch", _seq(seq_b),
                                  detail_vi="bưu gửi không có trong bảng kê của túi",
