@@ -627,11 +627,15 @@ def _bags_without_tracker() -> Any:
 
 
 def _bagged_after_sealing() -> Any:
-    """``bagged`` links timed after their bag was sealed: only an open bag takes envelopes
-    (bagging.ALLOWED_IN), and a bag is sealed once."""
-    return (select(Handoff.id).join(Bag, Bag.id == Handoff.bag_id)
-            .where(Handoff.kind == EventKind.BAGGED, Bag.sealed_at.is_not(None),
-                   Handoff.event_at > Bag.sealed_at))
+    """``bagged`` links written after their bag was sealed: only an open bag takes envelopes
+    (bagging.ALLOWED_IN), and a bag is sealed once. Written after, not timed after: the
+    order the server wrote the links in (ids), which a device clock cannot change."""
+    sealed = Handoff.__table__.alias("sealed")
+    return select(Handoff.id).where(
+        Handoff.kind == EventKind.BAGGED, Handoff.bag_id.is_not(None),
+        select(sealed.c.id).where(sealed.c.bag_id == Handoff.bag_id,
+                                  sealed.c.kind == EventKind.BAG_SEALED,
+                                  sealed.c.id < Handoff.id).exists())
 
 
 def _bags_without_escort() -> Any:
