@@ -873,8 +873,9 @@ def _check(env: Sequence[Any], links: list[list[Any]], lines: dict[bytes, bytes]
                              state_vi=SEAL_STATE_VI.get(state, state)))
             _check_seal_incident(add, cx, eid, bag, hid, _seq(seq_b))
 
-        # -- reconcile before signing (rule 6)
-        if kind in _TRANSFER and (disc_env or bag in disc_bag):
+        # -- reconcile before signing (rule 6); a bag is not opened over an open discrepancy
+        # either (bagging.open_bag_contents: the missing envelopes stay in it until settled)
+        if (kind in _TRANSFER or kind == K_BAG_OPENED) and (disc_env or bag in disc_bag):
             for inc in chain_iter(disc_env or (), disc_bag.get(bag, ())):
                 if inc.opened_at < rec and (inc.resolved_at is None or inc.resolved_at > rec):
                     add(make_finding("receipt_over_open_discrepancy", _seq(seq_b), incident=inc.id))
