@@ -41,6 +41,7 @@ import hashlib
 import io
 import os
 import re
+import unicodedata
 from binascii import Error as BinasciiError
 from binascii import unhexlify
 from collections import defaultdict
@@ -386,7 +387,7 @@ class _Sql:
                 "e.register_seq", "e.registered_by_id", n("e.holder_unit_id"),
                 n("e.holder_user_id"), "e.chain_length", "e.last_hash",
                 self.b("e.subject_ciphertext IS NOT NULL"), "e.subject_approved_by",
-                self.t("e.registered_at")]
+                self.t("e.registered_at"), "e.recipient_name"]
         return f"SELECT {', '.join(cols)} FROM envelope e{where} ORDER BY e.id"  # noqa: S608
 
     def manifest(self, where: str) -> str:
@@ -556,6 +557,10 @@ class _Context:
         self.heads: frozenset[bytes] = frozenset(
             _key(uid) for (uid,) in session.execute(
                 select(User.id).where(User.is_unit_head.is_(True))))
+        # Rule 10 for an addressee without an account: the name written on the envelope.
+        self.names: dict[bytes, str] = {
+            _key(uid): _name_key(name) for uid, name in session.execute(
+                select(User.id, User.full_name))}
         self.seal_by_handoff: dict[bytes, list[_Incident]] = defaultdict(list)
         self.seal_by_envelope: dict[bytes, list[_Incident]] = defaultdict(list)
         self.seal_by_bag: dict[bytes, list[_Incident]] = defaultdict(list)
@@ -928,12 +933,22 @@ def _addressee_ok(env: Sequence[Any], unit: bytes, user: bytes, authority: bytes
     if unit != env[10]:
         return False
     if authority in (N, b"addressee"):
-        return env[11] == _NULL or user == env[11]
+        if env[11] != _NULL:
+            return user == env[11]
+        # the addressee has no account: the receiver's name must be the one on the envelope,
+        # as the write path compares them (custody._check_addressee)
+        named = _name_key(_copy_decode(env[26]) or "")
+        return bool(named) and cx.names.get(user) == named
     if env[5] != b"flash" and env[8] != b"flash":
         return False
     if authority == b"head_of_unit":
         return user in cx.heads
     return authority == b"authorised" and note.strip() not in (b"", N)
+
+
+def _name_key(name: str) -> str:
+    """A person's name as custody._same_name compares it (NFC, case and spaces folded)."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
 def _check_seal_incident(add: Any, cx: _Context, eid: bytes, bag: bytes, hid: bytes,
