@@ -953,7 +953,11 @@ def _name_key(name: str) -> str:
 
 def _check_seal_incident(add: Any, cx: _Context, eid: bytes, bag: bytes, hid: bytes,
                          seq: int | None) -> None:
-    found = list(chain_iter(cx.seal_by_handoff.get(hid, ()), cx.seal_by_envelope.get(eid, ()),
+    # An incident opened at another handoff of this envelope does not report this one (the
+    # write path opens one per anomalous handoff); one opened on the envelope by hand does.
+    found = list(chain_iter(cx.seal_by_handoff.get(hid, ()),
+                            (i for i in cx.seal_by_envelope.get(eid, ()) if i.handoff_id in (
+                                hid, _NULL)),
                             cx.seal_by_bag.get(bag, ()) if bag != _NULL else ()))
     if not found:
         add(make_finding("seal_anomaly_unreported", seq))
