@@ -338,6 +338,13 @@ def _signed(actor: User, receiver: User, receipt: Receipt | None) -> Receipt:
     return receipt
 
 
+def _no_open_discrepancy(ctx: Ctx, envelopes: list[Envelope]) -> None:
+    """Rule 6: no receipt is signed for a bag while a discrepancy on it, or on an envelope
+    in it, is open (the verifier's ``receipt_over_open_discrepancy``)."""
+    if any(open_discrepancy_exists(ctx.session, e) for e in envelopes):
+        raise DiscrepancyOpenError()
+
+
 @transactional
 def dispatch_bag(ctx: Ctx, actor: User, bag_number: str, courier: User,
                  receipt: Receipt | None, scan_id: str, event_at: datetime, *,
@@ -365,6 +372,7 @@ def dispatch_bag(ctx: Ctx, actor: User, bag_number: str, courier: User,
         raise EscortRequiredError()
     receipt = _signed(actor, courier, receipt)
     envelopes = _contents(ctx, bag)
+    _no_open_discrepancy(ctx, envelopes)
     handoffs = _bag_links(ctx, bag, envelopes, Link(
         kind=EventKind.DISPATCHED, scan_id=scan_id, event_at=event_at, recorded_by=actor,
         from_unit_id=actor.unit_id, from_user_id=actor.id, to_unit_id=courier.unit_id,
@@ -431,6 +439,7 @@ def receive_bag(ctx: Ctx, actor: User, bag_number: str, courier: User, seal_numb
             raise GiverIdentificationInvalidError()
     receipt = _signed(actor, actor, receipt)
     envelopes = _contents(ctx, bag)
+    _no_open_discrepancy(ctx, envelopes)
     handoffs = _bag_links(ctx, bag, envelopes, Link(
         kind=EventKind.BAG_RECEIVED, scan_id=scan_id, event_at=event_at, recorded_by=actor,
         from_unit_id=courier.unit_id, from_user_id=courier.id, to_unit_id=actor.unit_id,
