@@ -49,6 +49,8 @@ K_REGISTERED_INCOMING = _b(EventKind.REGISTERED_INCOMING)
 K_PASSED = _b(EventKind.PASSED_TO_ADDRESSEE)
 K_RECALLED = _b(EventKind.RECALLED)
 SELF = b"self"
+_MILESTONES = frozenset({K_ACCEPTED, K_DELIVERED, K_DELIVERY_FAILED, K_REGISTERED_INCOMING,
+                         K_RECALLED})
 
 
 @link_rule("3", judged_by=VERIFY_ONLY, first_only=True)
@@ -182,23 +184,26 @@ def advance(st: ChainState, ln: Any) -> None:
     kind = ln.kind
     st.length += 1
     st.status = STATUS_AFTER_W.get(kind, st.status)
-    st.holder_unit, st.holder_user = ln.to_unit_id, ln.to_user_id
-    st.last_event_at = ln.event_at
-    if kind == K_BAGGED:
-        st.in_bag, st.bag_seal = ln.bag_id, None
-    elif st.in_bag is not None:
-        if kind == K_BAG_SEALED:
-            st.bag_seal = ln.seal_number
-        elif kind == K_BAG_OPENED or kind not in BAG_KINDS:
-            st.in_bag = None
-    if kind == K_ACCEPTED:
-        st.accepted_at = st.accepted_at or ln.event_at
-    elif kind in (K_DELIVERED, K_DELIVERY_FAILED):
-        st.attempt_at = st.attempt_at or ln.event_at
-        if kind == K_DELIVERED:
-            st.delivered_at = ln.event_at
-    elif kind == K_REGISTERED_INCOMING:
-        st.registered_in = True
-        st.incoming_at = st.incoming_at or ln.event_at
-    elif kind == K_RECALLED:
-        st.recalled_at = st.recalled_at or ln.event_at
+    st.holder_unit = ln.to_unit_id
+    st.holder_user = ln.to_user_id
+    event_at = st.last_event_at = ln.event_at
+    if kind in BAG_KINDS or st.in_bag is not None:
+        if kind == K_BAGGED:
+            st.in_bag, st.bag_seal = ln.bag_id, None
+        elif st.in_bag is not None:
+            if kind == K_BAG_SEALED:
+                st.bag_seal = ln.seal_number
+            elif kind == K_BAG_OPENED or kind not in BAG_KINDS:
+                st.in_bag = None
+    if kind in _MILESTONES:
+        if kind == K_ACCEPTED:
+            st.accepted_at = st.accepted_at or event_at
+        elif kind in (K_DELIVERED, K_DELIVERY_FAILED):
+            st.attempt_at = st.attempt_at or event_at
+            if kind == K_DELIVERED:
+                st.delivered_at = event_at
+        elif kind == K_REGISTERED_INCOMING:
+            st.registered_in = True
+            st.incoming_at = st.incoming_at or event_at
+        else:
+            st.recalled_at = st.recalled_at or event_at

@@ -24,7 +24,9 @@ from kt1.services.verify.hashing import GENESIS, fast_content, identity_json, li
 from kt1.services.verify.world import StoredWorld
 
 _SEQ = [str(i).encode() for i in range(4096)]
-RULE_TABLE = _table()
+_TABLE = _table()
+FIRST = {k: v for (k, first), v in _TABLE.items() if first}
+LATER = {k: v for (k, first), v in _TABLE.items() if not first}
 
 
 def _seq(value: bytes) -> int | None:
@@ -77,33 +79,38 @@ def _replay(env: Any, links: list[Any], w: StoredWorld, findings: list[Finding]
     """Walk the chain: tamper evidence, then the link rules, then the next state."""
     identity = identity_json(env)
     sha256 = hashlib.sha256
-    table = RULE_TABLE
     st = ChainState()
     prev_hash: bytes = GENESIS
     prev_raw: bytes | None = bytes(32)
     sequence_reported = False
+    later, firsts = LATER, FIRST
     for i, ln in enumerate(links):
         seq = ln.seq
-        raw_prev = prev_raw if ln.prev_hash == prev_hash else _unhex(ln.prev_hash)
-        expected = _unhex(ln.hash)
+        this_prev = ln.prev_hash
+        raw_prev = prev_raw if this_prev == prev_hash else _unhex(this_prev)
         try:
-            if ln.plain is True and ln.seq != b"0":
+            expected: bytes | None = unhexlify(ln.hash)
+        except (BinasciiError, ValueError, TypeError):
+            expected = None
+        try:
+            if ln.plain is True and seq != b"0":
                 content = fast_content(ln)
             else:
-                content = link_content(ln, identity if ln.seq == b"0" else None)
+                content = link_content(ln, identity if seq == b"0" else None)
             ok = expected is not None and raw_prev is not None and sha256(
                 raw_prev + content).digest() == expected
         except (TypeError, ValueError, UnicodeDecodeError):
             ok = False
         if not ok:
             ok = w.precise_hash_ok(ln.id)
-        if not ok or ln.prev_hash != prev_hash:
+        if not ok or this_prev != prev_hash:
             _add(findings, tamper.link_intact(prev_hash, ln, ok), seq)
         if not sequence_reported and seq != (_SEQ[i] if i < 4096 else str(i).encode()):
             _add(findings, tamper.numbered_in_order(i, ln), seq)
             sequence_reported = True
         prev_hash, prev_raw = ln.hash, expected
-        for rule in table.get((ln.kind, i == 0)) or rules_for(ln.kind, i == 0):
+        kind = ln.kind
+        for rule in (later.get(kind) if i else firsts.get(kind)) or rules_for(kind, i == 0):
             found = rule(st, ln, env, w)
             if found is not None:
                 _add(findings, found, seq)
