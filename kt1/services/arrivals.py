@@ -1,4 +1,4 @@
-"""Receiving envelopes at the recipient agency (vào Sổ đăng ký BMNN đến, rule 9).
+"""Receiving envelopes at the recipient agency (vào Sổ đăng ký BMNN đến, docs/rules.md, rule 9).
 
 The registry clerk scans each envelope the courier brings: when the courier has not yet
 recorded the delivery on his device, the clerk's scan records it (the clerk, signed in,

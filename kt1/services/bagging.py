@@ -466,8 +466,8 @@ def open_bag_contents(ctx: Ctx, actor: User, bag_number: str, scanned: list[str]
     """Open a received bag (mở túi) and check what came out against the manifest.
 
     Each listed envelope that was scanned leaves the bag. A listed envelope not scanned,
-    or a scanned one not listed, opens a discrepancy incident (rule 6, 8); the missing
-    ones stay recorded in the bag until the discrepancy is settled.
+    or a scanned one not listed, opens a discrepancy incident (docs/rules.md, rules 6
+    and 8); the missing ones stay recorded in the bag until the discrepancy is settled.
     """
     earlier = _claim(ctx, scan_id, "bag_unpack", {
         "bag": bag_number, "scanned": sorted(n.strip().upper() for n in scanned),

@@ -1,4 +1,4 @@
-"""The per-envelope hash chain (docs/domain.md §3, rule 15).
+"""The per-envelope hash chain (docs/rules.md, rule 15).
 
 ``hash = SHA-256(prev_hash_bytes || canonical_json)``. The canonical form is compact JSON
 with sorted keys and UTF-8 text; times are UTC ISO-8601 with microseconds. Changing this

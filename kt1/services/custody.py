@@ -257,7 +257,7 @@ def append_link(ctx: Ctx, envelope: Envelope, link: Link, *, report: str = "",
 
 
 def open_discrepancy_exists(session: Session, envelope: Envelope) -> bool:
-    """Is a discrepancy open on this envelope, or on the bag it is in (rule 6)?"""
+    """Is a discrepancy open on this envelope, or on the bag it is in (docs/rules.md, rule 6)?"""
     stmt = select(Incident.id).where(
         Incident.kind == IncidentKind.DISCREPANCY,
         Incident.status == IncidentStatus.OPEN,
@@ -625,7 +625,7 @@ def register_arrival(ctx: Ctx, clerk: User, number: str, scan_id: str,
 def pass_to_addressee(ctx: Ctx, clerk: User, number: str, addressee: User, receipt: Receipt,
                       scan_id: str, event_at: datetime,
                       authority: Authority = Authority.ADDRESSEE, **kw: Any) -> Recorded:
-    """Registry clerk passes the unopened envelope to the named person (rule 10)."""
+    """Registry clerk passes the unopened envelope to the named person (docs/rules.md, rule 10)."""
     return record_handoff(ctx, clerk, HandoffRequest(
         number=number, kind=EventKind.PASSED_TO_ADDRESSEE, scan_id=scan_id,
         event_at=event_at, giver=clerk, receiver=addressee, receipt=receipt,

@@ -1,8 +1,9 @@
 """Handing envelopes from an agency to a KT1 post office with a handover sheet (bảng kê giao).
 
 The registry clerk lists the envelopes on a numbered sheet and prints it. At the counter
-the clerk scans what is handed over; :func:`reconcile` compares it with the sheet (rule 6,
-"đối chiếu"). A difference must be reported (:func:`report_discrepancy`, a discrepancy
+the clerk scans what is handed over; :func:`reconcile` compares it with the sheet
+(docs/rules.md, rule 6, "đối chiếu"). A difference must be reported
+(:func:`report_discrepancy`, a discrepancy
 incident reported to the head of the office and notified to the sender) and settled
 (:func:`resolve_discrepancy`) before :func:`sign_sheet` records the ``accepted`` link of
 every envelope on the sheet that was handed over, signed by the counter clerk, in one
