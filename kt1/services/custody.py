@@ -55,14 +55,14 @@ from kt1.models.enums import (
     IncidentStatus,
     Role,
     SealState,
-    UnitKind,
 )
 from kt1.models.handover import SheetStatus
 from kt1.services.access import Receipt, may_see_envelope, receipt_valid, serves, verify_receipt
 from kt1.services.chain import HASHED_FIELDS, canonical, envelope_identity, link_hash
 from kt1.services.context import Ctx
 from kt1.services.identifiers import next_value, parse_number
-from kt1.services.judging import RequestWorld, judge_new, refusal
+from kt1.services.judging import RequestWorld, judge_new, person, refusal
+from kt1.services.rules.roles import receiver_may_receive
 from kt1.services.subjects import local_date
 from kt1.services.text import clean_scan_id, clean_text
 from kt1.services.tx import transactional
@@ -363,32 +363,18 @@ def _require_unit(user: User, unit_id: int, unit_code: str) -> None:
 
 
 def _check_receiver(kind: EventKind, envelope: Envelope, giver: User, receiver: User) -> None:
-    """Who may receive each kind of handoff: role and unit (docs/rules.md, rule A4; the
-    addressee of rule 10 is judged with the custody rules). The record does not keep a
-    person's role at the time, so only the write path can judge this."""
-    recipient_unit = envelope.recipient_unit
-    sender_unit = envelope.sender_unit
-
-    def need(roles: tuple[Role, ...]) -> None:
-        if receiver.role not in roles or not receiver.is_active:
-            raise ForbiddenError(
-                f"{receiver.username} ({receiver.role}) cannot receive a {kind} handoff")
-
-    if kind is EventKind.ACCEPTED:
-        need((Role.COUNTER_CLERK,))
-        if receiver.unit.kind is not UnitKind.POST_OFFICE:
-            raise ForbiddenError("only a KT1 post office accepts envelopes")
-    elif kind is EventKind.OUT_FOR_DELIVERY:
-        need((Role.COURIER,))
-        _require_unit(receiver, giver.unit_id, giver.unit.code)
-    elif kind is EventKind.DELIVERED:
-        need((Role.REGISTRY_CLERK,))
-        _require_unit(receiver, recipient_unit.id, recipient_unit.code)
-    elif kind is EventKind.PASSED_TO_ADDRESSEE:
-        _require_unit(receiver, recipient_unit.id, recipient_unit.code)
-    elif kind in (EventKind.RETURNED, EventKind.RECALLED):
-        need((Role.REGISTRY_CLERK,))
-        _require_unit(receiver, sender_unit.id, sender_unit.code)
+    """Who may receive each kind of handoff (docs/rules.md, rule A4; write only)."""
+    found = receiver_may_receive(kind, person(receiver), person(giver),
+                                 envelope.recipient_unit_id, envelope.sender_unit_id)
+    if found is None:
+        return
+    if found.code == "forbidden":
+        reason = found.params["reason"]
+        raise ForbiddenError(f"{receiver.username} ({receiver.role}) {reason}"
+                             if reason.startswith("cannot") else reason)
+    unit = {"giver": giver.unit, "recipient": envelope.recipient_unit,
+            "sender": envelope.sender_unit}[found.params["unit"]]
+    raise WrongUnitError(username=receiver.username, unit=unit.code)
 
 
 def _giver_identified(actor: User, receipt: Receipt | None, giver: User) -> bool:

@@ -33,7 +33,7 @@ from kt1.errors import (
     WrongUnitError,
 )
 from kt1.models import Envelope, Incident, User
-from kt1.models.enums import IncidentKind, IncidentStatus
+from kt1.models.enums import IncidentKind, IncidentStatus, UnitKind
 from kt1.services import rules
 from kt1.services.rules.book import VERIFY_ONLY, LinkRule
 from kt1.services.rules.facts import (
@@ -41,6 +41,7 @@ from kt1.services.rules.facts import (
     ChainState,
     EnvelopeFacts,
     Hit,
+    Person,
     SealReport,
     World,
     copy_encode,
@@ -65,6 +66,14 @@ def envelope_facts(envelope: Envelope) -> Any:
         else:
             values.append(copy_encode(getattr(envelope, name)))
     return EnvelopeFacts._make(values)
+
+
+def person(user: User) -> Person:
+    """A user as the rules see them (plain values)."""
+    return Person(id=user.id, unit_id=user.unit_id,
+                  unit_is_post_office=user.unit.kind is UnitKind.POST_OFFICE,
+                  role=str(user.role), is_active=user.is_active,
+                  is_unit_head=user.is_unit_head, full_name=user.full_name)
 
 
 def chain_state(envelope: Envelope, bag_seal: str | None = None) -> ChainState:
