@@ -67,6 +67,7 @@ from kt1.services.custody import (
     open_seal_incident,
 )
 from kt1.services.identifiers import next_value
+from kt1.services.rules.bags import escort_required, tracker_required
 from kt1.services.subjects import local_date
 from kt1.services.text import clean_scan_id, clean_text
 from kt1.services.tx import transactional
@@ -311,8 +312,9 @@ def seal_bag(ctx: Ctx, actor: User, bag_number: str, seal_number: str, scan_id: 
     envelopes = _contents(ctx, bag)
     if not envelopes:
         raise BagEmptyError(bag=bag.number)
-    if not tracker and any(e.classification is Classification.TOP_SECRET for e in envelopes):
-        raise TrackerRequiredError()
+    if tracker_required(any(e.classification is Classification.TOP_SECRET for e in envelopes),
+                        tracker):
+        raise TrackerRequiredError()  # docs/rules.md, rule 8
     handoffs = _bag_links(ctx, bag, envelopes, Link(
         kind=EventKind.BAG_SEALED, scan_id=scan_id, event_at=event_at, recorded_by=actor,
         from_unit_id=actor.unit_id, from_user_id=actor.id, to_unit_id=actor.unit_id,
@@ -368,8 +370,8 @@ def dispatch_bag(ctx: Ctx, actor: User, bag_number: str, courier: User,
     _need_state(bag, "dispatch")
     if courier.role is not Role.COURIER or not courier.is_active:
         raise ForbiddenError(f"{courier.username} is not a courier")
-    if not is_dedicated_vehicle and not escort:
-        raise EscortRequiredError()
+    if escort_required(is_dedicated_vehicle, escort):
+        raise EscortRequiredError()  # docs/rules.md, rule 8
     receipt = _signed(actor, courier, receipt)
     envelopes = _contents(ctx, bag)
     _no_open_discrepancy(ctx, envelopes)
