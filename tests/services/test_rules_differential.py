@@ -54,6 +54,7 @@ from kt1.services.context import Ctx
 from kt1.services.incidents import report_incident, resolve_incident
 from kt1.services.registration import EnvelopeDraft, register_envelope
 from kt1.services.verify import verify
+from kt1.services.verify.replay import rules_called_one_by_one
 from tests.conftest import Clock, Network, new_scan
 
 # --------------------------------------------------------------------------- the rulebook
@@ -174,13 +175,17 @@ class World:
             select(Bag).where(Bag.number == self.bag)).unique().scalar_one()
 
     def findings(self) -> dict[str, set[tuple[str, int | None]]]:
-        """Broken findings per envelope (the deadline findings are not custody rules)."""
+        """Broken findings per envelope (the deadline findings are not custody rules).
+
+        The verifier's compiled replay and the rule functions called one by one must
+        report exactly the same (kt1.services.verify.compiled)."""
         self.ctx.session.rollback()
-        out = {}
-        for report in verify(self.ctx, self.numbers):
-            out[report.number] = {(f.code, f.seq) for f in report.findings
-                                  if f.severity == "broken"}
-        return out
+        reports = [r.to_dict() for r in verify(self.ctx, self.numbers)]
+        with rules_called_one_by_one():
+            reference = [r.to_dict() for r in verify(self.ctx, self.numbers)]
+        assert reports == reference, "the compiled replay disagrees with the rules"
+        return {r["number"]: {(f["code"], f["seq"]) for f in r["findings"]
+                              if f["severity"] == "broken"} for r in reports}
 
 
 # --------------------------------------------------------------------------- steps

@@ -20,7 +20,13 @@ from typing import Any
 
 from kt1.services import chain
 from kt1.services.chain import HASHED_FIELDS
-from kt1.services.rules.facts import ENVELOPE_NAMES, JSON_NULL, WIRE_NULL, copy_decode
+from kt1.services.rules.facts import (
+    ENVELOPE_NAMES,
+    JSON_NULL,
+    LINK_INDEX,
+    WIRE_NULL,
+    copy_decode,
+)
 
 # The templates below reproduce chain.canonical for this format version only.
 assert chain.FORMAT_VERSION == 1, "update the verifier's canonical formatter"  # noqa: S101
@@ -47,6 +53,7 @@ _STRINGS = frozenset(k for k, f in enumerate(HASHED_FIELDS) if f.is_text)
 _QUOTED = frozenset(k for k, f in enumerate(HASHED_FIELDS) if _slot(f) == b'"%s"')
 _NULLABLE_TEXT = tuple(k for k, f in enumerate(HASHED_FIELDS) if f.is_text and f.nullable)
 _WIDTH = len(HASHED_FIELDS)
+_PLAIN = LINK_INDEX["plain"]
 
 
 def _make_fast() -> Callable[[Any], bytes]:
@@ -61,6 +68,20 @@ def _make_fast() -> Callable[[Any], bytes]:
 
 
 fast_content = _make_fast()
+
+
+def _make_fast_first() -> Callable[[Any, bytes], bytes]:
+    """:func:`link_content` of a plain first link, unrolled once like :func:`_make_fast`."""
+    parts = [f"(NULL if r[{k}] == N else b'\"' + r[{k}] + b'\"')" if k in _NULLABLE_TEXT
+             else f"r[{k}]" for k in range(_WIDTH)]
+    head, tail = parts[:_ENVELOPE_AT], parts[_ENVELOPE_AT:]
+    namespace = {"HEAD": _HEAD, "TAIL": _TAIL, "NULL": _NULL, "N": N}
+    exec(f"def fast(r, identity):\n    return (HEAD % ({', '.join(head)},) + "  # noqa: S102
+         f"b',\"envelope\":' + identity + TAIL % ({', '.join(tail)},))\n",
+         namespace)  # source built above from the field declaration, no outside input
+    return namespace["fast"]  # type: ignore[return-value]
+
+_fast_first = _make_fast_first()
 
 _IDENTITY = (b'{"agreed_at":%s,"classification":%s,"copies":%s,"document_number":%s,'
              b'"is_addressee_only":%s,"layers":%s,"mark":%s,"number":%s,"recall_by":%s,'
@@ -109,8 +130,11 @@ def identity_json(env: Any) -> bytes:
 
 
 def link_content(ln: Any, identity: bytes | None) -> bytes:
-    """The canonical bytes of one wire handoff (``chain.canonical``'s output)."""
-    if ln.plain is True:
+    """The canonical bytes of one wire handoff (``chain.canonical``'s output); ``ln`` by
+    name or a plain wire row."""
+    if ln[_PLAIN] is True:
+        if identity is not None:
+            return _fast_first(ln, identity)
         values: tuple[bytes, ...] = tuple(
             (_NULL if ln[k] == N else b'"' + ln[k] + b'"') if k in _NULLABLE_TEXT else ln[k]
             for k in range(_WIDTH))

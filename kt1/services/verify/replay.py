@@ -11,22 +11,30 @@ from __future__ import annotations
 import hashlib
 from binascii import Error as BinasciiError
 from binascii import unhexlify
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from kt1.models.enums import EventKind
 from kt1.services.deadlines import local_day_number
 from kt1.services.rules import bags, deadlines, envelope, tamper
-from kt1.services.rules.book import rules_for
-from kt1.services.rules.book import table as _table
-from kt1.services.rules.custody import TERMINAL, advance
-from kt1.services.rules.facts import ChainState, Hit, text
+from kt1.services.rules.custody import TERMINAL
+from kt1.services.rules.facts import ChainState, Hit, Link, text
+from kt1.services.verify.compiled import Compiled, compile_kind, compile_replay, plain
 from kt1.services.verify.findings import EnvelopeReport, Finding, finding_of, verdict
-from kt1.services.verify.hashing import GENESIS, fast_content, identity_json, link_content
+from kt1.services.verify.hashing import FULL, GENESIS, fast_content, identity_json, link_content
 from kt1.services.verify.world import StoredWorld
 
 _SEQ = [str(i).encode() for i in range(4096)]
-_TABLE = _table()
-FIRST = {k: v for (k, first), v in _TABLE.items() if first}
-LATER = {k: v for (k, first), v in _TABLE.items() if not first}
+_COMPILED: dict[tuple[bytes, bool], Compiled] = {}
+
+
+def _compiled(kind: bytes, first: bool) -> Compiled:
+    """The rules for ``kind`` compiled into one function (:mod:`.compiled`), made once."""
+    found = _COMPILED.get((kind, first))
+    if found is None:
+        found = _COMPILED[(kind, first)] = COMPILE(kind, first, _add)
+    return found
 
 
 def _seq(value: bytes) -> int | None:
@@ -51,7 +59,8 @@ def _add(findings: list[Finding], found: Hit | list[Hit] | None, seq: bytes | No
 
 def check_envelope(env: Any, links: list[Any], lines: dict[bytes, bytes],
                    w: StoredWorld) -> EnvelopeReport:
-    """Every rule for one envelope (``env`` and ``links`` by name; links in seq order)."""
+    """Every rule for one envelope (``env`` by name; ``links`` in seq order, wire rows or
+    :data:`~kt1.services.rules.facts.Link` values: the rules see them by name)."""
     findings: list[Finding] = []
     _add(findings, envelope.letter_matches(env), None)
     _add(findings, envelope.layers_match(env), None)
@@ -64,7 +73,7 @@ def check_envelope(env: Any, links: list[Any], lines: dict[bytes, bytes],
         return verdict(text(env.number), findings, None, 0, None)
     w.lines = lines
     st = _replay(env, links, w, findings)
-    _add(findings, tamper.head_agrees(env, len(links), links[-1]), None)
+    _add(findings, tamper.head_agrees(env, len(links), Link._make(links[-1])), None)
     _add(findings, bags.left_in_bag(st, lines), None)
     terminal = st.status in TERMINAL
     hits, due = deadlines.delivery_deadline(env, st, terminal, w.now_epoch, w.deadlines)
@@ -76,14 +85,18 @@ def check_envelope(env: Any, links: list[Any], lines: dict[bytes, bytes],
 
 def _replay(env: Any, links: list[Any], w: StoredWorld, findings: list[Finding]
             ) -> ChainState:
-    """Walk the chain: tamper evidence, then the link rules, then the next state."""
+    """Walk the chain: tamper evidence, then the link rules, then the next state (the
+    compiled replay when the rulebook compiles, as it does; this loop otherwise)."""
+    if REPLAY is not None:
+        return REPLAY(env, links, w, findings, identity_json(env))
+    links = [Link._make(ln) for ln in links]
     identity = identity_json(env)
     sha256 = hashlib.sha256
     st = ChainState()
     prev_hash: bytes = GENESIS
     prev_raw: bytes | None = bytes(32)
     sequence_reported = False
-    later, firsts = LATER, FIRST
+    firsts, later = _FIRST, _LATER
     for i, ln in enumerate(links):
         seq = ln.seq
         this_prev = ln.prev_hash
@@ -110,9 +123,39 @@ def _replay(env: Any, links: list[Any], w: StoredWorld, findings: list[Finding]
             sequence_reported = True
         prev_hash, prev_raw = ln.hash, expected
         kind = ln.kind
-        for rule in (later.get(kind) if i else firsts.get(kind)) or rules_for(kind, i == 0):
-            found = rule(st, ln, env, w)
-            if found is not None:
-                _add(findings, found, seq)
-        advance(st, ln)
+        judge_link = (later.get(kind) if i else firsts.get(kind)) or _compiled(kind, i == 0)
+        judge_link(st, ln, env, w, findings, seq)
     return st
+
+
+#: How the replay judges a link: the compiled rulebook (``plain`` calls each rule instead).
+COMPILE = compile_kind
+_KNOWN = [k.value.encode() for k in EventKind]
+_FIRST = {k: _compiled(k, True) for k in _KNOWN}
+_LATER = {k: _compiled(k, False) for k in _KNOWN}
+
+#: The whole replay compiled from the rulebook (:func:`.compiled.compile_replay`).
+REPLAY = compile_replay(_add, {
+    "_unhex": _unhex, "_FULL": FULL, "_content": link_content,
+    "_sha256": hashlib.sha256, "_link_intact": tamper.link_intact,
+    "_numbered": tamper.numbered_in_order, "_SEQ": _SEQ, "_GENESIS": GENESIS})
+
+
+@contextmanager
+def rules_called_one_by_one() -> Iterator[None]:
+    """Replay by calling each rule function as it is, not compiled: the reference the
+    compiled replay must agree with (the differential test checks that it does)."""
+    global REPLAY
+    saved = REPLAY, dict(_FIRST), dict(_LATER), dict(_COMPILED)
+    REPLAY = None
+    for kind in _KNOWN:
+        _FIRST[kind], _LATER[kind] = plain(kind, True, _add), plain(kind, False, _add)
+    _COMPILED.clear()
+    try:
+        yield
+    finally:
+        REPLAY = saved[0]
+        _FIRST.update(saved[1])
+        _LATER.update(saved[2])
+        _COMPILED.clear()
+        _COMPILED.update(saved[3])

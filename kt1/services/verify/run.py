@@ -28,7 +28,7 @@ from kt1.services.checkpoints import begin_snapshot
 from kt1.services.context import Ctx
 from kt1.services.deadlines import SECONDS_PER_DAY, UTC_OFFSET, day_number
 from kt1.services.identifiers import parse_number
-from kt1.services.rules.facts import LINK_INDEX, EnvelopeFacts, Link, text
+from kt1.services.rules.facts import LINK_INDEX, EnvelopeFacts, text
 from kt1.services.verify.findings import (
     EnvelopeReport,
     NothingToVerifyError,
@@ -298,7 +298,7 @@ def _parallel(ctx: Ctx, now: datetime, workers: int, low: int, high: int, block:
 def _merge(envelopes: Iterator[list[Any]], handoffs: Iterator[list[Any]],
            manifest: Iterator[list[Any]], cx: StoredWorld) -> Iterator[EnvelopeReport]:
     """Walk the three streams, all ordered by envelope id, one envelope at a time."""
-    make_link, make_env = Link._make, EnvelopeFacts._make
+    make_env = EnvelopeFacts._make
     h = next(handoffs, None)
     m = next(manifest, None)
     for row in envelopes:
@@ -311,7 +311,7 @@ def _merge(envelopes: Iterator[list[Any]], handoffs: Iterator[list[Any]],
                 yield orphan
         links = []
         while h is not None and h[_EID] == eid:
-            links.append(make_link(h))
+            links.append(h)
             h = next(handoffs, None)
         lines: dict[bytes, bytes] = {}
         if m is not None and m[0] != eid:
