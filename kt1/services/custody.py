@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -133,27 +133,50 @@ def load_envelope(ctx: Ctx, number: str, *, lock: bool = False) -> Envelope:
     chain moved under us and the request is refused as a ``custody_conflict`` instead of
     being judged against a state its sender never saw.
     """
+    return _load(ctx, number, lock=lock, discrepancy=False)[0]
+
+
+def load_for_handoff(ctx: Ctx, number: str) -> tuple[Envelope, int | None]:
+    """:func:`load_envelope`, locked, with everything the custody rules need in the same
+    statement: the holder and its unit (joined), and the open discrepancy on the envelope
+    or on the bag it is in (rule 6), as a column."""
+    return _load(ctx, number, lock=True, discrepancy=True)
+
+
+def _open_discrepancy_column() -> Any:
+    on_bag = and_(Envelope.bag_id.is_not(None), Incident.bag_id == Envelope.bag_id)
+    return (select(Incident.id)
+            .where(Incident.kind == IncidentKind.DISCREPANCY,
+                   Incident.status == IncidentStatus.OPEN,
+                   or_(Incident.envelope_id == Envelope.id, on_bag))
+            .order_by(Incident.id).limit(1).correlate(Envelope).scalar_subquery()
+            .label("open_discrepancy"))
+
+
+def _load(ctx: Ctx, number: str, *, lock: bool, discrepancy: bool
+          ) -> tuple[Envelope, int | None]:
     code = str(parse_number(number, ctx.settings.service_letters, ctx.settings.country_code))
     # populate_existing: an envelope kept in the session from an earlier transaction is
     # re-read, never judged on stale state.
-    stmt = select(Envelope).where(Envelope.number == code).execution_options(
+    columns: list[Any] = [Envelope]
+    if discrepancy:
+        columns.append(_open_discrepancy_column())
+    stmt = select(*columns).where(Envelope.number == code).execution_options(
         populate_existing=True)
     session = ctx.session
     if not lock or session.get_bind().dialect.name != "postgresql":
-        envelope = session.execute(stmt).unique().scalar_one_or_none()
-        if envelope is None:
+        row = session.execute(stmt).unique().one_or_none()
+        if row is None:
             raise UnknownEnvelopeError(number=code)
-        return envelope
+        return row[0], (row[1] if discrepancy else None)
     seen = session.execute(
         select(Envelope.chain_length).where(Envelope.number == code)).scalar_one_or_none()
     if seen is None:
         raise UnknownEnvelopeError(number=code)
-    envelope = session.execute(
-        stmt.with_for_update(of=Envelope)
-    ).unique().scalar_one()
-    if envelope.chain_length != seen:
+    row = session.execute(stmt.with_for_update(of=Envelope)).unique().one()
+    if row[0].chain_length != seen:
         raise CustodyConflictError()
-    return envelope
+    return row[0], (row[1] if discrepancy else None)
 
 
 def holder_label(envelope: Envelope) -> str:
@@ -450,13 +473,14 @@ def _needs_sheet(actor: User, req: HandoffRequest, giver: User) -> bool:
 
 
 def _judge(ctx: Ctx, envelope: Envelope, link: Link, actor: User, giver: User,
-           receiver: User | None, report: str) -> None:
+           receiver: User | None, report: str, open_discrepancy: int | None) -> None:
     """Refuse the handoff with the error of the first custody rule it breaks."""
     values = {**vars(link), "envelope_id": envelope.id, "seq": envelope.chain_length,
               "recorded_at": ctx.now(), "recorded_by_id": actor.id,
               "to_unit_id": receiver.unit_id if receiver else None}
     world = RequestWorld(ctx.session, envelope, ctx.now(), ctx.settings.max_clock_skew,
-                         [p for p in (giver, receiver) if p is not None], report)
+                         [p for p in (giver, receiver) if p is not None], report,
+                         discrepancy=open_discrepancy)
     hits = judge_new(envelope, values, world)
     if hits:
         def names() -> dict[str, str]:
@@ -518,7 +542,7 @@ def record_in(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
     if earlier is not None:
         return _replayed(ctx.session, earlier)
 
-    envelope = load_envelope(ctx, req.number, lock=True)
+    envelope, open_discrepancy = load_for_handoff(ctx, req.number)
     is_transfer = req.kind in TRANSFER_EVENTS
     holder = envelope.holder_user
     giver = req.giver or (req.giver_receipt.user if req.giver_receipt else None) or holder
@@ -552,7 +576,7 @@ def record_in(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
         reason=req.reason, authority=req.authority, note=note,
     )
     # The custody rules (docs/rules.md), judged as the verifier will judge the stored link.
-    _judge(ctx, envelope, link, actor, giver, receiver, report)
+    _judge(ctx, envelope, link, actor, giver, receiver, report, open_discrepancy)
     assert receiver is not None  # noqa: S101  (rule 5: someone holds it; refused above)
     if actor.unit_id not in {giver.unit_id, receiver.unit_id}:
         raise WrongUnitError(username=actor.username, unit=giver.unit.code)

@@ -96,9 +96,12 @@ class RequestWorld(World):
     (one query, only when a rule asks), and the incident report the request brings."""
 
     def __init__(self, session: Session, envelope: Envelope, now: datetime, skew: Any,
-                 people: list[User], report: str, *, discrepancy_checked: bool = False) -> None:
+                 people: list[User], report: str, *, discrepancy_checked: bool = False,
+                 discrepancy: int | bool | None = False) -> None:
         self.session = session
         self.discrepancy_checked = discrepancy_checked
+        #: the open discrepancy read with the envelope (False: not read, ask the database)
+        self.discrepancy = discrepancy
         self.envelope = envelope
         self.future_limit = time_wire(now + skew)
         self.people = {number_wire(u.id): u for u in people}
@@ -115,6 +118,8 @@ class RequestWorld(World):
     def open_discrepancy(self, envelope_id: bytes, bag: bytes, at: bytes) -> int | None:
         if self.discrepancy_checked:  # by the use case, for the whole bag, before writing
             return None
+        if self.discrepancy is not False:  # read with the envelope (custody.load_for_handoff)
+            return self.discrepancy
         envelope = self.envelope
         on_bag = (Incident.bag_id == envelope.bag_id) if envelope.bag_id else False
         return self.session.execute(select(Incident.id).where(
