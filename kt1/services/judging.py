@@ -81,6 +81,7 @@ def chain_state(envelope: Envelope, bag_seal: str | None = None) -> ChainState:
     (``bag_seal``: the seal number of the bag it is in, once sealed)."""
     return ChainState(
         length=envelope.chain_length,
+        last_hash=envelope.last_hash.encode() if envelope.chain_length else None,
         status=copy_encode(envelope.status) if envelope.chain_length else None,
         holder_unit=number_wire(envelope.holder_unit_id),
         holder_user=number_wire(envelope.holder_user_id),

@@ -183,6 +183,7 @@ def advance(st: ChainState, ln: Any) -> None:
     """The chain's state after ``ln`` (the verifier's replay; the write path stores it)."""
     kind = ln.kind
     st.length += 1
+    st.last_hash = ln.hash
     st.status = STATUS_AFTER_W.get(kind, st.status)
     st.holder_unit = ln.to_unit_id
     st.holder_user = ln.to_user_id

@@ -131,6 +131,7 @@ class ChainState:
     """
 
     length: int = 0
+    last_hash: bytes | None = None  # the hash of the last link (its wire hex)
     status: bytes | None = None
     holder_unit: bytes = JSON_NULL
     holder_user: bytes = JSON_NULL

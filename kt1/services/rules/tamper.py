@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kt1.services.rules.facts import Hit, hit, text
+from kt1.services.rules.facts import ChainState, Hit, hit, text
 
 
 def link_intact(prev_hash: bytes, ln: Any, hash_ok: bool) -> list[Hit] | None:
@@ -29,13 +29,15 @@ def numbered_in_order(position: int, ln: Any) -> Hit | None:
     return None
 
 
-def head_agrees(env: Any, length: int, last: Any) -> list[Hit] | None:
-    """The envelope row's chain head and holder agree with its chain: nothing was cut
-    off the end, and nobody holds it but the last receiver."""
+def head_agrees(env: Any, st: ChainState) -> list[Hit] | None:
+    """The envelope row's chain head and holder agree with its chain (``st``, the state
+    after its last link): nothing was cut off the end, and nobody holds it but the last
+    receiver."""
     hits = []
-    if env.chain_length != str(length).encode() or env.last_hash != last.hash:
-        hits.append(hit("chain_head_mismatch", recorded=text(env.chain_length), actual=length))
-    if env.holder_user_id != last.to_user_id or env.holder_unit_id != last.to_unit_id:
+    if env.chain_length != str(st.length).encode() or env.last_hash != st.last_hash:
+        hits.append(hit("chain_head_mismatch", recorded=text(env.chain_length),
+                        actual=st.length))
+    if env.holder_user_id != st.holder_user or env.holder_unit_id != st.holder_unit:
         hits.append(hit("holder_mismatch"))
     return hits or None
 

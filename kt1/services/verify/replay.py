@@ -73,7 +73,7 @@ def check_envelope(env: Any, links: list[Any], lines: dict[bytes, bytes],
         return verdict(text(env.number), findings, None, 0, None)
     w.lines = lines
     st = _replay(env, links, w, findings)
-    _add(findings, tamper.head_agrees(env, len(links), Link._make(links[-1])), None)
+    _add(findings, tamper.head_agrees(env, st), None)
     _add(findings, bags.left_in_bag(st, lines), None)
     terminal = st.status in TERMINAL
     hits, due = deadlines.delivery_deadline(env, st, terminal, w.now_epoch, w.deadlines)
