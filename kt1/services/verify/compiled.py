@@ -1,17 +1,18 @@
-"""The rulebook compiled for the replay loop: one function per kind of event.
+"""The rulebook compiled into the verifier's replay: one function for a whole chain.
 
 A replay judges millions of links; calling a dozen small rule functions for each costs
-more than the rules themselves. So, once at import, the link rules that apply to each kind
-(:func:`kt1.services.rules.book.rules_for`) and :func:`kt1.services.rules.advance` are
-compiled into one function whose body is theirs, in order: the same source, not a second
-copy of the rules. Each rule's ``return X`` becomes "record X, go to the next rule" (what
-follows a return moves into the branch that does not return), and
-``ln.<field>`` a local variable unpacked once from the link (the names come from
-:data:`kt1.services.chain.HANDOFF_FIELDS`).
+more than the rules themselves. So, once at import, the verifier's own tamper check, every
+link rule (:data:`kt1.services.rules.book.LINK_RULES`, in judging order, each behind the
+test of its kinds) and :func:`kt1.services.rules.advance` are compiled into one function
+whose body is theirs: the same source, not a second copy of the rules. Each rule's
+``return X`` becomes "record X, go to the next rule" (what follows a return moves into the
+branch that does not return), ``ln.<field>`` a local variable unpacked once from the link
+(the names come from :data:`kt1.services.chain.HANDOFF_FIELDS`), ``st.<field>`` a local
+variable of the chain's state.
 
-A rule the compiler cannot inline safely (a loop, a nested function, a name it does not
-know) is called as it is. ``tests/services/test_verify.py`` and the differential test judge
-the compiled and the plain rules on the same chains.
+When a rule cannot be inlined safely (a loop, a comprehension, a nested function, a name
+it does not know), every rule is called as it is instead, from the same loop; that is also
+the reference the differential test compares the compiled replay with, on every step.
 """
 
 from __future__ import annotations
@@ -27,15 +28,12 @@ from collections.abc import Callable
 from typing import Any
 
 from kt1.services.chain import HASHED_FIELDS
-from kt1.services.rules.book import LinkRule, rules_for
 from kt1.services.rules.custody import advance
 from kt1.services.rules.facts import JSON_NULL, LINK_NAMES, WIRE_NULL, ChainState, Link
 
 STATE_FIELDS = tuple(f.name for f in dataclasses.fields(ChainState))
 
 _PARAMS = ("st", "ln", "env", "w")
-#: ``fn(st, ln, env, w, findings, seq)``: judge one link, then advance the state.
-Compiled = Callable[[Any, Any, Any, Any, list[Any], bytes], None]
 Add = Callable[[list[Any], Any, bytes], None]
 
 
@@ -160,58 +158,6 @@ def _globals_for(fns: list[Callable[..., Any]], names: set[str]) -> dict[str, An
     return merged
 
 
-def compile_kind(kind: bytes, first: bool, add: Add) -> Compiled:
-    """One function judging a link of ``kind`` (the ``first`` of its chain or not) with
-    every rule, then advancing the state; ``add(findings, hits, seq)`` records what a rule
-    finds."""
-    rules: list[LinkRule] = list(rules_for(kind, first))
-    statements: list[ast.stmt] = [ast.parse(
-        f"({', '.join(f'ln_{n}' for n in LINK_NAMES)},) = ln").body[0]]
-    names: set[str] = set()
-    called: dict[str, LinkRule] = {}
-    for k, fn in enumerate([*rules, advance]):
-        inlined = _body(fn)  # type: ignore[arg-type]
-        if inlined is None:
-            called[f"_rule{k}"] = fn  # type: ignore[assignment]
-            statements += ast.parse(
-                f"_r = _rule{k}(st, ln, env, w)\nif _r is not None: _add(findings, _r, seq)").body
-            continue
-        body, used = inlined
-        names |= used
-        if fn is advance:
-            statements += body
-            continue
-        statements += _elim(body)
-    namespace = _globals_for([*rules, advance], names)
-    if namespace is None:
-        return _plain(rules, add)
-    namespace.update(called, _add=add)
-    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=a) for a in (
-        *_PARAMS, "findings", "seq")],
-                         kwonlyargs=[], kw_defaults=[], defaults=[])
-    fdef = ast.FunctionDef(name=f"judge_{kind.decode(errors='replace')}", args=args,
-                           body=statements, decorator_list=[], returns=None)
-    module = ast.fix_missing_locations(ast.Module(body=[fdef], type_ignores=[]))
-    exec(compile(module, f"<rulebook {kind!r}>", "exec"), namespace)  # noqa: S102
-    return namespace[fdef.name]  # type: ignore[no-any-return,unused-ignore]
-
-
-def _plain(rules: list[LinkRule], add: Add) -> Compiled:
-    """The same judgement by calling each rule (when the compiler cannot inline)."""
-    def judge(st: Any, ln: Any, env: Any, w: Any, findings: list[Any], seq: bytes) -> None:
-        for rule in rules:
-            found = rule(st, ln, env, w)
-            if found is not None:
-                add(findings, found, seq)
-        advance(st, ln)
-    return judge
-
-
-def plain(kind: bytes, first: bool, add: Add) -> Compiled:
-    """The rules of ``kind`` called one by one (the reference the compiled form matches)."""
-    return _plain(list(rules_for(kind, first)), add)
-
-
 #: The verifier's own work on each link before the rules: tamper evidence (rule 15).
 _TAMPER = """
 seq = ln_seq
@@ -240,16 +186,25 @@ prev_hash, prev_raw = ln_hash, expected
 """
 
 
-def compile_replay(add: Add, tamper: dict[str, Any]) -> Callable[..., ChainState] | None:
+def compile_replay(add: Add, tamper: dict[str, Any], *, inline: bool = True
+                   ) -> Callable[..., ChainState]:
     """One function replaying a whole chain: for each link, tamper evidence (``tamper``
     gives its helpers), then every link rule in judging order (a rule for some kinds only
     behind a test of the kind, a first-link rule behind ``i == 0``), then
-    :func:`~kt1.services.rules.advance`; the chain's state lives in local variables, and
-    each link's fields, unpacked once by their declared names. ``links`` may be plain
-    wire rows. ``fn(env, links, w, findings, identity)`` returns the final
-    :class:`~kt1.services.rules.ChainState`. None when a rule cannot be inlined."""
+    :func:`~kt1.services.rules.advance`. ``fn(env, links, w, findings, identity)`` returns
+    the final :class:`~kt1.services.rules.ChainState`; ``links`` may be plain wire rows.
+
+    ``inline``: the rules' bodies are inlined, the chain's state lives in local variables
+    and each link's fields are unpacked once by their declared names; when a rule cannot be
+    inlined, or with ``inline=False`` (the reference the tests compare with), each rule is
+    called as it is, on a :data:`~kt1.services.rules.facts.Link`.
+    """
     from kt1.services.rules.book import LINK_RULES
 
+    every: list[Any] = [*LINK_RULES, advance]
+    bodies = [_body(fn, state_locals=True) for fn in every] if inline else []
+    namespace = (_globals_for(every, set().union(*(b[1] for b in bodies if b)))
+                 if inline and all(bodies) else None)
     # a plain link's canonical bytes: its fields pasted into the template (verify.hashing)
     fast_values = ", ".join(
         f"(_NULL if ln_{f.name} == _N else b'\"' + ln_{f.name} + b'\"')"
@@ -257,50 +212,54 @@ def compile_replay(add: Add, tamper: dict[str, Any]) -> Callable[..., ChainState
     loop: list[ast.stmt] = [
         ast.parse(f"({', '.join(f'ln_{n}' for n in LINK_NAMES)},) = ln").body[0],
         *ast.parse(_TAMPER.replace("FAST_VALUES", fast_values)).body]
-    names: set[str] = set()
-    kinds: dict[str, frozenset[bytes]] = {}
-    every: list[Any] = [*LINK_RULES, advance]
+    if namespace is None:  # every rule called as it is
+        namespace = {f"_rule{k}": fn for k, fn in enumerate(every)}
+        loop += ast.parse("named = _Link(ln)").body
+    guards: dict[str, Any] = {}
     for k, fn in enumerate(every):
-        inlined = _body(fn, state_locals=True)
-        if inlined is None:
-            return None
-        body, used = inlined
-        names |= used
-        body = body if fn is advance else _elim(body)
-        guards = []
-        if getattr(fn, "kinds", None) is not None:
-            kinds[f"_KINDS{k}"] = frozenset(kd.value.encode() for kd in fn.kinds)
-            guards.append(f"ln_kind in _KINDS{k}")
-        if getattr(fn, "first_only", False):
-            guards.append("i == 0")
-        if guards:
-            test = ast.parse(" and ".join(guards), mode="eval").body
-            body = [ast.If(test=test, body=body, orelse=[])]
-        loop += body
-    namespace = _globals_for(every, names)
-    if namespace is None:
-        return None
-    defaults: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(ChainState)}
-    start = [ast.parse(f"st_{name} = _START[{name!r}]").body[0] for name in defaults]
+        if f"_rule{k}" in namespace:
+            call = "_rule{k}(st, named)" if fn is advance else (
+                "if (_r := _rule{k}(st, named, env, w)) is not None: _add(findings, _r, seq)")
+            body = ast.parse(call.format(k=k)).body
+        else:
+            inlined = bodies[k]
+            assert inlined is not None  # noqa: S101  (all inlined, checked above)
+            body = inlined[0] if fn is advance else _elim(inlined[0])
+        loop += _guarded(fn, k, body, guards)
+    if "_rule0" in namespace:
+        start = ast.parse("st = _State()").body
+        end = ast.parse("return st").body
+    else:
+        defaults: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(ChainState)}
+        namespace["_START"] = defaults
+        start = [ast.parse(f"st_{name} = _START[{name!r}]").body[0] for name in defaults]
+        end = ast.parse("return _State(" + ", ".join(f"{n}=st_{n}" for n in defaults) + ")"
+                        ).body
     head = ast.parse("prev_hash = _GENESIS\nprev_raw = bytes(32)\nsequence_reported = False"
                      ).body
-    for_loop = ast.For(target=ast.parse("i, ln", mode="eval").body,
-                       iter=ast.parse("enumerate(links)", mode="eval").body, body=loop,
-                       orelse=[])
-    for_loop.target.ctx = ast.Store()  # type: ignore[attr-defined]
-    for elt in for_loop.target.elts:  # type: ignore[attr-defined]
-        elt.ctx = ast.Store()
-    end = ast.parse("return _State(" + ", ".join(f"{n}=st_{n}" for n in defaults) + ")").body
-    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=a) for a in (
-        "env", "links", "w", "findings", "identity")], kwonlyargs=[], kw_defaults=[],
-        defaults=[])
-    fdef = ast.FunctionDef(name="replay_chain", args=args,
-                           body=[*start, *head, for_loop, *end], decorator_list=[],
-                           returns=None)
+    for_loop = ast.parse("for i, ln in enumerate(links): pass").body[0]
+    for_loop.body = loop  # type: ignore[attr-defined]
+    fdef = ast.parse("def replay_chain(env, links, w, findings, identity): pass").body[0]
+    fdef.body = [*start, *head, for_loop, *end]  # type: ignore[attr-defined]
     module = ast.fix_missing_locations(ast.Module(body=[fdef], type_ignores=[]))
-    namespace.update(kinds)
+    namespace.update(guards)
     namespace.update(tamper)
-    namespace.update(_add=add, _START=defaults, _State=ChainState, _Link=Link._make,
+    namespace.update(_add=add, _State=ChainState, _Link=Link._make,
                      _unhexlify=binascii.unhexlify, _NULL=JSON_NULL, _N=WIRE_NULL)
     exec(compile(module, "<rulebook replay>", "exec"), namespace)  # noqa: S102
     return namespace["replay_chain"]
+
+
+def _guarded(fn: Any, k: int, body: list[ast.stmt], guards: dict[str, Any]
+             ) -> list[ast.stmt]:
+    """``body`` behind the rule's own conditions: its kinds, the first link only."""
+    tests = []
+    if getattr(fn, "kinds", None) is not None:
+        guards[f"_KINDS{k}"] = frozenset(kd.value.encode() for kd in fn.kinds)
+        tests.append(f"ln_kind in _KINDS{k}")
+    if getattr(fn, "first_only", False):
+        tests.append("i == 0")
+    if not tests:
+        return body
+    return [ast.If(test=ast.parse(" and ".join(tests), mode="eval").body, body=body,
+                   orelse=[])]
