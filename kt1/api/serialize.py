@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from kt1.models import Bag, Envelope, Handoff, Unit, User
 from kt1.services.bagging import BagResult
-from kt1.services.chain import API_FIELDS
+from kt1.services.chain import API_FIELDS, put_shown
 from kt1.services.custody import Recorded
 
 
@@ -69,12 +69,7 @@ def handoff_out(session: Session, h: Handoff, number: str) -> dict[str, Any]:
         else:
             shown = value
         key, _, member = f.api.partition(".")
-        if not member:
-            out[key] = shown
-        elif key not in out:  # a party: null when its first member (the unit) is
-            out[key] = None if value is None else {member: shown}
-        elif out[key] is not None:
-            out[key][member] = shown
+        put_shown(out, key, member, value, shown)
     return out
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from kt1.cli.common import command, ctx, dump, iso, table
 from kt1.models import Bag, Envelope, Handoff, Unit, User
-from kt1.services.chain import API_FIELDS, HANDOFF_FIELDS, HandoffField
+from kt1.services.chain import API_FIELDS, HANDOFF_FIELDS, HandoffField, put_shown
 from kt1.services.custody import load_envelope
 from kt1.services.printing import print_history
 
@@ -100,12 +100,7 @@ def events(envelope: Envelope) -> list[dict[str, Any]]:
         for f, value in zip(_TIMELINE, row[:n], strict=True):
             shown = _shown(f, next(labels) if f.ref is not None else value)
             key, member = _key(f)
-            if not member:
-                entry[key] = shown
-            elif key not in entry:  # a party: null when its first member (the unit) is
-                entry[key] = None if value is None else {member: shown}
-            elif entry[key] is not None:
-                entry[key][member] = shown
+            put_shown(entry, key, member, value, shown)
         out.append(entry)
     return out
 

@@ -120,6 +120,18 @@ API_FIELDS: tuple[HandoffField, ...] = tuple(sorted(
 assert list(HASHED_NAMES) == sorted(HASHED_NAMES), "hashed fields in canonical order"  # noqa: S101
 
 
+def put_shown(out: dict[str, Any], key: str, member: str, value: Any, shown: Any) -> None:
+    """Place one shown handoff field in an output: at ``key``, or, for a dotted ``api`` name
+    (``giver.unit``), as ``member`` of the party at ``key``, which is null when its first
+    member (the unit) is."""
+    if not member:
+        out[key] = shown
+    elif key not in out:
+        out[key] = None if value is None else {member: shown}
+    elif out[key] is not None:
+        out[key][member] = shown
+
+
 def _json_value(f: HandoffField, value: Any) -> Any:
     if f.form == "time":
         return _time(value)
