@@ -256,7 +256,7 @@ def append_link(ctx: Ctx, envelope: Envelope, link: Link, *, report: str = "",
             def names() -> dict[str, str]:
                 return {"giver": link.recorded_by.username, "holder": holder_label(envelope),
                         "actor": link.recorded_by.username, "receiver": "?",
-                        "bag": bag.number if bag else "?"}
+                        "bag": bag.number if bag else "?", "seal": link.seal_number or "-"}
             raise refusal(hits[0], envelope, names)
     handoff = Handoff(
         **{f.name: decided[f.name] if f.name in decided else getattr(link, f.name)

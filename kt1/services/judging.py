@@ -29,6 +29,7 @@ from kt1.errors import (
     KT1Error,
     NotCurrentHolderError,
     ReportRequiredError,
+    SealMismatchError,
     ValidationError,
     WrongUnitError,
 )
@@ -137,8 +138,9 @@ def _write_rule(fn: LinkRule) -> bool:
     return fn.judged_by != VERIFY_ONLY  # type: ignore[attr-defined]
 
 
-#: Findings that record a fact rather than refuse: the write path accepts the handoff.
-FACTS = frozenset({"seal_anomaly"})
+#: Findings that record a fact rather than refuse: the write path accepts the handoff. (A
+#: device clock skew never shows on a new link: the server stamps ``recorded_at`` now.)
+FACTS = frozenset({"seal_anomaly", "device_clock_skew"})
 
 
 def judge_new(envelope: Envelope, values: dict[str, Any], world: RequestWorld,
@@ -189,4 +191,15 @@ def refusal(hit: Hit, envelope: Envelope, names: Callable[[], dict[str, str]]) -
         return ForbiddenError(_ADDRESSEE.get(str(why), "addressee-only envelope"))
     if code == "arrival_unregistered":
         return WrongUnitError(username=names()["actor"], unit=envelope.recipient_unit.code)
+    if code == "seal_number_changed":
+        return SealMismatchError(seen=names().get("seal", "?"), recorded="***")
     raise AssertionError(f"no refusal for finding {code}")  # a rule without its error
+
+
+#: Every finding code :func:`refusal` turns into an error (a test checks that each code a
+#: write-path rule can find is here or in :data:`FACTS`).
+REFUSED = frozenset({
+    "bag_custody_gap", "giver_not_holder", "event_out_of_order", "arrival_unregistered",
+    "holder_missing", "receipt_missing", "receipt_not_by_receiver",
+    "receipt_over_open_discrepancy", "time_backwards", "event_in_future",
+    "seal_anomaly_unreported", "addressee_only_violated", "seal_number_changed"})

@@ -153,3 +153,23 @@ def test_every_link_rule_belongs_to_a_rule_of_the_catalogue() -> None:
     assert LINK_RULES
     for fn in LINK_RULES:
         assert fn.rule_number in numbers, fn.__name__
+
+
+def test_every_finding_a_write_path_rule_can_make_has_its_refusal() -> None:
+    """A rule the write path judges refuses with an error of its own (or records a fact):
+    never a finding without an answer for the user."""
+    from kt1.services import judging
+    from kt1.services.rules import LINK_RULES
+    from kt1.services.rules.book import VERIFY_ONLY
+
+    for fn in LINK_RULES:
+        if fn.judged_by == VERIFY_ONLY:
+            continue
+        tree = ast.parse(inspect.getsource(fn))
+        codes = {node.args[0].value for node in ast.walk(tree)
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                 and node.func.id == "hit" and node.args
+                 and isinstance(node.args[0], ast.Constant)}
+        assert codes, fn.__name__
+        unanswered = codes - judging.REFUSED - judging.FACTS
+        assert not unanswered, f"{fn.__name__}: no refusal for {sorted(unanswered)}"
