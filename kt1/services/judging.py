@@ -180,6 +180,11 @@ def refusal(hit: Hit, envelope: Envelope, names: Callable[[], dict[str, str]]) -
         "time_backwards": EventTimeBackwardsError,
         "event_in_future": EventTimeFutureError,
         "seal_anomaly_unreported": ReportRequiredError,
+        # the incident a new anomaly opens carries the request's report and is told to the
+        # head and the sender at once (custody.open_seal_incident): only the report can lack
+        "seal_incident_without_report": ReportRequiredError,
+        "seal_incident_head_not_notified": ReportRequiredError,
+        "seal_incident_sender_not_notified": ReportRequiredError,
     }
     if code in simple:
         return simple[code]()
@@ -202,4 +207,6 @@ REFUSED = frozenset({
     "bag_custody_gap", "giver_not_holder", "event_out_of_order", "arrival_unregistered",
     "holder_missing", "receipt_missing", "receipt_not_by_receiver",
     "receipt_over_open_discrepancy", "time_backwards", "event_in_future",
-    "seal_anomaly_unreported", "addressee_only_violated", "seal_number_changed"})
+    "seal_anomaly_unreported", "seal_incident_without_report",
+    "seal_incident_head_not_notified", "seal_incident_sender_not_notified",
+    "addressee_only_violated", "seal_number_changed"})
