@@ -832,3 +832,24 @@ def test_the_fast_formatter_gives_the_canonical_bytes_for_awkward_text(
         note="C:\\kho\\n\\t 😀", location="\\N"))
     report = report_of(ctx, env.number)
     assert report.findings == []
+
+
+def test_an_envelope_left_with_a_deactivated_account_is_broken(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    """docs/rules.md, rule A6: what a person holds is handed over before their account is
+    closed; an item still held by a deactivated account (records from before that was
+    refused) is flagged, and only that one."""
+    held = register(ctx, network)
+    carry(ctx, network, clock, held, until="accepted")  # held by gd_hn at the counter
+    other = register(ctx, network)  # held by vt_bnv, who stays active
+    clerk = network["gd_hn"]
+    clerk.is_active = False
+    ctx.session.commit()
+    report = report_of(ctx, held.number)
+    assert report.codes == ["held_by_inactive_user"]
+    assert report.status == BROKEN
+    assert clerk.full_name in report.findings[0].message_vi
+    assert report_of(ctx, other.number).codes == []
+    clerk.is_active = True
+    ctx.session.commit()
+    assert report_of(ctx, held.number).codes == []

@@ -241,6 +241,14 @@ RULES: tuple[Rule, ...] = (
         refusals=(), codes=(), judged_by=WRITE_ONLY,
         note="The holder, the unit that handed it over last, or the unit it goes to next; "
              "another unit that may see the item is refused as `forbidden` (A4)."),
+    Rule(
+        "A6", "Bàn giao hết trước khi thôi việc, chuyển công tác",
+        "Everything held is handed over before an account is closed",
+        "Provincial inspection findings, 2024 (docs/domain.md §8, leaving or moving)",
+        refusals=(), codes=("held_by_inactive_user",), judged_by=VERIFY_ONLY,
+        note="Before someone leaves or moves, every secret item they hold is handed over. "
+             "The verifier flags an item still held by a deactivated account (records from "
+             "before this was refused); refusing the deactivation itself is issue 11's work."),
     # ------------------------------------------------------------ recording safeguards
     Rule(
         "R1", "Thời điểm sự kiện không ở tương lai", "No event in the future",

@@ -181,6 +181,10 @@ class World:
     def is_head(self, user: bytes) -> bool:
         return False
 
+    def is_inactive(self, user: bytes) -> bool:
+        """Is this account deactivated (khóa)?"""
+        return False
+
     def full_name(self, user: bytes) -> str:
         return ""
 

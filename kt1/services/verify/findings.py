@@ -169,6 +169,12 @@ FINDINGS: dict[str, FindingSpec] = {
                 "đăng ký ({policy_vi}).",
         "A subject is stored for this {classification} envelope against the rule in force "
         "when it was registered ({policy})."),
+    # -- rule A6: leaving or moving
+    "held_by_inactive_user": FindingSpec(
+        BROKEN, "Bưu gửi vẫn do tài khoản đã khóa ({holder}) giữ: phải bàn giao hết trước khi "
+                "khóa tài khoản.",
+        "The envelope is still held by a deactivated account ({holder}): everything held must "
+        "be handed over before an account is closed."),
     # -- time limits (§4)
     "deadline_missed": FindingSpec(
         OVERDUE, "Quá chỉ tiêu thời gian: chưa phát lần đầu trước hạn {due}.",

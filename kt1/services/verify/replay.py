@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from kt1.services.deadlines import local_day_number
-from kt1.services.rules import bags, deadlines, envelope, tamper
+from kt1.services.rules import bags, deadlines, envelope, people, tamper
 from kt1.services.rules.custody import TERMINAL
 from kt1.services.rules.facts import ChainState, Hit, text
 from kt1.services.verify.compiled import compile_replay
@@ -65,6 +65,7 @@ def check_envelope(env: Any, links: list[Any], lines: dict[bytes, bytes],
     st = _replay(env, links, w, findings)
     _add(findings, tamper.head_agrees(env, st), None)
     _add(findings, bags.left_in_bag(st, lines), None)
+    _add(findings, people.holder_active(st, w), None)
     terminal = st.status in TERMINAL
     hits, due = deadlines.delivery_deadline(env, st, terminal, w.now_epoch, w.deadlines)
     _add(findings, hits, None)

@@ -43,6 +43,9 @@ class StoredWorld(World):
                 select(User.id).where(User.is_unit_head.is_(True))))
         self.names = {number_wire(uid): name for uid, name in session.execute(
             select(User.id, User.full_name))}
+        self.inactive: frozenset[bytes] = frozenset(
+            number_wire(uid) for (uid,) in session.execute(
+                select(User.id).where(User.is_active.is_(False))))
         self._load_incidents(ctx)
         rules = session.execute(select(
             SubjectRule.effective_from, SubjectRule.classification, SubjectRule.policy
@@ -90,6 +93,9 @@ class StoredWorld(World):
 
     def full_name(self, user: bytes) -> str:
         return self.names.get(user, "")
+
+    def is_inactive(self, user: bytes) -> bool:
+        return user in self.inactive
 
     def open_discrepancy(self, envelope_id: bytes, bag: bytes, at: bytes) -> int | None:
         found = self.disc_by_envelope.get(envelope_id)
