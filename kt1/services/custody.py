@@ -19,8 +19,6 @@ from sqlalchemy.orm import Session
 
 from kt1.errors import (
     CustodyConflictError,
-    EventTimeBackwardsError,
-    EventTimeFutureError,
     ForbiddenError,
     GiverIdentificationInvalidError,
     GiverIdentificationMissingError,
@@ -218,15 +216,6 @@ class Link:
     note: str = ""
 
 
-def check_event_time(ctx: Ctx, envelope: Envelope, event_at: datetime) -> None:
-    if event_at.tzinfo is None:
-        raise ValidationError(field="event_at", reason="needs a time zone")
-    if event_at > ctx.now() + ctx.settings.max_clock_skew:
-        raise EventTimeFutureError()
-    if envelope.last_event_at is not None and event_at < envelope.last_event_at:
-        raise EventTimeBackwardsError()
-
-
 def append_link(ctx: Ctx, envelope: Envelope, link: Link, *, report: str = "",
                 judged: bool = False) -> Handoff:
     """Append one link to ``envelope``'s chain and move its state. No commit here.
@@ -249,8 +238,7 @@ def append_link(ctx: Ctx, envelope: Envelope, link: Link, *, report: str = "",
     if not judged:
         values = {**vars(link), **decided}
         bag = ctx.session.get(Bag, envelope.bag_id) if envelope.bag_id else None
-        world = RequestWorld(ctx.session, envelope, ctx.now(), ctx.settings.max_clock_skew,
-                             [], report, discrepancy_checked=True)
+        world = RequestWorld(ctx.now(), ctx.settings.max_clock_skew, [], report)
         hits = judge_new(envelope, values, world, bag_seal=bag.seal_number if bag else None)
         if hits:
             def names() -> dict[str, str]:
@@ -478,9 +466,9 @@ def _judge(ctx: Ctx, envelope: Envelope, link: Link, actor: User, giver: User,
     values = {**vars(link), "envelope_id": envelope.id, "seq": envelope.chain_length,
               "recorded_at": ctx.now(), "recorded_by_id": actor.id,
               "to_unit_id": receiver.unit_id if receiver else None}
-    world = RequestWorld(ctx.session, envelope, ctx.now(), ctx.settings.max_clock_skew,
+    world = RequestWorld(ctx.now(), ctx.settings.max_clock_skew,
                          [p for p in (giver, receiver) if p is not None], report,
-                         discrepancy=open_discrepancy)
+                         open_discrepancy)
     hits = judge_new(envelope, values, world)
     if hits:
         def names() -> dict[str, str]:

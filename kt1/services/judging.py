@@ -14,9 +14,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from kt1.errors import (
     AcknowledgementInvalidError,
     AcknowledgementMissingError,
@@ -33,8 +30,8 @@ from kt1.errors import (
     ValidationError,
     WrongUnitError,
 )
-from kt1.models import Envelope, Incident, User
-from kt1.models.enums import IncidentKind, IncidentStatus, UnitKind
+from kt1.models import Envelope, User
+from kt1.models.enums import UnitKind
 from kt1.services import rules
 from kt1.services.rules.book import VERIFY_ONLY, LinkRule
 from kt1.services.rules.facts import (
@@ -94,17 +91,14 @@ def chain_state(envelope: Envelope, bag_seal: str | None = None) -> ChainState:
 
 
 class RequestWorld(World):
-    """What the rules look up for one request: the people in it, the discrepancy open now
-    (one query, only when a rule asks), and the incident report the request brings."""
+    """What the rules look up for one request: the people in it, the discrepancy open on
+    the envelope or its bag (read with the envelope, :func:`custody.load_for_handoff`; a bag's
+    use case checks it for the whole bag first and passes None), and the incident report the
+    request brings."""
 
-    def __init__(self, session: Session, envelope: Envelope, now: datetime, skew: Any,
-                 people: list[User], report: str, *, discrepancy_checked: bool = False,
-                 discrepancy: int | bool | None = False) -> None:
-        self.session = session
-        self.discrepancy_checked = discrepancy_checked
-        #: the open discrepancy read with the envelope (False: not read, ask the database)
+    def __init__(self, now: datetime, skew: Any, people: list[User], report: str,
+                 discrepancy: int | None = None) -> None:
         self.discrepancy = discrepancy
-        self.envelope = envelope
         self.future_limit = time_wire(now + skew)
         self.people = {number_wire(u.id): u for u in people}
         self.report = report
@@ -118,15 +112,7 @@ class RequestWorld(World):
         return person.full_name if person else ""
 
     def open_discrepancy(self, envelope_id: bytes, bag: bytes, at: bytes) -> int | None:
-        if self.discrepancy_checked:  # by the use case, for the whole bag, before writing
-            return None
-        if self.discrepancy is not False:  # read with the envelope (custody.load_for_handoff)
-            return self.discrepancy
-        envelope = self.envelope
-        on_bag = (Incident.bag_id == envelope.bag_id) if envelope.bag_id else False
-        return self.session.execute(select(Incident.id).where(
-            Incident.kind == IncidentKind.DISCREPANCY, Incident.status == IncidentStatus.OPEN,
-            (Incident.envelope_id == envelope.id) | on_bag).limit(1)).scalar()
+        return self.discrepancy
 
     def seal_report(self, envelope_id: bytes, bag: bytes, handoff_id: bytes
                     ) -> SealReport | None:

@@ -76,7 +76,3 @@ def judge(st: ChainState, ln: Any, env: Any, w: World,
                 hits.append(found)
     return hits
 
-
-def table() -> dict[tuple[bytes, bool], tuple[LinkRule, ...]]:
-    """The link rules of every known kind, first link or not (for a replay loop)."""
-    return {(k, first): rules_for(k, first) for k in _KINDS for first in (True, False)}

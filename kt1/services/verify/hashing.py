@@ -56,22 +56,8 @@ _WIDTH = len(HASHED_FIELDS)
 _PLAIN = LINK_INDEX["plain"]
 
 
-def _make_fast() -> Callable[[Any], bytes]:
-    """``FULL % values`` for a plain row, unrolled once from the declaration (a nullable
-    text is ``null`` or quoted; every other field is pasted as it is)."""
-    parts = [f"(NULL if r[{k}] == N else b'\"' + r[{k}] + b'\"')" if k in _NULLABLE_TEXT
-             else f"r[{k}]" for k in range(_WIDTH)]
-    namespace = {"FULL": FULL, "NULL": _NULL, "N": N}
-    exec(f"def fast(r):\n    return FULL % ({', '.join(parts)},)\n",  # noqa: S102
-         namespace)  # source built above from the field declaration, no outside input
-    return namespace["fast"]  # type: ignore[return-value]
-
-
-fast_content = _make_fast()
-
-
 def _make_fast_first() -> Callable[[Any, bytes], bytes]:
-    """:func:`link_content` of a plain first link, unrolled once like :func:`_make_fast`."""
+    """:func:`link_content` of a plain first link, unrolled once from the declaration."""
     parts = [f"(NULL if r[{k}] == N else b'\"' + r[{k}] + b'\"')" if k in _NULLABLE_TEXT
              else f"r[{k}]" for k in range(_WIDTH)]
     head, tail = parts[:_ENVELOPE_AT], parts[_ENVELOPE_AT:]
