@@ -92,7 +92,26 @@ class EventKind(StrEnum):
     PASSED_TO_ADDRESSEE = "passed_to_addressee"  # chuyển người có tên
     RETURNED = "returned"  # chuyển hoàn
     RECALLED = "recalled"  # thu hồi
+    # Internal circulation (luân chuyển nội bộ) between people of the unit that holds the
+    # document: the sender's before it leaves, the recipient's after the incoming register.
+    CIRCULATED_FOR_DIRECTION = "circulated_for_direction"  # trình lãnh đạo cho ý kiến chỉ đạo
+    CIRCULATED_FOR_HANDLING = "circulated_for_handling"  # giao chuyên viên xử lý
+    CIRCULATED_TO_REGISTRY = "circulated_to_registry"  # trả văn thư (lưu, phát hành, hoàn)
+    #: Custody handed over when a person leaves or moves (bàn giao khi thôi việc, chuyển
+    #: công tác): to a colleague of the same unit and role family; the stage does not change.
+    HANDED_OVER = "handed_over"
 
+
+#: Internal circulation inside a unit (luân chuyển nội bộ): the stage does not change.
+INTERNAL_EVENTS = frozenset({
+    EventKind.CIRCULATED_FOR_DIRECTION,
+    EventKind.CIRCULATED_FOR_HANDLING,
+    EventKind.CIRCULATED_TO_REGISTRY,
+})
+
+#: Events after which the envelope is where it was in the postal stages (same status):
+#: only the person holding it changed.
+STAGE_KEEPING_EVENTS = INTERNAL_EVENTS | {EventKind.HANDED_OVER}
 
 #: Events that move custody from one person to another and need the receiver's signature.
 TRANSFER_EVENTS = frozenset({
@@ -104,6 +123,7 @@ TRANSFER_EVENTS = frozenset({
     EventKind.PASSED_TO_ADDRESSEE,
     EventKind.RETURNED,
     EventKind.RECALLED,
+    *STAGE_KEEPING_EVENTS,
 })
 
 #: Events recorded against a bag: every envelope inside gets one.
@@ -133,7 +153,7 @@ class EnvelopeStatus(StrEnum):
     RECALLED = "recalled"
 
 
-#: Status after each event.
+#: Status after each event (the events of :data:`STAGE_KEEPING_EVENTS` keep the status).
 STATUS_AFTER: dict[EventKind, EnvelopeStatus] = {
     EventKind.REGISTERED_OUTGOING: EnvelopeStatus.REGISTERED,
     EventKind.ACCEPTED: EnvelopeStatus.ACCEPTED,
@@ -151,8 +171,10 @@ STATUS_AFTER: dict[EventKind, EnvelopeStatus] = {
     EventKind.RECALLED: EnvelopeStatus.RECALLED,
 }
 
-#: Which events may follow each status (the order of the postal stages).
-ALLOWED_NEXT: dict[EnvelopeStatus, frozenset[EventKind]] = {
+#: Which events may follow each status (the order of the postal stages). Internal
+#: circulation happens inside the sender before acceptance and inside the recipient after
+#: the incoming register; a hand-over (bàn giao) may happen at any stage with a holder.
+_ALLOWED_STAGES: dict[EnvelopeStatus, frozenset[EventKind]] = {
     EnvelopeStatus.REGISTERED: frozenset({EventKind.ACCEPTED}),
     EnvelopeStatus.ACCEPTED: frozenset({
         EventKind.BAGGED, EventKind.OUT_FOR_DELIVERY, EventKind.RETURNED}),
@@ -172,6 +194,18 @@ ALLOWED_NEXT: dict[EnvelopeStatus, frozenset[EventKind]] = {
     EnvelopeStatus.RETURNED: frozenset(),
     EnvelopeStatus.RECALLED: frozenset(),
 }
+_CIRCULATING = frozenset({
+    EnvelopeStatus.REGISTERED, EnvelopeStatus.ARRIVED, EnvelopeStatus.WITH_ADDRESSEE})
+ALLOWED_NEXT: dict[EnvelopeStatus, frozenset[EventKind]] = {
+    status: kinds | {EventKind.HANDED_OVER} | (
+        INTERNAL_EVENTS if status in _CIRCULATING else frozenset())
+    for status, kinds in _ALLOWED_STAGES.items()
+}
+
+
+def status_after(kind: EventKind, status: EnvelopeStatus) -> EnvelopeStatus:
+    """The envelope's status after ``kind`` recorded while it was at ``status``."""
+    return STATUS_AFTER.get(kind, status)
 
 
 class SealState(StrEnum):

@@ -43,7 +43,6 @@ from kt1.models import (
 )
 from kt1.models.base import utcnow
 from kt1.models.enums import (
-    STATUS_AFTER,
     TRANSFER_EVENTS,
     AckMethod,
     Authority,
@@ -53,6 +52,7 @@ from kt1.models.enums import (
     IncidentStatus,
     Role,
     SealState,
+    status_after,
 )
 from kt1.models.handover import SheetStatus
 from kt1.services.access import Receipt, may_see_envelope, receipt_valid, serves, verify_receipt
@@ -257,7 +257,7 @@ def append_link(ctx: Ctx, envelope: Envelope, link: Link, *, report: str = "",
     envelope.chain_length = handoff.seq + 1
     envelope.last_hash = handoff.hash
     envelope.last_event_at = link.event_at
-    envelope.status = STATUS_AFTER[link.kind]
+    envelope.status = status_after(link.kind, envelope.status)
     envelope.holder_unit_id = link.to_unit_id
     envelope.holder_user_id = link.to_user_id
     # the session keeps objects across commits: reload the holder relations on next use
