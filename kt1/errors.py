@@ -322,3 +322,19 @@ DiscrepancyUnreportedError = _error(
     "trước khi ký nhận.",
     "What was scanned differs from sheet {sheet}: report the discrepancy and settle it "
     "before signing.")
+
+# Inside a unit: internal circulation and hand-over (docs/rules.md, rules A6 and A7)
+HandedToSelfError = _error(
+    "handed_to_self", 422,
+    "Người giao và người nhận phải là hai người khác nhau.",
+    "The giver and the receiver must be two different people.")
+DirectionNeedsHeadError = _error(
+    "direction_needs_head", 422,
+    "Trình xin ý kiến chỉ đạo phải chuyển cho lãnh đạo đơn vị; {receiver} không phải lãnh đạo "
+    "đơn vị.",
+    "A document for direction goes to a head of the unit; {receiver} is not one.")
+AddresseeFirstError = _error(
+    "addressee_first", 409,
+    "Bưu gửi {number} ghi \"Chỉ người có tên mới được bóc bì\": phải chuyển cho người có tên "
+    "trước khi luân chuyển nội bộ.",
+    "Envelope {number} is addressee-only: pass it to the named person before it circulates.")
