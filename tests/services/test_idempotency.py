@@ -18,7 +18,7 @@ from kt1.services import bagging, custody
 from kt1.services.context import Ctx
 from kt1.services.registration import EnvelopeDraft, register_envelope
 from tests.conftest import Clock, Network, new_scan, pin
-from tests.journey import carry, register
+from tests.journey import PROVENANCE, carry, register
 
 Snapshot = Callable[[], dict[str, list[tuple[Any, ...]]]]
 
@@ -205,7 +205,7 @@ def _draft(**kw: Any) -> EnvelopeDraft:
     base: dict[str, Any] = {
         "classification": "secret", "recipient_unit_code": "UBND-HCM",
         "document_number": "15/KH-BNV", "recipient_name": "Trần Thị B", "copies": 2,
-        "scan_id": "reg-0001-abcdef",
+        "scan_id": "reg-0001-abcdef", **PROVENANCE,
     }
     return EnvelopeDraft(**{**base, **kw})
 
