@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kt1.errors import ProvenanceRequiredError, ValidationError
+from kt1.errors import KT1Error, ProvenanceRequiredError, ValidationError
 from kt1.models import ProvenanceRule, User
 from kt1.models.enums import Classification
 from kt1.services.text import clean_text
@@ -70,7 +70,7 @@ class Provenance:
     classification_basis: str | None = None
 
 
-def _missing(field: str, classification: Classification) -> ProvenanceRequiredError:
+def _missing(field: str, classification: Classification) -> KT1Error:
     vi, en = LABELS[field]
     return ProvenanceRequiredError(field=field, label=vi, label_en=en,
                                    classification=classification.label_vi)

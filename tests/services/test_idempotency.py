@@ -226,6 +226,10 @@ def test_replaying_a_registration_returns_the_same_envelope_and_writes_nothing(
     {"is_addressee_only": True},
     {"document_number": "16/KH-BNV"},
     {"subject": "Kế hoạch kiểm tra định kỳ"},
+    {"signer_name": "Lê Văn Ký"},
+    {"signer_title": "Phó Chánh Văn phòng"},
+    {"classification_basis": "Khoản 3 Điều 1"},
+    {"drafter_name": None, "drafter_username": "bm_bnv"},
 ])
 def test_the_same_registration_scan_id_with_different_content_is_refused(
         ctx: Ctx, network: Network, clock: Clock, snapshot: Snapshot,

@@ -167,14 +167,3 @@ def test_a_drafter_account_must_be_of_the_sender_unit(
     assert refused.value.details["field"] == "drafter_username"
     ctx.session.rollback()
     assert snapshot() == before
-
-
-def test_a_replayed_registration_scan_with_another_signer_is_refused(
-        ctx: Ctx, network: Network) -> None:
-    first = register(ctx, network, scan_id="reg-prov-000001")
-    again = register(ctx, network, scan_id="reg-prov-000001")
-    assert again.id == first.id
-    with pytest.raises(KT1Error) as refused:
-        register(ctx, network, scan_id="reg-prov-000001",
-                 **{**PROVENANCE, "signer_name": "Người khác"})
-    assert refused.value.slug not in ("provenance_required", "invalid_field")
