@@ -69,12 +69,10 @@ def _seed(table):
 
 
 def downgrade():
-    with op.batch_alter_table("envelope", schema=None) as batch_op:
-        if op.get_bind().dialect.name != "sqlite":  # SQLite: the batch copy leaves it out
-            batch_op.drop_constraint(FK, type_="foreignkey")
-        batch_op.drop_column("classification_basis")
-        batch_op.drop_column("signer_title")
-        batch_op.drop_column("signer_name")
-        batch_op.drop_column("drafter_name")
-        batch_op.drop_column("drafter_user_id")
+    # Plain DROP COLUMN on both engines (SQLite 3.35+ drops a column with its own foreign
+    # key; PostgreSQL drops the constraint with the column), so that a database with
+    # envelopes can go down too.
+    for column in ("classification_basis", "signer_title", "signer_name", "drafter_name",
+                   "drafter_user_id"):
+        op.drop_column("envelope", column)
     op.drop_table("provenance_rule")
