@@ -31,6 +31,7 @@ def test_the_form_asks_for_drafter_signer_and_basis_and_lists_the_units_people(
         assert label in body
     assert 'value="bm_bnv"' in body and 'value="vt_hcm"' not in body  # the unit's people
     assert "Không in ra nhãn." in body
+    assert "phải ghi đủ với:\n      Tuyệt mật, Tối mật." in body  # today's rule
 
 
 def test_a_secret_registration_without_a_basis_is_refused_in_vietnamese_next_to_the_field(
