@@ -540,8 +540,6 @@ def test_a_broken_seal_reported_with_an_incident_gives_seal_anomaly(
 @pytest.mark.parametrize(("change", "code"), [
     ("delete", "seal_anomaly_unreported"),
     ({"report": ""}, "seal_incident_without_report"),
-    ({"head_notified_at": None}, "seal_incident_head_not_notified"),
-    ({"sender_notified_at": None}, "seal_incident_sender_not_notified"),
 ])
 def test_a_seal_anomaly_without_a_full_incident_gives_its_own_code(
         ctx: Ctx, network: Network, clock: Clock, change: Any, code: str) -> None:
