@@ -20,7 +20,7 @@ from kt1.models import Bag, Envelope, Unit, User
 from kt1.services import incidents as svc
 from kt1.web.forms import EmptyForm
 
-bp = Blueprint("incidents", __name__, url_prefix="/incidents")
+bp = Blueprint("incident_inbox", __name__, url_prefix="/incidents")
 
 
 def _me() -> User:
@@ -68,4 +68,4 @@ def acknowledge(incident_id: int) -> Any:
     except UnknownIncidentError:
         abort(404)
     flash(_("Đã xác nhận nắm sự cố số %(id)s.", id=incident_id), "success")
-    return redirect(url_for("incidents.show", incident_id=incident_id))
+    return redirect(url_for("incident_inbox.show", incident_id=incident_id))
