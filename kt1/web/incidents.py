@@ -17,10 +17,14 @@ from flask_login import current_user
 from kt1.database import service_context
 from kt1.errors import UnknownIncidentError
 from kt1.models import Bag, Envelope, Unit, User
+from kt1.models.enums import Role
 from kt1.services import incidents as svc
+from kt1.web import requires
 from kt1.web.forms import EmptyForm
 
 bp = Blueprint("incident_inbox", __name__, url_prefix="/incidents")
+#: A head of unit may hold any role: which incidents a user gets is the service's to say.
+ANY_ROLE = tuple(Role)
 
 
 def _me() -> User:
@@ -28,6 +32,7 @@ def _me() -> User:
 
 
 @bp.get("/")
+@requires(*ANY_ROLE)
 def inbox() -> Any:
     """The signed-in head's or security officer's incidents, unacknowledged first."""
     me = _me()
@@ -38,6 +43,7 @@ def inbox() -> Any:
 
 
 @bp.get("/<int:incident_id>")
+@requires(*ANY_ROLE)
 def show(incident_id: int) -> Any:
     """One incident with its report; the first opening by a head or the sender is recorded."""
     ctx, me = service_context(), _me()
@@ -58,6 +64,7 @@ def show(incident_id: int) -> Any:
 
 
 @bp.post("/<int:incident_id>/acknowledge")
+@requires(*ANY_ROLE)
 def acknowledge(incident_id: int) -> Any:
     """"Đã nắm": the incident is acknowledged (again: nothing changes)."""
     form = EmptyForm()
