@@ -185,7 +185,7 @@ def test_a_seal_incident_written_by_custody_is_emailed_after_commit(
     with_email(ctx, "bm_bnv", network, "baomat@bnv.gov.vn")
     with smtp_server() as mailbox:
         mail_ctx = smtp_ctx(ctx, clock, mailbox.url)
-        _env, incident = broken_seal(mail_ctx, network, clock)
+        _env, _incident = broken_seal(mail_ctx, network, clock)
     assert [m.recipients for m in mailbox.messages] == [["baomat@bnv.gov.vn"]]
     body = mailbox.messages[0].message.get_content()
     assert "niêm phong bất thường" in body and REPORT not in body

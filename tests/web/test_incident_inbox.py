@@ -3,13 +3,14 @@ and the refusals (issue 11 item 5; kt1/web/incidents.py)."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 
-from kt1.models import Incident
+from kt1.models import Incident, User
 from kt1.services.context import Ctx
 from tests.conftest import Clock, Network
 from tests.services.test_incident_inbox import REPORT, broken_seal
@@ -144,3 +145,33 @@ def test_every_route_of_the_inbox_is_guarded_and_has_its_refusal_tests(app: Flas
         assert getattr(app.view_functions[rule.endpoint], "roles", None), rule.endpoint
         found |= {(m, rule.rule) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert found == ROUTES
+
+
+# --------------------------------------------------------------------------- users' email
+
+
+def test_the_administrator_adds_a_user_with_an_email_and_a_bad_one_is_refused_at_its_field(
+        signed_in: Any, ctx: Ctx, network: Network) -> None:
+    b = signed_in("admin")
+    assert 'name="email"' in page(b.get("/admin/users"))
+    form = {"full_name": "Lê Văn Thủ Trưởng", "role": "registry_clerk", "unit": "BNV",
+            "password": "mat-khau-moi-1", "is_unit_head": "y"}
+    added = b.post("/admin/users", {**form, "username": "tt2_bnv", "email": "tt@bnv.gov.vn"})
+    assert added.status_code == 201
+    refused = b.post("/admin/users", {**form, "username": "tt3_bnv", "email": "not an email"})
+    assert refused.status_code == 422
+    ctx.session.rollback()
+    emails = dict(ctx.session.execute(select(User.username, User.email).where(
+        User.username.in_(["tt2_bnv", "tt3_bnv"]))).all())
+    assert emails == {"tt2_bnv": "tt@bnv.gov.vn"}
+
+
+def test_kt1_user_add_takes_an_email(app: Flask, network: Network) -> None:
+    from tests.cli.test_cli import run
+
+    added = run(app, "user", "add", "thutruong.bnv", "--name", "Nguyễn Văn B", "--role",
+                "registry_clerk", "--unit", "BNV", "--password", "mat-khau-dai-1", "--head",
+                "--email", "thutruong@bnv.gov.vn")
+    assert added.exit_code == 0, added.output
+    users = json.loads(run(app, "user", "list", "--unit", "BNV", "--json").output)
+    assert {u["username"]: u["email"] for u in users}["thutruong.bnv"] == "thutruong@bnv.gov.vn"
