@@ -14,20 +14,21 @@ from itertools import cycle
 
 from sqlalchemy import func, select
 
-from kt1.models import Envelope, Unit, User
+from kt1.models import Envelope, Incident, Unit, User
 from kt1.models.enums import (
     AckMethod,
     Authority,
     Classification,
     DeliveryFailure,
     EventKind,
+    IncidentKind,
     Role,
     SealState,
     ServiceClass,
     UnitKind,
     Urgency,
 )
-from kt1.services import bagging, custody
+from kt1.services import bagging, custody, incidents
 from kt1.services.access import Receipt, hash_secret
 from kt1.services.context import Ctx
 from kt1.services.directory import add_unit, add_user, set_serving_offices
@@ -340,6 +341,11 @@ def _envelopes(ctx: Ctx, users: dict[str, User], now: datetime) -> int:
                               urgencies, "received", force=Classification.SECRET)
     Journey(ctx, users, start + timedelta(minutes=30)).run(numbers, "VPTU", "UBND-HCM",
                                                            "received", broken_seal=True)
+    # Its incident reached the head of the sending agency, who acknowledged it (đã nắm).
+    seal_incident = ctx.session.execute(select(Incident.id).where(
+        Incident.kind == IncidentKind.SEAL_ANOMALY).order_by(Incident.id.desc())).scalar()
+    if seal_incident is not None:
+        incidents.acknowledge(ctx, users["lanhdao.vptu"], seal_incident)
     count += 1
     # One envelope accepted twelve days ago and stuck at the destination office: overdue.
     start = now - timedelta(days=12)

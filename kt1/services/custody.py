@@ -287,7 +287,8 @@ def open_discrepancy_exists(session: Session, envelope: Envelope) -> bool:
 def open_seal_incident(ctx: Ctx, actor: User, *, envelope: Envelope | None, bag: Bag | None,
                        handoff: Handoff | None, state: SealState, report: str,
                        details: dict[str, Any]) -> Incident:
-    """Rule 7: a broken or mismatched seal is an incident reported to the head and sender."""
+    """Rule 7: a broken or mismatched seal is an incident, in the inbox of the head and the
+    sender (kt1/services/incidents.py)."""
     now = ctx.now()
     incident = Incident(
         kind=IncidentKind.SEAL_ANOMALY,
@@ -299,8 +300,6 @@ def open_seal_incident(ctx: Ctx, actor: User, *, envelope: Envelope | None, bag:
         report=report,
         details={"seal_state": str(state), **details},
         opened_at=now,
-        head_notified_at=now,
-        sender_notified_at=now,
     )
     ctx.session.add(incident)
     return incident

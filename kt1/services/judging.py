@@ -120,8 +120,8 @@ class RequestWorld(World):
 
     def seal_report(self, envelope_id: bytes, bag: bytes, handoff_id: bytes
                     ) -> SealReport | None:
-        # the incident is opened with the handoff, told to the head and the sender at once
-        return SealReport(0, self.report, True, True) if self.report else None
+        # the incident is opened with the handoff, with the request's report
+        return SealReport(0, self.report) if self.report else None
 
 
 def _write_rule(fn: LinkRule) -> bool:
@@ -170,11 +170,9 @@ def refusal(hit: Hit, envelope: Envelope, names: Callable[[], dict[str, str]]) -
         "time_backwards": EventTimeBackwardsError,
         "event_in_future": EventTimeFutureError,
         "seal_anomaly_unreported": ReportRequiredError,
-        # the incident a new anomaly opens carries the request's report and is told to the
-        # head and the sender at once (custody.open_seal_incident): only the report can lack
+        # the incident a new anomaly opens carries the request's report
+        # (custody.open_seal_incident): only the report can lack
         "seal_incident_without_report": ReportRequiredError,
-        "seal_incident_head_not_notified": ReportRequiredError,
-        "seal_incident_sender_not_notified": ReportRequiredError,
         "handed_to_self": HandedToSelfError,
         "circulated_to_self": HandedToSelfError,
     }
@@ -206,7 +204,6 @@ REFUSED = frozenset({
     "holder_missing", "receipt_missing", "receipt_not_by_receiver",
     "receipt_over_open_discrepancy", "time_backwards", "event_in_future",
     "seal_anomaly_unreported", "seal_incident_without_report",
-    "seal_incident_head_not_notified", "seal_incident_sender_not_notified",
     "addressee_only_violated", "seal_number_changed", "circulated_outside_unit",
     "handover_outside_unit", "direction_not_by_head", "handed_to_self",
     "circulated_to_self"})

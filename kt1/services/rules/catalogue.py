@@ -128,11 +128,11 @@ RULES: tuple[Rule, ...] = (
         "7", "Niêm phong bất thường phải lập biên bản", "Seal anomalies become incidents",
         "Decree 26/2020 Art. 4(2)(c) [law]",
         refusals=("report_required",),
-        codes=("seal_anomaly", "seal_anomaly_unreported", "seal_incident_without_report",
-               "seal_incident_head_not_notified", "seal_incident_sender_not_notified"),
+        codes=("seal_anomaly", "seal_anomaly_unreported", "seal_incident_without_report"),
         judged_by=WRITE_AND_VERIFY,
         note="A handoff with a broken or mismatched seal needs a report; it opens an "
-             "incident reported to the head of the unit and notified to the sender."),
+             "incident that goes to the inbox of the heads of the units involved and of the "
+             "sender, who must acknowledge it in time (T2)."),
     Rule(
         "8", "Túi gửi niêm phong suốt hành trình", "Bags",
         "Circular 16/2017 Art. 9 [law, superseded]",
@@ -205,6 +205,17 @@ RULES: tuple[Rule, ...] = (
         note="From acceptance (J) to the first delivery attempt, in working days (J+1 to "
              "J+3.5 by route and service); a Hẹn giờ item is due at its agreed time. The rule "
              "set in force on the acceptance date decides."),
+    Rule(
+        "T2", "Thủ trưởng đơn vị nắm sự cố trong thời hạn",
+        "Incidents reach the head of the unit in time",
+        "[ours], from Decree 26/2020 Art. 4(2)(c)",
+        refusals=(), codes=("incident_unacknowledged",), judged_by=VERIFY_ONLY,
+        note="Every incident goes to the inbox (hộp thư sự cố) of the heads of the units "
+             "involved (the reporting unit, the holder, the sender) and of the sending unit's "
+             "security officers; opening it records who was told, and one of them "
+             "acknowledges it (đã nắm) within KT1_INCIDENT_ACK_WORKING_DAYS working days "
+             "(default 1). The verifier flags each envelope whose incident, or its bag's, is "
+             "still unacknowledged after that."),
     # ------------------------------------------------------------ docs/access.md
     Rule(
         "A1", "Bưu gửi không được xem thì coi như không tồn tại",

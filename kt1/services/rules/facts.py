@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -167,8 +168,16 @@ class SealReport:
 
     id: int
     report: str
-    head_notified: bool
-    sender_notified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PendingIncident:
+    """An incident no recipient has acknowledged yet (rule T2), with the end of the time
+    given to acknowledge it (epoch seconds, counted in working days)."""
+
+    id: int
+    kind: str
+    due: float
 
 
 class World:
@@ -196,6 +205,11 @@ class World:
     def seal_report(self, envelope_id: bytes, bag: bytes, handoff_id: bytes
                     ) -> SealReport | None:
         return None
+
+    def unacknowledged_incidents(self, envelope_id: bytes, bags: Iterable[bytes]
+                                 ) -> list[PendingIncident]:
+        """Incidents on the envelope, or on one of ``bags``, not acknowledged yet."""
+        return []
 
     def manifest_lines(self, envelope_id: bytes) -> dict[bytes, bytes]:
         """The bags whose manifest lists the envelope, each with ``found_at_opening``."""

@@ -117,12 +117,6 @@ FINDINGS: dict[str, FindingSpec] = {
     "seal_incident_without_report": FindingSpec(
         BROKEN, "Sự cố niêm phong số {incident} (bản ghi số {seq}) không có nội dung biên bản.",
         "Seal incident {incident} (handoff {seq}) has no report text."),
-    "seal_incident_head_not_notified": FindingSpec(
-        BROKEN, "Sự cố niêm phong số {incident} chưa được báo cáo thủ trưởng đơn vị.",
-        "Seal incident {incident} was not reported to the head of the unit."),
-    "seal_incident_sender_not_notified": FindingSpec(
-        BROKEN, "Sự cố niêm phong số {incident} chưa được thông báo cho nơi gửi.",
-        "The sender was not notified of seal incident {incident}."),
     # -- rule 8: bags
     "bag_custody_gap": FindingSpec(
         BROKEN, "Bản ghi số {seq}: khi bưu gửi ở trong túi, mọi lần giao nhận phải là của "
@@ -193,6 +187,12 @@ FINDINGS: dict[str, FindingSpec] = {
         "The envelope is still held by a deactivated account ({holder}): everything held must "
         "be handed over before an account is closed."),
     # -- time limits (§4)
+    # -- rule T2: incidents reach the head of the unit
+    "incident_unacknowledged": FindingSpec(
+        OVERDUE, "Sự cố số {incident} ({kind_vi}) chưa được thủ trưởng đơn vị hoặc cán bộ bảo "
+                 "mật nơi gửi xác nhận đã nắm (hạn {due}).",
+        "Incident {incident} ({kind}) was not acknowledged by a head of unit or the sender's "
+        "security officer (due {due})."),
     "deadline_missed": FindingSpec(
         OVERDUE, "Quá chỉ tiêu thời gian: chưa phát lần đầu trước hạn {due}.",
         "Deadline missed: no first delivery attempt by {due}."),
