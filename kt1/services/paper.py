@@ -19,6 +19,7 @@ from kt1.models.handover import SheetStatus
 from kt1.models.paper import InternalLine, InternalSheet, SheetKind, SheetPrint
 from kt1.services.context import Ctx
 from kt1.services.rules.facts import JSON_NULL, PaperSheet, number_wire
+from kt1.services.tx import transactional
 
 
 def paper_sheets(session: Session, numbers: Iterable[str] | None = None
@@ -89,3 +90,9 @@ def prints_of(ctx: Ctx, number: str) -> list[SheetPrint]:
     return list(ctx.session.execute(
         select(SheetPrint).where(SheetPrint.sheet_number == number).order_by(SheetPrint.id)
     ).unique().scalars())
+
+
+@transactional
+def note_print(ctx: Ctx, actor: User, sheet: HandoverSheet | InternalSheet) -> SheetPrint:
+    """:func:`record_print` in its own transaction (a page serving the sheet's PDF)."""
+    return record_print(ctx, actor, sheet)
