@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as N_
 from flask_login import current_user
 
 from kt1.database import service_context
@@ -34,6 +35,20 @@ CLERK = Role.REGISTRY_CLERK
 #: Who may open a sheet of their unit and mark it signed (the service checks that they are
 #: its receiver or a registry clerk).
 AGENCY = (Role.REGISTRY_CLERK, Role.SECURITY_OFFICER)
+
+
+#: An internal sheet's status as its page shows it (the post-office sheet's words name the
+#: post office).
+INTERNAL_STATUS = {
+    SheetStatus.OPEN: N_("Chờ người nhận ký"),
+    SheetStatus.SIGNED: N_("Người nhận đã ký"),
+    SheetStatus.CANCELLED: N_("Đã hủy"),
+}
+
+
+@bp.app_template_filter("internal_status")
+def _internal_status(value: SheetStatus) -> str:
+    return str(INTERNAL_STATUS[SheetStatus(value)])
 
 
 def _me() -> User:
