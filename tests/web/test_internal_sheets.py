@@ -19,7 +19,6 @@ from kt1.services.context import Ctx
 from tests.conftest import Clock, Network
 from tests.journey import carry, register
 from tests.printers.zbar import decode, need_zbar, pdf_pages
-from tests.web.conftest import Browser
 from tests.web.pdf import get_pdf, pdf_text
 
 
