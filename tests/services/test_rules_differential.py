@@ -755,7 +755,7 @@ def test_the_write_path_and_the_verifier_apply_one_rulebook(
     one_journey()
     # the generator reaches the rules it is meant to exercise
     assert world.steps > EXAMPLES[backend]
-    if EXAMPLES[backend] >= 100:  # rule A7: free-text paper receipts are drawn 1 time in 12
+    if world.steps >= 1000:  # rule A7: a receipt is drawn on paper 1 time in 12 (~30 hits)
         assert world.refused.get("paper_receipt_unbound"), world.refused
     print(f"{backend}: {EXAMPLES[backend]} examples, {world.steps} steps in "
           f"{time.monotonic() - started:.1f} s, refusals {dict(sorted(world.refused.items()))}")
