@@ -28,10 +28,11 @@ from kt1.models.enums import (
     UnitKind,
     Urgency,
 )
-from kt1.services import bagging, custody, incidents
+from kt1.services import bagging, custody, incidents, sheets
 from kt1.services.access import Receipt, hash_secret
 from kt1.services.context import Ctx
 from kt1.services.directory import add_unit, add_user, set_serving_offices
+from kt1.services.paper import record_print
 from kt1.services.registration import EnvelopeDraft, register_envelope
 
 DEFAULT_PASSWORD = "kt1-demo-2026"  # noqa: S105  (demo data only, printed to the user)
@@ -138,9 +139,15 @@ class Journey:
     def u(self, name: str) -> User:
         return self.users[name]
 
-    def paper(self, user: str) -> Receipt:
-        return Receipt(user=self.u(user), method=AckMethod.PAPER,
-                       reference=f"BBGN-{uuid.uuid4().hex[:8].upper()}")
+    def paper(self, giver: str, receiver: str, number: str) -> Receipt:
+        """The receiver signs an internal handover sheet (phiếu chuyển giao nội bộ) that the
+        giver made and printed, and the unit marks it signed: a paper receipt bound to paper
+        that exists (docs/access.md)."""
+        sheet = sheets.prepare_internal_sheet(self.ctx, self.u(giver), receiver, [number])
+        record_print(self.ctx, self.u(giver), sheet)
+        self.ctx.session.commit()
+        sheets.mark_signed(self.ctx, self.u(receiver), sheet.number, [number])
+        return Receipt(user=self.u(receiver), method=AckMethod.PAPER, reference=sheet.number)
 
     def session_receipt(self, user: str) -> Receipt:
         return Receipt(user=self.u(user), method=AckMethod.SESSION)
@@ -202,7 +209,7 @@ class Journey:
                              tracker_id=f"GPS-{bag[-3:]}", device="demo")
             if not reached("dispatched"):
                 return
-            bagging.dispatch_bag(ctx, self.u(gd_o), bag, self.u(bt_o), self.paper(bt_o),
+            bagging.dispatch_bag(ctx, self.u(gd_o), bag, self.u(bt_o), self.pin(bt_o),
                                  str(uuid.uuid4()), self.tick(20), vehicle="29C-123.45",
                                  is_dedicated_vehicle=False, escort_name="Nguyễn Văn Hộ",
                                  device="demo")
@@ -227,7 +234,7 @@ class Journey:
             return
         for n in numbers:
             self.handoff(holder, n, EventKind.OUT_FOR_DELIVERY, 10, giver=self.u(holder),
-                         receiver=self.u(bt_d), receipt=self.paper(bt_d))
+                         receiver=self.u(bt_d), receipt=self.pin(bt_d))
         if stop == "failed":
             for n in numbers:
                 self.handoff(bt_d, n, EventKind.DELIVERY_FAILED, 40,
@@ -251,12 +258,13 @@ class Journey:
             if env.is_addressee_only and env.recipient_user_id:
                 addressee = self.u(NAMED[recipient])
                 self.handoff(clerk_r, n, EventKind.PASSED_TO_ADDRESSEE, 10, giver=self.u(clerk_r),
-                             receiver=addressee, receipt=self.paper(addressee.username),
+                             receiver=addressee,
+                             receipt=self.paper(clerk_r, addressee.username, n),
                              authority=Authority.ADDRESSEE)
             else:
                 head = HEAD[recipient]
                 self.handoff(clerk_r, n, EventKind.PASSED_TO_ADDRESSEE, 10, giver=self.u(clerk_r),
-                             receiver=self.u(head), receipt=self.paper(head))
+                             receiver=self.u(head), receipt=self.paper(clerk_r, head, n))
             if stop == "recalled":
                 giver = ctx.session.get(User, env.holder_user_id)
                 self.handoff(CLERK[sender], n, EventKind.RECALLED, 24 * 60, giver=giver,

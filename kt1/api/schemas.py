@@ -30,15 +30,21 @@ EVENT_AT = fields.AwareDateTime(
 
 
 class ReceiptIn(Schema):
-    """How the receiver acknowledged (ký nhận): their PIN, or a scan of their staff badge."""
+    """How the receiver acknowledged (ký nhận): their PIN, a scan of their staff badge, or
+    their signature on a sheet this system printed (``paper``, with the sheet's number)."""
 
     username = USERNAME
     method = fields.String(required=True, validate=validate.OneOf(
         [AckMethod.PIN.value, AckMethod.BADGE.value, AckMethod.PAPER.value]))
     secret = fields.String(load_only=True, validate=validate.Length(max=64),
                            metadata={"description": "PIN or badge code (never echoed)"})
-    reference = fields.String(validate=validate.Length(max=64),
-                              metadata={"description": "Paper handover-sheet number"})
+    reference = fields.String(validate=validate.Length(max=64), metadata={
+        "description": "For `paper`: the number of a sheet this system printed. At an "
+                       "acceptance, the handover sheet (bảng kê giao) the giver's unit made "
+                       "for this office, listing the item; at any other handoff, an internal "
+                       "handover sheet (phiếu chuyển giao nội bộ) of the receiving unit for "
+                       "this receiver, marked signed, with the item's line ticked. Anything "
+                       "else is refused as `paper_receipt_unbound`."})
 
 
 class WriteIn(Schema):

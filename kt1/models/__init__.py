@@ -7,6 +7,7 @@ from kt1.models.devices import Device
 from kt1.models.envelopes import GENESIS_HASH, Counter, Envelope, ProvenanceRule, SubjectRule
 from kt1.models.handover import HandoverLine, HandoverSheet
 from kt1.models.incidents import Incident
+from kt1.models.paper import InternalLine, InternalSheet, SheetKind, SheetPrint
 from kt1.models.printing import PrintAttempt, Printer, PrintJob
 from kt1.models.rules import Checkpoint, DayOff, DeadlineRule, DeadlineRuleSet, Installation
 from kt1.models.signin import SignInAttempt, WebSession
@@ -28,12 +29,16 @@ __all__ = [
     "HandoverSheet",
     "Incident",
     "Installation",
+    "InternalLine",
+    "InternalSheet",
     "ManifestLine",
     "PrintAttempt",
     "PrintJob",
     "Printer",
     "ProvenanceRule",
     "Scan",
+    "SheetKind",
+    "SheetPrint",
     "SignInAttempt",
     "SubjectRule",
     "Unit",

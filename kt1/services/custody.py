@@ -44,6 +44,7 @@ from kt1.models import (
 from kt1.models.base import utcnow
 from kt1.models.enums import (
     INTERNAL_EVENTS,
+    STAGE_KEEPING_EVENTS,
     TRANSFER_EVENTS,
     AckMethod,
     Authority,
@@ -550,7 +551,10 @@ def record_in(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
         raise NotCurrentHolderError(number=envelope.number, giver="?",
                                     holder=holder_label(envelope))
     receiver = req.receiver if is_transfer else giver
-    seal_state = req.seal_state or (SealState.INTACT if is_transfer else SealState.NOT_APPLICABLE)
+    # a postal handover checks the envelope's seal; a pass from hand to hand inside a unit
+    # (the document is out of its envelope by then) has none unless one is stated
+    sealed = is_transfer and req.kind not in STAGE_KEEPING_EVENTS
+    seal_state = req.seal_state or (SealState.INTACT if sealed else SealState.NOT_APPLICABLE)
     report = clean_text(req.incident_report, "incident_report", 2000, multiline=True)
     if req.event_at.tzinfo is None:
         raise ValidationError(field="event_at", reason="needs a time zone")

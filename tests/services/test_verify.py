@@ -415,6 +415,19 @@ def test_a_handover_signed_by_someone_else_gives_receipt_not_by_receiver(
     expect(report_of(ctx, env.number), "receipt_not_by_receiver")
 
 
+def test_a_paper_receipt_bound_to_no_printed_sheet_gives_paper_receipt_unbound(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    """Rule A7: free text, or a post-office sheet, is no paper receipt inside a unit."""
+    env = register(ctx, network)
+    carry(ctx, network, clock, env)
+    for reference in ("xyz", None):
+        rewrite(ctx, env.number, lambda rows, ref=reference: rows[-2].update(
+            ack_method="paper", ack_reference=ref))
+        report = report_of(ctx, env.number)
+        expect(report, "paper_receipt_unbound")
+        assert report.findings[0].seq == 8  # the delivery, signed "on paper"
+
+
 def test_a_handover_from_someone_who_did_not_hold_it_gives_giver_not_holder(
         ctx: Ctx, network: Network, clock: Clock) -> None:
     env = register(ctx, network)

@@ -228,12 +228,12 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "A2", "Bên giao phải có mặt", "The giver is present",
         "[ours], from Law 29/2018 Art. 13(6)",
-        refusals=("giver_identification_missing", "giver_identification_invalid",
-                  "paper_receipt_unbound"),
+        refusals=("giver_identification_missing", "giver_identification_invalid"),
         codes=(), judged_by=WRITE_ONLY,
         note="The giver records the handover, or identifies by PIN or staff badge; at a "
              "counter acceptance, a handover sheet the giver's unit made for this office "
-             "stands for the giver."),
+             "stands for the giver (a paper receipt naming another sheet is refused under "
+             "A7)."),
     Rule(
         "A3", "Bưu cục KT1 chỉ nhận bưu gửi của cơ quan mình phục vụ",
         "A post office accepts only from the agencies it serves",
@@ -278,6 +278,18 @@ RULES: tuple[Rule, ...] = (
              "`wrong_unit` (A4), oneself as `handed_to_self` (A6); an addressee-only envelope "
              "circulates only after the named person received it (reported as "
              "`addressee_only_violated`, rule 10)."),
+    Rule(
+        "A8", "Ký nhận trên giấy phải gắn với phiếu do hệ thống in",
+        "A paper receipt names a sheet this system printed",
+        "[ours], from Law 29/2018 Art. 13(6) (docs/access.md, both sides present)",
+        refusals=("paper_receipt_unbound",), codes=("paper_receipt_unbound",),
+        judged_by=WRITE_AND_VERIFY,
+        note="A free-text paper reference binds to nothing. At an acceptance it names the "
+             "handover sheet (bảng kê giao) the giver's unit made for the receiving office, "
+             "listing the item; at any other handoff an internal handover sheet (phiếu chuyển "
+             "giao nội bộ) of the receiving unit, for the signer, marked signed by that unit, "
+             "with the item's line ticked. A sheet of another unit is answered as one that "
+             "does not exist."),
     # ------------------------------------------------------------ recording safeguards
     Rule(
         "R1", "Thời điểm sự kiện không ở tương lai", "No event in the future",

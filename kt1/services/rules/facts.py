@@ -180,6 +180,28 @@ class PendingIncident:
     due: float
 
 
+@dataclass(frozen=True, slots=True)
+class PaperSheet:
+    """A sheet this system printed, as rule A8 judges a paper receipt that names it: a
+    post-office sheet (bảng kê giao) or an internal one (phiếu chuyển giao nội bộ). Ids are
+    wire numbers."""
+
+    internal: bool
+    unit_id: bytes  # the unit that made it
+    office_id: bytes  # a post-office sheet: the office it is for (else ``null``)
+    receiver_id: bytes  # an internal sheet: the named receiver (else ``null``)
+    signed: bool  # an internal sheet: marked signed by the receiving unit
+    listed: frozenset[bytes]  # the envelopes it lists
+    ticked: frozenset[bytes]  # an internal sheet: the envelopes whose line is ticked
+
+
+def sheet_key(reference: bytes | None) -> str:
+    """A paper reference as a sheet number (as the counter compares it: trimmed, upper)."""
+    if reference is None or reference in (WIRE_NULL, JSON_NULL):
+        return ""
+    return (copy_decode(reference) or "").strip().upper()
+
+
 class World:
     """What the rules look up beyond the envelope and the event: the verifier fills it from
     tables loaded once, the write path from the few rows one request needs. The defaults
@@ -224,3 +246,7 @@ class World:
 
     def bag_lacks_escort(self, bag: bytes) -> bool:
         return False
+
+    def paper_sheet(self, reference: bytes) -> PaperSheet | None:
+        """The sheet a paper receipt's reference names, if this system made one so numbered."""
+        return None

@@ -186,6 +186,13 @@ FINDINGS: dict[str, FindingSpec] = {
                 "khóa tài khoản.",
         "The envelope is still held by a deactivated account ({holder}): everything held must "
         "be handed over before an account is closed."),
+    # -- rule A8: paper receipts
+    "paper_receipt_unbound": FindingSpec(
+        BROKEN, "Lần giao nhận số {seq} ký nhận trên giấy nhưng số phiếu ghi kèm không phải "
+                "bảng kê giao hay phiếu chuyển giao nội bộ do hệ thống in, đã ký và có ghi bưu "
+                "gửi này.",
+        "Handoff {seq} was signed on paper, but its reference is no handover sheet or "
+        "internal handover sheet this system printed, signed, that lists this item."),
     # -- time limits (§4)
     # -- rule T2: incidents reach the head of the unit
     "incident_unacknowledged": FindingSpec(

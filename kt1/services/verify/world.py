@@ -1,6 +1,6 @@
 """What the verifier's rules look up, loaded once per run from the small tables: users
 (heads of unit, names), incidents, subject rules, the few bags that break a bag rule, the
-time limits and the working-day calendar."""
+sheets a paper receipt may name, the time limits and the working-day calendar."""
 
 from __future__ import annotations
 
@@ -17,12 +17,15 @@ from kt1.models.enums import Classification, EventKind, IncidentKind
 from kt1.services import chain
 from kt1.services.context import Ctx
 from kt1.services.deadlines import SECONDS_PER_DAY, Deadlines, day_number, epoch_of
+from kt1.services.paper import paper_sheets
 from kt1.services.rules.facts import (
     JSON_NULL,
+    PaperSheet,
     PendingIncident,
     SealReport,
     World,
     number_wire,
+    sheet_key,
     time_wire,
 )
 
@@ -67,6 +70,8 @@ class StoredWorld(World):
         self.bagged_late = frozenset(
             number_wire(h) for (h,) in session.execute(_bagged_after_sealing()))
         self.lines: dict[bytes, bytes] = {}
+        # Rule A8: every sheet a paper receipt may name, with the envelopes it lists.
+        self.sheets = paper_sheets(session)
 
     def _load_incidents(self, ctx: Ctx) -> None:
         self.seal_by_handoff: dict[bytes, list[_Incident]] = defaultdict(list)
@@ -158,6 +163,9 @@ class StoredWorld(World):
 
     def bag_lacks_escort(self, bag: bytes) -> bool:
         return bag in self.bags_without_escort
+
+    def paper_sheet(self, reference: bytes) -> PaperSheet | None:
+        return self.sheets.get(sheet_key(reference))
 
     # -- beyond the link rules
     def subject_policy(self, classification: bytes, day: int) -> str:
