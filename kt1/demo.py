@@ -359,7 +359,7 @@ def _circulation(ctx: Ctx, users: dict[str, User], now: datetime, classes: cycle
              "Đã xử lý xong, trả văn thư lưu hồ sơ")):
         journey.handoff(giver, incoming, kind, minutes, giver=journey.u(giver),
                         receiver=journey.u(receiver), receipt=journey.pin(receiver),
-                        location="UBND-HN", note=note)
+                        location="UBND-HN", note=note, seal_state=SealState.NOT_APPLICABLE)
 
     start = now - timedelta(hours=6)
     (outgoing,) = _register_batch(ctx, users, "VPTU", "UBND-HCM", 1, start, classes, services,
@@ -368,10 +368,12 @@ def _circulation(ctx: Ctx, users: dict[str, User], now: datetime, classes: cycle
     clerk, head = CLERK["VPTU"], HEAD["VPTU"]
     journey.handoff(clerk, outgoing, EventKind.CIRCULATED_FOR_DIRECTION, 5,
                     giver=journey.u(clerk), receiver=journey.u(head),
-                    receipt=journey.pin(head), location="VPTU", note="Trình ký phát hành")
+                    receipt=journey.pin(head), location="VPTU", note="Trình ký phát hành",
+                    seal_state=SealState.NOT_APPLICABLE)
     journey.handoff(head, outgoing, EventKind.CIRCULATED_TO_REGISTRY, 30,
                     giver=journey.u(head), receiver=journey.u(clerk),
-                    receipt=journey.pin(clerk), location="VPTU", note="Đã ký, phát hành")
+                    receipt=journey.pin(clerk), location="VPTU", note="Đã ký, phát hành",
+                    seal_state=SealState.NOT_APPLICABLE)
     journey.run([outgoing], "VPTU", "UBND-HCM", "accepted")
     return 2
 

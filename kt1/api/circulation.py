@@ -18,7 +18,7 @@ from kt1.api.inputs import Schema
 from kt1.api.schemas import CirculateIn, EnvelopeOut, ErrorOut, HandoffResultOut
 from kt1.api.serialize import envelope_out, recorded_out
 from kt1.database import service_context
-from kt1.models.enums import EventKind
+from kt1.models.enums import EventKind, SealState
 from kt1.services import worklists as wl
 from kt1.services.custody import HandoffRequest, record_handoff
 from kt1.services.directory import find_user
@@ -72,7 +72,7 @@ class Circulate(MethodView):
             receipt=receipt_from(ctx, data["receipt"], receiver.username),
             giver_receipt=receipt_from(ctx, data.get("giver_receipt"), giver.username),
             location=data.get("location", ""), device=device().name,
-            note=data.get("note", "")))
+            note=data.get("note", ""), seal_state=SealState.NOT_APPLICABLE))
         return recorded_out(ctx.session, rec), 200 if rec.replayed else 201
 
 

@@ -39,6 +39,7 @@ from kt1.models.enums import (
     EnvelopeStatus,
     EventKind,
     Role,
+    SealState,
 )
 from kt1.services import worklists as wl
 from kt1.services.context import Ctx
@@ -167,7 +168,7 @@ def circulate(number: str) -> Any:
     ctx, me = service_context(), _me()
     envelope = wl.find_envelope(ctx, me, number)  # another unit's: as an unknown number
     form = CirculateForm()
-    form.receiver.choices = {None: [("", _("— Chọn người nhận —"))],  # type: ignore[assignment]
+    form.receiver.choices = {None: [("", _("— Chọn người nhận —"))],
                              **_receiver_choices(ctx, me)}
     status = 200
     if request.method == "GET":
@@ -186,7 +187,9 @@ def circulate(number: str) -> Any:
                     number=envelope.number, kind=EventKind(form.purpose.data),
                     scan_id=form.scan_id.data or "", event_at=ctx.now(), giver=me,
                     receiver=receiver, receipt=identification(receiver, form.pin.data),
-                    location=me.unit.code, note=(form.note.data or "").strip()))
+                    location=me.unit.code, note=(form.note.data or "").strip(),
+                    # a hand to hand pass inside the unit: no seal is checked
+                    seal_state=SealState.NOT_APPLICABLE))
             except ScanIdConflictError as exc:
                 # the same form sent twice (its scan id): the first one was recorded
                 earlier = _recorded_earlier(ctx, me, envelope, form.scan_id.data or "")
@@ -205,8 +208,9 @@ def circulate(number: str) -> Any:
                         "đã ký nhận.", number=recorded.envelope.number,
                         name=receiver.full_name, purpose=enum_label(kind)), "success")
                 target = BACK.get(form.back.data or "", BACK["held"])
-                args = {"number": recorded.envelope.number} if target == BACK["envelope"] else {}
-                return redirect(url_for(target, **args), code=303)
+                url = (url_for(target, number=recorded.envelope.number)
+                       if target == BACK["envelope"] else url_for(target))
+                return redirect(url, code=303)
     else:
         status = 422
         if form.scan_id.errors:
