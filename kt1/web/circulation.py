@@ -154,8 +154,9 @@ FIELDS: dict[str, str] = {
 def held() -> Any:
     """Tài liệu tôi đang giữ: what the signed-in person holds, each with "Chuyển"."""
     ctx, me = service_context(), _me()
-    items = list(ctx.session.execute(wl.held_by(me)).unique().scalars())
-    return render_template("circulation/held.html", items=items,
+    page = wl.paginate(ctx, wl.held_by(me), max(1, request.args.get("page", 1, type=int) or 1))
+    items = page.items
+    return render_template("circulation/held.html", items=items, page=page,
                            since=wl.held_since(ctx, me, items),
                            movable={e.id for e in items if may_circulate(e)})
 
@@ -223,4 +224,4 @@ def circulate(number: str) -> Any:
     return render_template(
         "circulation/circulate.html", envelope=envelope, form=form,
         holds=envelope.holder_user_id == me.id, movable=may_circulate(envelope),
-        internal=INTERNAL_EVENTS), status
+        heads_label=_("Lãnh đạo đơn vị")), status
