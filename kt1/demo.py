@@ -362,7 +362,47 @@ def _envelopes(ctx: Ctx, users: dict[str, User], now: datetime) -> int:
     Journey(ctx, users, start + timedelta(minutes=30)).run(numbers, "UBND-HN", "UBND-HCM",
                                                            "opened")
     count += 1
-    return count
+    return count + _circulation(ctx, users, now, classes, services, urgencies)
+
+
+def _circulation(ctx: Ctx, users: dict[str, User], now: datetime, classes: cycle,
+                 services: cycle, urgencies: cycle) -> int:
+    """Internal circulation (luân chuyển nội bộ, docs/rules.md rule A7), each step signed by
+    its receiver's PIN: one envelope that arrived at UBND-HN goes registry -> head (for
+    direction, with a note) -> officer -> back to the registry; one outgoing envelope of VPTU
+    goes to its head and back to the registry before the post office accepts it."""
+    start = now - timedelta(hours=20)
+    (incoming,) = _register_batch(ctx, users, "VPTU", "UBND-HN", 1, start, classes, services,
+                                  urgencies, "arrived", force=Classification.SECRET)
+    journey = Journey(ctx, users, start + timedelta(minutes=30))
+    journey.run([incoming], "VPTU", "UBND-HN", "arrived")
+    clerk, head, officer = CLERK["UBND-HN"], HEAD["UBND-HN"], NAMED["UBND-HN"]
+    for kind, giver, receiver, minutes, note in (
+            (EventKind.CIRCULATED_FOR_DIRECTION, clerk, head, 20,
+             "Kính trình lãnh đạo cho ý kiến chỉ đạo"),
+            (EventKind.CIRCULATED_FOR_HANDLING, head, officer, 90,
+             "Giao đ/c Lan chủ trì tham mưu, báo cáo trước ngày 05/12"),
+            (EventKind.CIRCULATED_TO_REGISTRY, officer, clerk, 240,
+             "Đã xử lý xong, trả văn thư lưu hồ sơ")):
+        journey.handoff(giver, incoming, kind, minutes, giver=journey.u(giver),
+                        receiver=journey.u(receiver), receipt=journey.pin(receiver),
+                        location="UBND-HN", note=note, seal_state=SealState.NOT_APPLICABLE)
+
+    start = now - timedelta(hours=6)
+    (outgoing,) = _register_batch(ctx, users, "VPTU", "UBND-HCM", 1, start, classes, services,
+                                  urgencies, "accepted", force=Classification.CONFIDENTIAL)
+    journey = Journey(ctx, users, start + timedelta(minutes=5))
+    clerk, head = CLERK["VPTU"], HEAD["VPTU"]
+    journey.handoff(clerk, outgoing, EventKind.CIRCULATED_FOR_DIRECTION, 5,
+                    giver=journey.u(clerk), receiver=journey.u(head),
+                    receipt=journey.pin(head), location="VPTU", note="Trình ký phát hành",
+                    seal_state=SealState.NOT_APPLICABLE)
+    journey.handoff(head, outgoing, EventKind.CIRCULATED_TO_REGISTRY, 30,
+                    giver=journey.u(head), receiver=journey.u(clerk),
+                    receipt=journey.pin(clerk), location="VPTU", note="Đã ký, phát hành",
+                    seal_state=SealState.NOT_APPLICABLE)
+    journey.run([outgoing], "VPTU", "UBND-HCM", "accepted")
+    return 2
 
 
 def _register_batch(ctx: Ctx, users: dict[str, User], sender: str, recipient: str, size: int,

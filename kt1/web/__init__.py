@@ -92,12 +92,23 @@ def init_app(app: Flask) -> None:
         return load_session_user(service_context(), session_id, session.get(SESSION_TOKEN),
                                  session_limits())
 
-    from kt1.web import admin, auth, clerk, counter, incidents, internal, officer, pages
+    from kt1.web import (
+        admin,
+        auth,
+        circulation,
+        clerk,
+        counter,
+        incidents,
+        internal,
+        officer,
+        pages,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(clerk.bp)
     app.register_blueprint(internal.bp)
+    app.register_blueprint(circulation.bp)
     app.register_blueprint(counter.bp)
     app.register_blueprint(officer.bp)
     app.register_blueprint(admin.bp)
