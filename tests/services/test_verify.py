@@ -417,7 +417,7 @@ def test_a_handover_signed_by_someone_else_gives_receipt_not_by_receiver(
 
 def test_a_paper_receipt_bound_to_no_printed_sheet_gives_paper_receipt_unbound(
         ctx: Ctx, network: Network, clock: Clock) -> None:
-    """Rule A7: free text, or a post-office sheet, is no paper receipt inside a unit."""
+    """Rule A8: free text, or a post-office sheet, is no paper receipt inside a unit."""
     env = register(ctx, network)
     carry(ctx, network, clock, env)
     for reference in ("xyz", None):
@@ -426,6 +426,29 @@ def test_a_paper_receipt_bound_to_no_printed_sheet_gives_paper_receipt_unbound(
         report = report_of(ctx, env.number)
         expect(report, "paper_receipt_unbound")
         assert report.findings[0].seq == 8  # the delivery, signed "on paper"
+
+
+@pytest.mark.parametrize(("kind", "to", "code"), [
+    ("circulated_for_direction", "cv_hcm", "direction_not_by_head"),
+    ("circulated_for_handling", "vt_hcm", "circulated_to_self"),
+    ("circulated_for_handling", "vt_hn", "circulated_outside_unit"),
+    ("handed_over", "vt_hcm", "handed_to_self"),
+    ("handed_over", "vt_hn", "handover_outside_unit"),
+])
+def test_a_pass_inside_a_unit_that_breaks_rules_a6_or_a7_is_reported(
+        ctx: Ctx, network: Network, clock: Clock, kind: str, to: str, code: str) -> None:
+    """Rules A6, A7: inside the unit that holds it, to someone else, for direction to a head."""
+    env = register(ctx, network)
+    carry(ctx, network, clock, env)
+    custody.record_handoff(ctx, network["vt_hcm"], custody.HandoffRequest(
+        number=env.number, kind=EventKind.CIRCULATED_FOR_HANDLING, scan_id=new_scan(),
+        event_at=clock.tick(), giver=network["vt_hcm"], receiver=network["cv_hcm"],
+        receipt=pin(network["cv_hcm"])))
+    expect(report_of(ctx, env.number), status=COMPLETE)
+    receiver = network[to]
+    rewrite(ctx, env.number, lambda rows: rows[-1].update(
+        kind=kind, to_user_id=receiver.id, to_unit_id=receiver.unit_id, ack_user_id=receiver.id))
+    expect(report_of(ctx, env.number), code)
 
 
 def test_a_handover_from_someone_who_did_not_hold_it_gives_giver_not_holder(
