@@ -7,6 +7,7 @@ from kt1.models.devices import Device
 from kt1.models.envelopes import GENESIS_HASH, Counter, Envelope, SubjectRule
 from kt1.models.handover import HandoverLine, HandoverSheet
 from kt1.models.incidents import Incident
+from kt1.models.leaving import HandoverRecord, HandoverRecordItem
 from kt1.models.printing import PrintAttempt, Printer, PrintJob
 from kt1.models.rules import Checkpoint, DayOff, DeadlineRule, DeadlineRuleSet, Installation
 from kt1.models.signin import SignInAttempt, WebSession
@@ -25,6 +26,8 @@ __all__ = [
     "Envelope",
     "Handoff",
     "HandoverLine",
+    "HandoverRecord",
+    "HandoverRecordItem",
     "HandoverSheet",
     "Incident",
     "Installation",
