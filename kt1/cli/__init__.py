@@ -12,6 +12,7 @@ from kt1 import create_app
 def register(app: Flask) -> None:
     """Add the project's commands to ``app.cli`` (so ``kt1`` and test runners see them)."""
     from kt1.cli import demo, devices, envelopes, units
+    from kt1.cli import leaving  # noqa: F401  (adds kt1 user deactivate|move|holdings|handover)
 
     for command in (demo.demo_command, envelopes.envelope_group, units.unit_group,
                     units.user_group, devices.device_group):
