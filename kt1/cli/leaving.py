@@ -12,13 +12,12 @@ from pathlib import Path
 import click
 
 from kt1.cli.common import command, ctx, dump, table
-from kt1.cli.units import user_group
 from kt1.models.enums import AckMethod, Role
 from kt1.services import directory, leaving
 from kt1.services.access import Receipt
 
 
-@user_group.command("deactivate")
+@click.command("deactivate")
 @click.argument("username")
 @command
 def user_deactivate(username: str) -> None:
@@ -27,7 +26,7 @@ def user_deactivate(username: str) -> None:
     click.echo(f"Đã khóa tài khoản {user.username}; mọi phiên đăng nhập đã kết thúc.")
 
 
-@user_group.command("move")
+@click.command("move")
 @click.argument("username")
 @click.option("--unit", "unit_code", required=True, help="Code of the unit to move to.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=None,
@@ -40,7 +39,7 @@ def user_move(username: str, unit_code: str, role: str | None) -> None:
                "đăng nhập đã kết thúc.")
 
 
-@user_group.command("holdings")
+@click.command("holdings")
 @click.argument("username")
 @click.option("--json", "as_json", is_flag=True)
 @command
@@ -68,7 +67,7 @@ def user_holdings(username: str, as_json: bool) -> None:
     table(rows, ["item", "number", "mark", "status"])
 
 
-@user_group.command("handover")
+@click.command("handover")
 @click.argument("username")
 @click.option("--to", "to_username", required=True, help="The colleague who takes it over.")
 @click.option("--pin", prompt=True, hide_input=True, help="The receiver's PIN.")
@@ -93,3 +92,7 @@ def user_handover(username: str, to_username: str, pin: str, output: Path | None
 
         output.write_bytes(handover_record_pdf(record, c.now()))
         click.echo(f"Biên bản: {output}", err=True)
+
+
+#: Added to ``kt1 user`` by :func:`kt1.cli.register`.
+COMMANDS = (user_deactivate, user_move, user_holdings, user_handover)

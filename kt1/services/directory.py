@@ -173,7 +173,7 @@ def move_user(ctx: Ctx, actor: User | None, username: str, unit_code: str,
     _admin(actor)
     user = find_user(ctx, username)
     unit = find_unit(ctx, clean_text(unit_code, "unit", 32, required=True))
-    return _reassign(ctx, actor, user, unit, user.role if role in (None, "") else role)
+    return _reassign(ctx, actor, user, unit, role or user.role)
 
 
 @transactional
@@ -184,8 +184,7 @@ def change_role(ctx: Ctx, actor: User | None, username: str, role: Role | str) -
     return _reassign(ctx, actor, user, user.unit, role)
 
 
-def _reassign(ctx: Ctx, actor: User | None, user: User, unit: Unit, role: Role | str | None
-              ) -> User:
+def _reassign(ctx: Ctx, actor: User | None, user: User, unit: Unit, role: Role | str) -> User:
     try:
         new_role = Role(role)
     except ValueError:

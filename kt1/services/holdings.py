@@ -93,7 +93,9 @@ def refuse_while_holding(ctx: Ctx, user: User) -> None:
     """``user_holds_items`` while ``user`` holds anything (counts only, never a subject)."""
     held = holdings_of(ctx, user)
     if not held.empty:
-        raise UserHoldsItemsError(username=user.username, **held.counts())
+        counts = held.counts()
+        raise UserHoldsItemsError(username=user.username, envelopes=counts["envelopes"],
+                                  bags=counts["bags"], sheets=counts["sheets"])
 
 
 def refuse_last_custodian(ctx: Ctx, user: User) -> None:
