@@ -11,7 +11,8 @@ from alembic import op
 revision = "0012"
 down_revision = "0001"
 branch_labels = ("custody_handover",)
-depends_on = None
+#: handover_record_item refers to handover_sheet
+depends_on = ("0006_handover",)
 
 
 def upgrade():
