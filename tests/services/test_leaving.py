@@ -19,8 +19,10 @@ from kt1.services import custody, directory, handover, leaving
 from kt1.services.access import Receipt
 from kt1.services.context import Ctx
 from kt1.services.verify import verify
+from kt1.web.leaving_paper import handover_record_pdf
 from tests.conftest import Clock, Network, new_scan, pin
 from tests.journey import carry, register
+from tests.web.pdf import pdf_text
 
 Snapshot = Callable[[], dict[str, list[tuple[Any, ...]]]]
 
@@ -112,6 +114,8 @@ def test_an_open_sheet_moves_to_the_receiver_and_the_counter_signs_it_from_them(
                                            secret=network.badges["head_bnv"]))
     assert record.recorded_by_id is None and record.ack_method is AckMethod.BADGE
     assert [i.kind for i in record.items] == [RecordItemKind.ENVELOPE, RecordItemKind.SHEET]
+    text = pdf_text(handover_record_pdf(record, clock.now))
+    assert env.number.encode() in text and sheet.number.encode() in text
     ctx.session.rollback()
     assert ctx.session.get(HandoverSheet, sheet.id).giver_id == network["head_bnv"].id
     assert leaving.holdings(ctx, "vt_bnv").empty
