@@ -136,6 +136,8 @@ def test_a_bag_and_every_envelope_in_it_go_to_the_colleague(
     record = leaving.hand_over_all(ctx, network["admin"], holder, to, pin(network[to]))
     assert [(i.kind, i.bag.number if i.bag else None) for i in record.items] == [
         (RecordItemKind.ENVELOPE, out["bag"]), (RecordItemKind.BAG, out["bag"])]
+    text = pdf_text(handover_record_pdf(record, clock.now))
+    assert env.number.encode() in text and out["bag"].encode() in text
     ctx.session.rollback()
     bag = ctx.session.execute(select(Bag).where(Bag.number == out["bag"])).scalar_one()
     assert bag.holder_user_id == network[to].id
