@@ -323,6 +323,22 @@ DiscrepancyUnreportedError = _error(
     "What was scanned differs from sheet {sheet}: report the discrepancy and settle it "
     "before signing.")
 
+# Inside a unit: internal circulation and hand-over (docs/rules.md, rules A6 and A7)
+HandedToSelfError = _error(
+    "handed_to_self", 422,
+    "Người giao và người nhận phải là hai người khác nhau.",
+    "The giver and the receiver must be two different people.")
+DirectionNeedsHeadError = _error(
+    "direction_needs_head", 422,
+    "Trình xin ý kiến chỉ đạo phải chuyển cho lãnh đạo đơn vị; {receiver} không phải lãnh đạo "
+    "đơn vị.",
+    "A document for direction goes to a head of the unit; {receiver} is not one.")
+AddresseeFirstError = _error(
+    "addressee_first", 409,
+    "Bưu gửi {number} ghi \"Chỉ người có tên mới được bóc bì\": phải chuyển cho người có tên "
+    "trước khi luân chuyển nội bộ.",
+    "Envelope {number} is addressee-only: pass it to the named person before it circulates.")
+
 # Leaving or moving (bàn giao khi thôi việc, chuyển công tác): issue 11
 UserHoldsItemsError = _error(
     "user_holds_items", 409,
@@ -342,14 +358,6 @@ RoleUnitKindError = _error(
     "role_unit_mismatch", 422,
     "Vai trò {role} không làm việc tại {unit} ({kind}).",
     "Role {role} does not work at {unit} ({kind}).")
-HandoverToSelfError = _error(
-    "handover_to_self", 422,
-    "Không thể bàn giao cho chính người bàn giao ({username}).",
-    "{username} cannot hand over to themselves.")
-HandoverOtherUnitError = _error(
-    "handover_other_unit", 422,
-    "{receiver} không thuộc đơn vị {unit}: chỉ bàn giao cho đồng nghiệp cùng đơn vị.",
-    "{receiver} is not of unit {unit}: hand over only to a colleague of the same unit.")
 HandoverReceiverInactiveError = _error(
     "handover_receiver_inactive", 422,
     "Tài khoản {receiver} đã bị khóa: không thể nhận bàn giao.",

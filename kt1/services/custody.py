@@ -43,6 +43,7 @@ from kt1.models import (
 )
 from kt1.models.base import utcnow
 from kt1.models.enums import (
+    INTERNAL_EVENTS,
     TRANSFER_EVENTS,
     AckMethod,
     Authority,
@@ -70,6 +71,7 @@ OPERATIONAL_ROLES = (Role.REGISTRY_CLERK, Role.COUNTER_CLERK, Role.COURIER)
 #: Single-envelope events recorded through :func:`record_handoff` (bag events go through
 #: :mod:`kt1.services.bagging`, registration through :mod:`kt1.services.registration`).
 SINGLE_EVENTS = frozenset({
+    *INTERNAL_EVENTS,
     EventKind.ACCEPTED,
     EventKind.OUT_FOR_DELIVERY,
     EventKind.DELIVERY_FAILED,
@@ -242,8 +244,12 @@ def append_link(ctx: Ctx, envelope: Envelope, link: Link, *, report: str = "",
         hits = judge_new(envelope, values, world, bag_seal=bag.seal_number if bag else None)
         if hits:
             def names() -> dict[str, str]:
+                receiver = ctx.session.get(User, link.to_user_id) if link.to_user_id else None
+                giver_unit = unit_by_id(ctx.session, link.from_unit_id)
                 return {"giver": link.recorded_by.username, "holder": holder_label(envelope),
-                        "actor": link.recorded_by.username, "receiver": "?",
+                        "actor": link.recorded_by.username,
+                        "receiver": receiver.username if receiver else "?",
+                        "giver_unit": giver_unit.code if giver_unit else "?",
                         "bag": bag.number if bag else "?", "seal": link.seal_number or "-"}
             raise refusal(hits[0], envelope, names)
     handoff = Handoff(
@@ -475,6 +481,7 @@ def _judge(ctx: Ctx, envelope: Envelope, link: Link, actor: User, giver: User,
             bag = ctx.session.get(Bag, envelope.bag_id) if envelope.bag_id else None
             return {"giver": giver.username, "holder": holder_label(envelope),
                     "actor": actor.username, "bag": bag.number if bag else "?",
+                    "giver_unit": giver.unit.code,
                     "receiver": receiver.username if receiver else "?"}
         raise refusal(hits[0], envelope, names)
 

@@ -16,33 +16,26 @@ from kt1.models import Bag, Envelope, HandoverSheet, Unit, User
 from kt1.models.enums import Role, UnitKind
 from kt1.models.handover import SheetStatus
 from kt1.services.context import Ctx
+from kt1.services.rules.roles import ROLE_FAMILIES
 
-#: Role families: who may take over whose custody, by the kind of unit they work in (agency
-#: family: the registry clerk; post-office family: counter clerk and courier). The one
-#: mapping the hand-over, the move and the "last of the unit" check read.
-ROLE_FAMILIES: dict[UnitKind, frozenset[Role]] = {
-    UnitKind.AGENCY: frozenset({Role.REGISTRY_CLERK}),
-    UnitKind.POST_OFFICE: frozenset({Role.COUNTER_CLERK, Role.COURIER}),
+#: The kind of unit each role works in (the administrator: any).
+ROLE_UNIT_KINDS: dict[Role, UnitKind] = {
+    Role.REGISTRY_CLERK: UnitKind.AGENCY,
+    Role.SECURITY_OFFICER: UnitKind.AGENCY,
+    Role.COUNTER_CLERK: UnitKind.POST_OFFICE,
+    Role.COURIER: UnitKind.POST_OFFICE,
 }
-#: Roles outside the families that still work in one kind of unit (the security officer
-#: is an agency's); the administrator works anywhere.
-_OTHER_ROLE_KINDS = {Role.SECURITY_OFFICER: UnitKind.AGENCY}
 
 
 def role_family(role: Role) -> frozenset[Role]:
-    """The roles that may take over custody from ``role`` (itself alone outside a family)."""
-    for roles in ROLE_FAMILIES.values():
-        if role in roles:
-            return roles
-    return frozenset({role})
+    """The roles that may take over custody from ``role``: its family in the rulebook's one
+    mapping (docs/rules.md, rule A4: registry clerks; counter clerks and couriers), or none."""
+    return frozenset(Role(r) for r in ROLE_FAMILIES.get(role, frozenset()))
 
 
 def unit_kind_of_role(role: Role) -> UnitKind | None:
     """The kind of unit ``role`` works in, or None when any (the administrator)."""
-    for kind, roles in ROLE_FAMILIES.items():
-        if role in roles:
-            return kind
-    return _OTHER_ROLE_KINDS.get(role)
+    return ROLE_UNIT_KINDS.get(role)
 
 
 @dataclass
@@ -103,8 +96,8 @@ def refuse_last_custodian(ctx: Ctx, user: User) -> None:
     unit that still holds envelopes: nobody would be left there to receive or hand them on."""
     if not user.is_active:
         return
-    family = ROLE_FAMILIES.get(user.unit.kind)
-    if family is None or user.role not in family:
+    family = role_family(user.role)
+    if not family:
         return
     others = ctx.session.execute(
         select(func.count(User.id)).where(User.unit_id == user.unit_id, User.is_active,

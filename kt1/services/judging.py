@@ -17,12 +17,15 @@ from typing import Any
 from kt1.errors import (
     AcknowledgementInvalidError,
     AcknowledgementMissingError,
+    AddresseeFirstError,
+    DirectionNeedsHeadError,
     DiscrepancyOpenError,
     EnvelopeInBagError,
     EventOrderError,
     EventTimeBackwardsError,
     EventTimeFutureError,
     ForbiddenError,
+    HandedToSelfError,
     KT1Error,
     NotCurrentHolderError,
     ReportRequiredError,
@@ -148,7 +151,7 @@ _ADDRESSEE = {
 def refusal(hit: Hit, envelope: Envelope, names: Callable[[], dict[str, str]]) -> KT1Error:
     """The error the write path refuses a handoff with for ``hit`` (today's slugs).
     ``names`` gives the ``giver``, ``holder``, ``actor``, ``receiver`` and ``bag`` the
-    messages name."""
+    messages name (and ``giver_unit``, the code of the giver's unit)."""
     code, why = hit.code, hit.params.get("why")
     if code == "bag_custody_gap":
         return EnvelopeInBagError(number=envelope.number, bag=names()["bag"])
@@ -171,10 +174,18 @@ def refusal(hit: Hit, envelope: Envelope, names: Callable[[], dict[str, str]]) -
         "seal_incident_without_report": ReportRequiredError,
         "seal_incident_head_not_notified": ReportRequiredError,
         "seal_incident_sender_not_notified": ReportRequiredError,
+        "handed_to_self": HandedToSelfError,
+        "circulated_to_self": HandedToSelfError,
     }
     if code in simple:
         return simple[code]()
+    if code in ("circulated_outside_unit", "handover_outside_unit"):
+        return WrongUnitError(username=names()["receiver"], unit=names()["giver_unit"])
+    if code == "direction_not_by_head":
+        return DirectionNeedsHeadError(receiver=names()["receiver"])
     if code == "addressee_only_violated":
+        if why == "not_passed":
+            return AddresseeFirstError(number=envelope.number)
         if why == "no_authorisation":
             return ValidationError(field="note", reason="name the head's written authorisation")
         if why == "unit":
@@ -195,4 +206,6 @@ REFUSED = frozenset({
     "receipt_over_open_discrepancy", "time_backwards", "event_in_future",
     "seal_anomaly_unreported", "seal_incident_without_report",
     "seal_incident_head_not_notified", "seal_incident_sender_not_notified",
-    "addressee_only_violated", "seal_number_changed"})
+    "addressee_only_violated", "seal_number_changed", "circulated_outside_unit",
+    "handover_outside_unit", "direction_not_by_head", "handed_to_self",
+    "circulated_to_self"})

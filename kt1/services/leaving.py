@@ -19,12 +19,12 @@ from kt1.errors import (
     AcknowledgementMissingError,
     DiscrepancyOpenError,
     ForbiddenError,
-    HandoverOtherUnitError,
+    HandedToSelfError,
     HandoverReceiverInactiveError,
     HandoverRoleFamilyError,
-    HandoverToSelfError,
     NothingToHandOverError,
     UnknownHandoverRecordError,
+    WrongUnitError,
 )
 from kt1.models import HandoverRecord, HandoverRecordItem, User
 from kt1.models.enums import AckMethod, EventKind, Role
@@ -64,11 +64,14 @@ def colleagues(ctx: Ctx, user: User) -> list[User]:
 
 
 def check_receiver(leaving: User, receiver: User) -> None:
-    """A colleague of the same unit and role family, active, not the leaving person."""
+    """A colleague of the same unit and role family, active, not the leaving person
+    (docs/rules.md, rules A4 and A6: the rulebook's slugs for oneself and another unit; an
+    inactive account or another role family, which A4 answers with a bare ``forbidden``,
+    get a message of their own)."""
     if receiver.id == leaving.id:
-        raise HandoverToSelfError(username=leaving.username)
+        raise HandedToSelfError()
     if receiver.unit_id != leaving.unit_id:
-        raise HandoverOtherUnitError(receiver=receiver.username, unit=leaving.unit.code)
+        raise WrongUnitError(username=receiver.username, unit=leaving.unit.code)
     if not receiver.is_active:
         raise HandoverReceiverInactiveError(receiver=receiver.username)
     if receiver.role not in role_family(leaving.role):

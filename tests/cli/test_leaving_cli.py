@@ -47,7 +47,7 @@ def test_a_holder_is_refused_then_hands_over_and_leaves(
     wrong = run(app, "user", "handover", "vt_bnv", "--to", "head_bnv", "--pin", "0000")
     assert wrong.exit_code == 2 and "[acknowledgement_invalid]" in wrong.output
     other = run(app, "user", "handover", "vt_bnv", "--to", "vt_hn", "--pin", PIN)
-    assert other.exit_code == 2 and "[handover_other_unit]" in other.output
+    assert other.exit_code == 2 and "[wrong_unit]" in other.output
 
     pdf = tmp_path / "bien-ban.pdf"
     done = run(app, "user", "handover", "vt_bnv", "--to", "head_bnv", "--pin", PIN,

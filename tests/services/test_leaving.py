@@ -149,10 +149,10 @@ def test_a_bag_and_every_envelope_in_it_go_to_the_colleague(
 
 
 @pytest.mark.parametrize(("to", "slug", "words"), [
-    ("vt_hn", "handover_other_unit", "vt_hn không thuộc đơn vị BNV"),
-    ("vt_bnv", "handover_to_self", "Không thể bàn giao cho chính người bàn giao"),
+    ("vt_hn", "wrong_unit", "Người dùng vt_hn không thuộc đơn vị BNV."),
+    ("vt_bnv", "handed_to_self", "Người giao và người nhận phải là hai người khác nhau."),
     ("bm_bnv", "handover_role_family", "bm_bnv (security_officer) không cùng nhóm vai trò"),
-    ("gd_hn", "handover_other_unit", "gd_hn không thuộc đơn vị BNV"),
+    ("gd_hn", "wrong_unit", "Người dùng gd_hn không thuộc đơn vị BNV."),
 ])
 def test_a_hand_over_to_the_wrong_person_is_refused_and_writes_nothing(
         ctx: Ctx, network: Network, clock: Clock, snapshot: Snapshot, to: str, slug: str,

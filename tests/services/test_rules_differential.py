@@ -34,7 +34,6 @@ from sqlalchemy import delete, func, select, text, update
 from kt1.errors import KT1Error
 from kt1.models import Bag, Envelope, Handoff, Incident, ManifestLine, User
 from kt1.models.enums import (
-    STATUS_AFTER,
     TRANSFER_EVENTS,
     AckMethod,
     Authority,
@@ -46,6 +45,7 @@ from kt1.models.enums import (
     IncidentStatus,
     SealState,
     ServiceClass,
+    status_after,
 )
 from kt1.services import bagging, custody
 from kt1.services.access import Receipt
@@ -87,6 +87,10 @@ SAME_RULE: dict[str, set[str]] = {
     # rule 10
     "forbidden:addressee": {"addressee_only_violated"},
     "invalid_field:note": {"addressee_only_violated"},
+    "addressee_first": {"addressee_only_violated"},
+    # rules A6, A7: custody inside a unit
+    "direction_needs_head": {"direction_not_by_head"},
+    "handed_to_self": {"circulated_to_self", "handed_to_self"},
 }
 
 #: Refusals the verifier cannot judge from the record, and why (the step is skipped).
@@ -248,6 +252,18 @@ def natural_single(w: World, env: Envelope) -> tuple[EventKind, str, str]:
     if status == "arrived":
         addressee = env.recipient_user.username if env.recipient_user else "cv_hcm"
         return EventKind.PASSED_TO_ADDRESSEE, holder, addressee
+    if status == "registered" and holder == "head_bnv":
+        return EventKind.CIRCULATED_TO_REGISTRY, holder, "vt_bnv"
+    if status == "with_addressee" and env.recipient_unit.code == "UBND-HCM":
+        # internal circulation (rule A7): to the head for direction, to the officer who
+        # handles it, back to the registry; recalled from the registry
+        if holder == "head_hcm":
+            return EventKind.CIRCULATED_FOR_HANDLING, holder, "cv_hcm"
+        if holder == "vt_hcm":
+            return EventKind.RECALLED, holder, "vt_bnv"
+        if env.chain_length % 2:
+            return EventKind.CIRCULATED_FOR_DIRECTION, holder, "head_hcm"
+        return EventKind.CIRCULATED_TO_REGISTRY, holder, "vt_hcm"
     if status == "with_addressee":
         return EventKind.RECALLED, holder, "vt_bnv"
     return EventKind.RETURNED, holder, "vt_bnv"
@@ -488,7 +504,7 @@ def append(w: World, e: Envelope, kind: EventKind, event_at: datetime, actor: Us
     h.hash = link_hash(h.prev_hash, canonical(h))
     w.ctx.session.add(h)
     e.chain_length, e.last_hash, e.last_event_at = h.seq + 1, h.hash, event_at
-    e.status = STATUS_AFTER[kind]
+    e.status = status_after(kind, e.status)
     e.holder_unit_id, e.holder_user_id = to.unit_id, to.id
     return h
 

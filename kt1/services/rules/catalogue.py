@@ -245,10 +245,28 @@ RULES: tuple[Rule, ...] = (
         "A6", "Bàn giao hết trước khi thôi việc, chuyển công tác",
         "Everything held is handed over before an account is closed",
         "Provincial inspection findings, 2024 (docs/domain.md §8, leaving or moving)",
-        refusals=(), codes=("held_by_inactive_user",), judged_by=VERIFY_ONLY,
-        note="Before someone leaves or moves, every secret item they hold is handed over. "
-             "The verifier flags an item still held by a deactivated account (records from "
-             "before this was refused); refusing the deactivation itself is issue 11's work."),
+        refusals=("handed_to_self",),
+        codes=("held_by_inactive_user", "handover_outside_unit", "handed_to_self"),
+        judged_by=WRITE_AND_VERIFY,
+        note="Before someone leaves or moves, every secret item they hold is handed over, one "
+             "signed `handed_over` link per item, to an active colleague of the same unit and "
+             "role family (that part is A4's, `forbidden`; another unit: `wrong_unit`). The "
+             "verifier flags an item still held by a deactivated account (records from "
+             "before deactivation was refused)."),
+    Rule(
+        "A7", "Luân chuyển nội bộ trong đơn vị, có ký nhận",
+        "Internal circulation stays inside the unit and is signed",
+        "Provincial inspection findings, 2024 (docs/domain.md §8, internal handovers); "
+        "Decree 26/2020 Art. 4(2)(b) [law] for addressee-only envelopes",
+        refusals=("direction_needs_head", "addressee_first"),
+        codes=("circulated_outside_unit", "circulated_to_self", "direction_not_by_head"),
+        judged_by=WRITE_AND_VERIFY,
+        note="Between people of the sender before acceptance, or of the recipient after the "
+             "incoming register: for direction (to a head of the unit), for handling, back to "
+             "the registry; each signed by its receiver (rule 4). Another unit is refused as "
+             "`wrong_unit` (A4), oneself as `handed_to_self` (A6); an addressee-only envelope "
+             "circulates only after the named person received it (reported as "
+             "`addressee_only_violated`, rule 10)."),
     # ------------------------------------------------------------ recording safeguards
     Rule(
         "R1", "Thời điểm sự kiện không ở tương lai", "No event in the future",

@@ -48,6 +48,7 @@ K_DELIVERY_FAILED = _b(EventKind.DELIVERY_FAILED)
 K_REGISTERED_INCOMING = _b(EventKind.REGISTERED_INCOMING)
 K_PASSED = _b(EventKind.PASSED_TO_ADDRESSEE)
 K_RECALLED = _b(EventKind.RECALLED)
+K_HANDED_OVER = _b(EventKind.HANDED_OVER)
 SELF = b"self"
 _MILESTONES = frozenset({K_ACCEPTED, K_DELIVERED, K_DELIVERY_FAILED, K_REGISTERED_INCOMING,
                          K_RECALLED})
@@ -65,7 +66,8 @@ def registered_first(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
 @link_rule("5")
 def in_bag_moves_with_bag(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
     """Rule 8 seen from one envelope: while it is in a bag, only that bag's events move it
-    (the write path refuses a single-envelope event with ``envelope_in_bag``)."""
+    (the write path refuses a single-envelope event with ``envelope_in_bag``); a hand-over
+    (rule A6) of a bag names the bag for every envelope in it."""
     if st.in_bag is None:
         if ln.kind in BAG_KINDS and ln.kind != K_BAGGED:
             return hit("bag_custody_gap")
@@ -74,7 +76,8 @@ def in_bag_moves_with_bag(st: ChainState, ln: Any, env: Any, w: World) -> Hit | 
         if ln.kind == K_BAGGED and ln.bag_id == JSON_NULL:
             return hit("bag_custody_gap")
         return None
-    if ln.kind == K_BAGGED or ln.bag_id != st.in_bag or ln.kind not in BAG_KINDS:
+    if ln.kind == K_BAGGED or ln.bag_id != st.in_bag or (
+            ln.kind not in BAG_KINDS and ln.kind != K_HANDED_OVER):
         return hit("bag_custody_gap")
     return None
 
@@ -194,7 +197,7 @@ def advance(st: ChainState, ln: Any) -> None:
         elif st.in_bag is not None:
             if kind == K_BAG_SEALED:
                 st.bag_seal = ln.seal_number
-            elif kind == K_BAG_OPENED or kind not in BAG_KINDS:
+            elif kind == K_BAG_OPENED or (kind not in BAG_KINDS and kind != K_HANDED_OVER):
                 st.in_bag = None
     if kind in _MILESTONES:
         if kind == K_ACCEPTED:

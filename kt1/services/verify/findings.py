@@ -170,6 +170,23 @@ FINDINGS: dict[str, FindingSpec] = {
         "A subject is stored for this {classification} envelope against the rule in force "
         "when it was registered ({policy})."),
     # -- rule A6: leaving or moving
+    # -- custody inside a unit (rules A6, A7)
+    "circulated_outside_unit": FindingSpec(
+        BROKEN, "Bản ghi số {seq} luân chuyển nội bộ bưu gửi ra ngoài đơn vị đang giữ nó.",
+        "Handoff {seq} circulates the document outside the unit that holds it."),
+    "circulated_to_self": FindingSpec(
+        BROKEN, "Bản ghi số {seq} luân chuyển nội bộ cho chính người giao.",
+        "Handoff {seq} circulates the document to its own giver."),
+    "direction_not_by_head": FindingSpec(
+        BROKEN, "Bản ghi số {seq} trình xin ý kiến chỉ đạo cho người không phải lãnh đạo đơn vị.",
+        "Handoff {seq} sends the document for direction to someone who is not a head of the "
+        "unit."),
+    "handover_outside_unit": FindingSpec(
+        BROKEN, "Bản ghi số {seq} bàn giao bưu gửi cho người của đơn vị khác.",
+        "Handoff {seq} hands the item over to a person of another unit."),
+    "handed_to_self": FindingSpec(
+        BROKEN, "Bản ghi số {seq} bàn giao bưu gửi cho chính người giao.",
+        "Handoff {seq} hands the item over to its own giver."),
     "held_by_inactive_user": FindingSpec(
         BROKEN, "Bưu gửi vẫn do tài khoản đã khóa ({holder}) giữ: phải bàn giao hết trước khi "
                 "khóa tài khoản.",
