@@ -145,6 +145,7 @@ def test_a_bag_and_every_envelope_in_it_go_to_the_colleague(
                                .order_by(Handoff.seq.desc()).limit(1)).scalar_one()
     assert link.kind is EventKind.HANDED_OVER and link.bag_id == bag.id
     assert leaving.holdings(ctx, holder).empty
+    directory.set_user_active(ctx, network["admin"], holder, False)
     assert findings(ctx, env.number) == {env.number: []}
 
 

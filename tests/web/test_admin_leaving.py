@@ -126,3 +126,13 @@ def test_a_move_to_a_unit_of_another_kind_is_refused_next_to_the_unit(
     assert "Vai trò registry_clerk không làm việc tại BC-HN (post_office)." in page(wrong)
     assert user(ctx, "vt_hn").unit.code == "UBND-HN"
     assert b.get("/admin/users/nobody").status_code == 404
+
+
+def test_no_api_route_touches_user_accounts(app: Any) -> None:
+    """Accounts are deactivated or moved only on the administrator's pages and at the
+    console (both refuse while the user holds anything): the scanner API has no such route."""
+    from kt1 import api
+
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(api.PREFIX):
+            assert "user" not in rule.rule and "account" not in rule.rule, rule.rule
