@@ -238,3 +238,18 @@ def test_moving_a_user_ends_their_sessions_and_keeps_role_and_unit_kinds_togethe
     assert snapshot() == before
     head = directory.move_user(ctx, None, "head_bnv", "UBND-HN")
     assert not head.is_unit_head
+
+
+def test_what_a_deactivated_account_still_holds_is_handed_over_and_verify_clears(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    """An account closed before deactivation was refused (docs/rules.md, rule A6) still has
+    its holdings handed over: the finding goes away."""
+    env = register(ctx, network)
+    carry(ctx, network, clock, env, until="accepted")  # held by gd_hn
+    network["gd_hn"].is_active = False
+    ctx.session.commit()
+    assert findings(ctx, env.number) == {env.number: ["held_by_inactive_user"]}
+    clock.tick()
+    record = leaving.hand_over_all(ctx, None, "gd_hn", "bt_hn", pin(network["bt_hn"]))
+    assert [i.envelope.number for i in record.items if i.envelope] == [env.number]
+    assert findings(ctx, env.number) == {env.number: []}
