@@ -136,3 +136,14 @@ def test_no_api_route_touches_user_accounts(app: Any) -> None:
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(api.PREFIX):
             assert "user" not in rule.rule and "account" not in rule.rule, rule.rule
+
+
+def test_the_user_page_speaks_english_when_asked(
+        signed_in: Any, ctx: Ctx, network: Network) -> None:
+    register(ctx, network)
+    b = signed_in("admin")
+    b.get("/admin/users/vt_bnv")
+    b.post("/language", {"lang": "en", "next": "/admin/users/vt_bnv"})
+    body = page(b.get("/admin/users/vt_bnv"))
+    assert "1 envelope(s), 0 bag(s), 0 open handover sheet(s)." in body
+    assert "Hand everything over to …" in body and "Move to another unit" in body
