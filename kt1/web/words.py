@@ -71,6 +71,7 @@ WORDS: dict[type[StrEnum], dict[str, str]] = {
         "passed_to_addressee": N_("Chuyển người có tên"),
         "returned": N_("Chuyển hoàn"),
         "recalled": N_("Thu hồi"),
+        "handed_over": N_("Bàn giao (thôi việc, chuyển công tác)"),
     },
     ServiceClass: {
         "standard": N_("KT1 thường"),
