@@ -121,7 +121,11 @@ def registered_envelopes(ctx: Ctx, count: int, at: datetime) -> list[str]:
     clerk = find_user(ctx, "vt_bnv")
     first = register_envelope(ctx, clerk, EnvelopeDraft(
         classification=Classification.SECRET, recipient_unit_code="UBND-HCM",
-        document_number="1/CV-BNV", event_at=at))
+        document_number="1/CV-BNV", event_at=at,
+        # a Tối mật item records these (docs/domain.md §8)
+        drafter_name="Nguyễn Văn Soạn", signer_name="Trần Văn Ký",
+        signer_title="Chánh Văn phòng",
+        classification_basis="Khoản 2 Điều 1 Danh mục bí mật nhà nước"))
     session = ctx.session
     template = session.execute(
         select(Envelope).where(Envelope.number == first.number)).unique().scalar_one()

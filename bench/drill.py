@@ -320,7 +320,11 @@ def build_network(pg: TempPostgres, instance: Path, envelopes: int) -> Network:
             for i in range(envelopes):
                 envelope = register_envelope(ctx, clerk, EnvelopeDraft(
                     classification=Classification.SECRET, recipient_unit_code=RECIPIENT,
-                    document_number=f"{i + 1}/DT-{SENDER}"))
+                    document_number=f"{i + 1}/DT-{SENDER}",
+                    # a Tối mật item records these (docs/domain.md §8)
+                    drafter_name="Nguyễn Văn Soạn", signer_name="Trần Văn Ký",
+                    signer_title="Chánh Văn phòng",
+                    classification_basis="Khoản 2 Điều 1 Danh mục bí mật nhà nước"))
                 numbers.append(envelope.number)
             for i in range(0, len(numbers), MAX_LINES):
                 chunk = numbers[i:i + MAX_LINES]

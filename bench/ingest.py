@@ -246,7 +246,11 @@ def register_many(ctx: Ctx, clock: Clock, clerk: User, count: int) -> list[str]:
         clock.set(clock.now + STEP)
         envelope = register_envelope(ctx, clerk, EnvelopeDraft(
             classification=Classification.SECRET, recipient_unit_code="UBND-HCM",
-            document_number=f"{i + 1}/CV-BNV"))
+            document_number=f"{i + 1}/CV-BNV",
+            # a Tối mật item records these (docs/domain.md §8)
+            drafter_name="Nguyễn Văn Soạn", signer_name="Trần Văn Ký",
+            signer_title="Chánh Văn phòng",
+            classification_basis="Khoản 2 Điều 1 Danh mục bí mật nhà nước"))
         numbers.append(envelope.number)
     return numbers
 

@@ -90,6 +90,19 @@ HEAD = {"VPTU": "lanhdao.vptu", "UBND-HN": "lanhdao.ubndhn", "UBND-HCM": "lanhda
 COUNTER = {"BC-HK": "giaodich.hk", "BC-BD": "giaodich.bd", "BC-HCM": "giaodich.hcm"}
 COURIER = {"BC-HK": "buuta.hk", "BC-BD": "buuta.bd", "BC-HCM": "buuta.hcm"}
 DOC_CODES = {"VPTU": "TU", "UBND-HN": "UBND", "UBND-HCM": "UBND", "CA-HCM": "CAHCM"}
+#: Who drafts and signs each agency's Tuyệt mật and Tối mật documents, and the list of state
+#: secrets they cite (docs/domain.md §8, classification basis). A drafter with an account
+#: hands the document to the registry in the first link; the others are named.
+DRAFTER = {"UBND-HN": "chuyenvien.ubndhn", "UBND-HCM": "chuyenvien.ubndhcm"}
+DRAFTER_NAME = {"VPTU": "Nguyễn Văn Khánh", "CA-HCM": "Trần Minh Tuấn"}
+SIGNER = {"VPTU": ("Trần Quốc Hùng", "Chánh Văn phòng Thành ủy"),
+          "UBND-HN": ("Đỗ Minh Đức", "Chánh Văn phòng UBND thành phố"),
+          "UBND-HCM": ("Bùi Văn Thắng", "Chánh Văn phòng UBND thành phố"),
+          "CA-HCM": ("Phan Văn Dũng", "Phó Giám đốc Công an thành phố")}
+BASIS = {"VPTU": "Khoản 3 Điều 1 Danh mục bí mật nhà nước của Đảng",
+         "UBND-HN": "Khoản 2 Điều 1 Danh mục bí mật nhà nước lĩnh vực nội vụ",
+         "UBND-HCM": "Khoản 2 Điều 1 Danh mục bí mật nhà nước lĩnh vực nội vụ",
+         "CA-HCM": "Khoản 1 Điều 2 Danh mục bí mật nhà nước lĩnh vực công an"}
 
 #: Journey stages in order; each batch of envelopes stops at one of them.
 STAGES = [
@@ -353,6 +366,7 @@ def _register_batch(ctx: Ctx, users: dict[str, User], sender: str, recipient: st
         classification = force or next(classes)
         service = next(services)
         named = recipient in NAMED and classification is Classification.TOP_SECRET
+        secret = classification in (Classification.TOP_SECRET, Classification.SECRET)
         draft = EnvelopeDraft(
             classification=classification,
             recipient_unit_code=recipient,
@@ -366,6 +380,11 @@ def _register_batch(ctx: Ctx, users: dict[str, User], sender: str, recipient: st
             copies=1 + i % 3,
             recall_by=(start + timedelta(days=10)).date() if stage == "recalled" else None,
             subject=SUBJECT_TEXT if classification is not Classification.TOP_SECRET else None,
+            drafter_username=DRAFTER.get(sender) if secret else None,
+            drafter_name=DRAFTER_NAME.get(sender) if secret else None,
+            signer_name=SIGNER[sender][0] if secret else None,
+            signer_title=SIGNER[sender][1] if secret else None,
+            classification_basis=BASIS[sender] if secret else None,
         )
         numbers.append(register_envelope(ctx, users[CLERK[sender]], draft).number)
     return numbers

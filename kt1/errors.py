@@ -211,6 +211,12 @@ SubjectApprovalRequiredError = _error(
     "Ghi trích yếu tài liệu Tuyệt mật cần có người xác định độ mật phê duyệt.",
     "A Tuyệt mật subject needs the approval of the person who classified it.")
 
+# Who drafted, who signed, why it is secret (docs/domain.md §8, classification basis)
+ProvenanceRequiredError = _error(
+    "provenance_required", 422,
+    "Bưu gửi {classification} phải ghi {label}.",
+    "A {classification} item must record its {label_en} (field {field}).")
+
 DatabaseUnavailableError = _error(
     "database_unavailable", 503,
     "Không kết nối được cơ sở dữ liệu; chưa có gì được ghi. Hãy thử lại.",

@@ -11,6 +11,15 @@ from kt1.services.context import Ctx
 from kt1.services.registration import EnvelopeDraft, register_envelope
 from tests.conftest import Clock, Network, new_scan, pin
 
+#: What a Tuyệt mật or Tối mật registration must record (the provenance rule the migration
+#: seeds, docs/domain.md §8): the drafter, the signer and the classification basis.
+PROVENANCE: dict[str, Any] = {
+    "drafter_name": "Nguyễn Văn Soạn", "signer_name": "Trần Văn Ký",
+    "signer_title": "Chánh Văn phòng",
+    "classification_basis": "Khoản 2 Điều 1 Danh mục bí mật nhà nước ngành Nội vụ",
+}
+NEEDS_PROVENANCE = (Classification.TOP_SECRET, Classification.SECRET, "top_secret", "secret")
+
 STAGES = [
     "registered", "accepted", "bagged", "sealed", "dispatched", "received", "opened",
     "out_for_delivery", "delivered", "arrived",
@@ -19,8 +28,11 @@ STAGES = [
 
 def register(ctx: Ctx, net: Network, clerk: str = "vt_bnv", recipient: str = "UBND-HCM",
              **kw: Any) -> Envelope:
+    classification = kw.pop("classification", Classification.SECRET)
+    if classification in NEEDS_PROVENANCE:  # what is not given (None: left out on purpose)
+        kw = {**PROVENANCE, **kw}
     draft = EnvelopeDraft(
-        classification=kw.pop("classification", Classification.SECRET),
+        classification=classification,
         recipient_unit_code=recipient,
         document_number=kw.pop("document_number", "15/KH-BNV"),
         service=kw.pop("service", ServiceClass.STANDARD),

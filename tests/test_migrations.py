@@ -117,3 +117,54 @@ def test_the_serving_offices_migration_keeps_the_pairs_already_in_use(
         assert served == {"BNV": ["BC-HN"], "UBND-HCM": [], "BC-HN": [], "BC-HCM": []}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_provenance_migration_keeps_every_envelope_and_its_hash(
+        empty_url: str, tmp_path: Path) -> None:
+    """Issue 11 item 4 on a database that already holds envelopes, on both engines: the
+    new columns come and go without copying ``envelope`` (which every handoff references),
+    the envelopes keep their rows and hashes, and their chains still verify."""
+    from kt1.models import Envelope
+    from kt1.models.enums import Classification, Role, UnitKind
+    from kt1.services.context import Settings
+    from kt1.services.directory import add_unit, add_user
+    from kt1.services.registration import EnvelopeDraft, register_envelope
+    from kt1.services.verify import verify
+
+    app = create_app({**base_config(tmp_path), "DATABASE_URL": empty_url,
+                      "AUTO_MIGRATE": False})
+    with app.app_context():
+        flask_migrate.upgrade(directory=DIRECTORY, revision="heads")
+        ctx = Ctx(db.session, Settings.from_mapping(app.config))
+        for code in ("BNV", "UBND-HCM"):
+            add_unit(ctx, None, code, code, UnitKind.AGENCY, "01", "Hà Nội")
+        clerk, _ = add_user(ctx, None, "vt_bnv", "VT", Role.REGISTRY_CLERK, "BNV",
+                            "correct-horse-9")
+        numbers = [register_envelope(ctx, clerk, EnvelopeDraft(
+            classification=Classification.CONFIDENTIAL, recipient_unit_code="UBND-HCM",
+            document_number=f"{i}/CV-BNV")).number for i in range(3)]
+        db.session.remove()
+
+        def hashes() -> dict[str, str]:
+            """Read, then end the transaction: no lock may stay for the migrations."""
+            db.session.rollback()
+            found = {str(number): str(last) for number, last in db.session.execute(text(
+                "SELECT number, last_hash FROM envelope ORDER BY number"))}
+            db.session.rollback()
+            return found
+
+        before = hashes()
+        flask_migrate.downgrade(directory=DIRECTORY, revision="provenance@-1")
+        db.engine.dispose()  # forget the columns the inspector saw before
+        columns = {c["name"] for c in inspect(db.engine).get_columns("envelope")}
+        assert "signer_name" not in columns
+        assert "provenance_rule" not in inspect(db.engine).get_table_names()
+        assert hashes() == before
+        flask_migrate.upgrade(directory=DIRECTORY, revision="heads")
+        assert hashes() == before
+        db.session.expire_all()
+        assert [e.signer_name for e in db.session.query(Envelope).all()] == [None] * 3
+        reports = list(verify(ctx, numbers))
+        assert [r.findings for r in reports] == [[], [], []]
+        db.session.remove()
+        db.engine.dispose()

@@ -126,6 +126,13 @@ def envelope_show(number: str, as_json: bool) -> None:
         "incoming_number": (f"{envelope.incoming_year}/{envelope.incoming_seq:06d}"
                             if envelope.incoming_seq else None),
         "has_subject": envelope.has_subject,
+        # who drafted and signed it, why it is secret (docs/domain.md §8)
+        "drafter": None if envelope.drafter_name is None else {
+            "name": envelope.drafter_name,
+            "user": envelope.drafter_user.username if envelope.drafter_user else None},
+        "signer": None if envelope.signer_name is None else {
+            "name": envelope.signer_name, "title": envelope.signer_title},
+        "classification_basis": envelope.classification_basis,
         "events": events(envelope),
         "prints": print_history(ctx(), envelope),
     }
@@ -138,6 +145,13 @@ def envelope_show(number: str, as_json: bool) -> None:
                f"{'  (chỉ người có tên mới được bóc bì)' if data['is_addressee_only'] else ''}")
     click.echo(f"Số đăng ký đi: {data['register_number']}  Số, ký hiệu: "
                f"{data['document_number']}")
+    drafter, signer = data["drafter"], data["signer"]
+    click.echo("Người soạn thảo: " + (drafter["name"] + (f" ({drafter['user']})"
+                                                        if drafter["user"] else "")
+                                      if drafter else "-"))
+    click.echo("Người ký: " + (signer["name"] + (f", {signer['title']}" if signer["title"]
+                                                 else "") if signer else "-"))
+    click.echo(f"Căn cứ xác định độ mật: {data['classification_basis'] or '-'}")
     rows = []
     for ev in data["events"]:
         giver = f"{ev['from']['user']}@{ev['from']['unit']}" if ev["from"] else "-"

@@ -4,7 +4,7 @@ from kt1.models.bags import Bag, ManifestLine
 from kt1.models.base import Base
 from kt1.models.custody import Handoff, Scan
 from kt1.models.devices import Device
-from kt1.models.envelopes import GENESIS_HASH, Counter, Envelope, SubjectRule
+from kt1.models.envelopes import GENESIS_HASH, Counter, Envelope, ProvenanceRule, SubjectRule
 from kt1.models.handover import HandoverLine, HandoverSheet
 from kt1.models.incidents import Incident
 from kt1.models.leaving import HandoverRecord, HandoverRecordItem
@@ -35,6 +35,7 @@ __all__ = [
     "PrintAttempt",
     "PrintJob",
     "Printer",
+    "ProvenanceRule",
     "Scan",
     "SignInAttempt",
     "SubjectRule",

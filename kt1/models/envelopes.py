@@ -60,6 +60,13 @@ class Envelope(Base):
     subject_approved_by: Mapped[str | None] = mapped_column(String(120))
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     registered_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    # Who drafted and signed the document and why it is secret (docs/domain.md §8,
+    # classification basis): sealed into the first link when set (kt1/services/chain.py).
+    drafter_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    drafter_name: Mapped[str | None] = mapped_column(String(120))
+    signer_name: Mapped[str | None] = mapped_column(String(120))
+    signer_title: Mapped[str | None] = mapped_column(String(120))
+    classification_basis: Mapped[str | None] = mapped_column(String(500))
 
     # Current state, kept in step with the custody chain in the same transaction.
     status: Mapped[EnvelopeStatus] = mapped_column(StrEnumType(EnvelopeStatus), index=True)
@@ -76,6 +83,7 @@ class Envelope(Base):
     holder_unit: Mapped[Unit] = relationship(foreign_keys=[holder_unit_id], lazy="joined")
     holder_user: Mapped[User | None] = relationship(foreign_keys=[holder_user_id], lazy="joined")
     recipient_user: Mapped[User | None] = relationship(foreign_keys=[recipient_user_id])
+    drafter_user: Mapped[User | None] = relationship(foreign_keys=[drafter_user_id])
 
     @property
     def has_subject(self) -> bool:
@@ -109,4 +117,22 @@ class SubjectRule(Base):
     effective_from: Mapped[date]
     classification: Mapped[Classification] = mapped_column(StrEnumType(Classification))
     policy: Mapped[SubjectPolicy] = mapped_column(StrEnumType(SubjectPolicy))
+    source: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ProvenanceRule(Base):
+    """Dated rule: which of the drafter (người soạn thảo), the signer (người ký, chức vụ)
+    and the classification basis (căn cứ xác định độ mật, the clause and article of the
+    sector's list of state secrets) a registration must record for this classification
+    from this date on (docs/domain.md §8, classification basis)."""
+
+    __tablename__ = "provenance_rule"
+    __table_args__ = (UniqueConstraint("effective_from", "classification"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    effective_from: Mapped[date]
+    classification: Mapped[Classification] = mapped_column(StrEnumType(Classification))
+    drafter_required: Mapped[bool] = mapped_column(default=False)
+    signer_required: Mapped[bool] = mapped_column(default=False)
+    basis_required: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str] = mapped_column(String(200), default="")

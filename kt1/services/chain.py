@@ -28,8 +28,35 @@ def _str(value: Any) -> Any:
     return None if value is None else str(value)
 
 
+#: The provenance facts (docs/domain.md §8: drafter, signer, classification basis) sealed
+#: into the first link under ``provenance``, each by its key there and its envelope column.
+PROVENANCE_KEYS: tuple[tuple[str, str], ...] = (
+    ("basis", "classification_basis"),
+    ("drafter_name", "drafter_name"),
+    ("drafter_user_id", "drafter_user_id"),
+    ("signer_name", "signer_name"),
+    ("signer_title", "signer_title"),
+)
+
+
+def provenance_identity(envelope: Any) -> dict[str, Any] | None:
+    """The provenance facts that are set, or None when none is (every envelope registered
+    before they existed): a key is sealed only when set, so those chains hash as before."""
+    facts = {key: getattr(envelope, column, None) for key, column in PROVENANCE_KEYS}
+    set_facts = {key: value for key, value in facts.items() if value is not None}
+    return set_facts or None
+
+
 def envelope_identity(envelope: Envelope) -> dict[str, Any]:
     """The registration facts sealed into the first link (never the subject)."""
+    identity = _identity(envelope)
+    provenance = provenance_identity(envelope)
+    if provenance is not None:
+        identity["provenance"] = provenance
+    return identity
+
+
+def _identity(envelope: Envelope) -> dict[str, Any]:
     return {
         "number": envelope.number,
         "classification": str(envelope.classification),

@@ -51,7 +51,8 @@ from kt1.services.rules.facts import (
     time_wire,
 )
 
-_NUMBERS = frozenset({"id", "recipient_user_id", "holder_unit_id", "holder_user_id"})
+_NUMBERS = frozenset({"id", "recipient_user_id", "holder_unit_id", "holder_user_id",
+                      "drafter_user_id"})
 
 
 def envelope_facts(envelope: Envelope) -> Any:

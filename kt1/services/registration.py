@@ -36,6 +36,7 @@ from kt1.models.enums import (
 from kt1.services.context import Ctx
 from kt1.services.custody import Link, append_link, claim_scan
 from kt1.services.identifiers import allocate_number, next_value
+from kt1.services.provenance import clean_provenance
 from kt1.services.subjects import SubjectCipher, local_date, subject_policy
 from kt1.services.text import clean_scan_id, clean_text
 from kt1.services.tx import transactional
@@ -69,6 +70,13 @@ class EnvelopeDraft:
     recall_by: date | None = None
     subject: str | None = None
     subject_approved_by: str | None = None
+    # who drafted and signed the document, and why it is secret (docs/domain.md §8):
+    # the drafter by username (a user of the sender unit) or by name
+    drafter_username: str | None = None
+    drafter_name: str | None = None
+    signer_name: str | None = None
+    signer_title: str | None = None
+    classification_basis: str | None = None
     scan_id: str | None = None
     event_at: datetime | None = None
 
@@ -85,7 +93,9 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
 
     Allocates the S10 number and the register number, derives the outer letter, the
     layers and the route, stores the subject only where the dated rule allows (encrypted),
-    and writes the first link (``registered_outgoing``) held by the registering clerk.
+    records the drafter, signer and classification basis the dated provenance rule asks for,
+    and writes the first link (``registered_outgoing``) held by the registering clerk: from
+    the drafter when the drafter is a user of the unit (their hand-over to the registry).
     """
     s = ctx.settings
     session = ctx.session
@@ -133,6 +143,13 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
             raise ValidationError(field="recipient_username", reason="not in the recipient unit")
         recipient_name = recipient_name or recipient_user.full_name
 
+    provenance = clean_provenance(
+        session, actor, classification, local_date(now),
+        drafter_username=draft.drafter_username, drafter_name=draft.drafter_name,
+        signer_name=draft.signer_name, signer_title=draft.signer_title,
+        classification_basis=draft.classification_basis)
+    drafter = provenance.drafter_user
+
     ciphertext = None
     if subject:
         policy = subject_policy(session, classification, local_date(now))
@@ -163,6 +180,13 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
             "recall_by": draft.recall_by.isoformat() if draft.recall_by else None,
             "subject": subject_mac, "subject_approved_by": approved_by,
             "event_at": draft.event_at.isoformat() if draft.event_at else None,
+            # only when set, so that a scan claimed before these fields existed replays
+            **{k: v for k, v in (
+                ("drafter_username", drafter.username if drafter else None),
+                ("drafter_name", provenance.drafter_name),
+                ("signer_name", provenance.signer_name),
+                ("signer_title", provenance.signer_title),
+                ("classification_basis", provenance.classification_basis)) if v is not None},
         }, actor)
         if earlier is not None:
             return session.execute(
@@ -194,6 +218,11 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
         subject_approved_by=approved_by,
         registered_at=now,
         registered_by_id=actor.id,
+        drafter_user_id=drafter.id if drafter else None,
+        drafter_name=provenance.drafter_name,
+        signer_name=provenance.signer_name,
+        signer_title=provenance.signer_title,
+        classification_basis=provenance.classification_basis,
         status=EnvelopeStatus.REGISTERED,
         holder_unit_id=actor.unit_id,
         holder_user_id=actor.id,
@@ -203,6 +232,8 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
     append_link(ctx, envelope, Link(
         kind=EventKind.REGISTERED_OUTGOING, scan_id=scan_id, event_at=event_at,
         recorded_by=actor, to_unit_id=actor.unit_id, to_user_id=actor.id,
+        from_unit_id=actor.unit_id if drafter else None,
+        from_user_id=drafter.id if drafter else None,
         location=actor.unit.code, ack_user_id=actor.id, ack_method=AckMethod.SELF,
     ))
     return envelope

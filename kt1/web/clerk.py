@@ -57,9 +57,11 @@ from kt1.services.context import Ctx
 from kt1.services.custody import pass_to_addressee, timeline
 from kt1.services.handover import cancel_sheet, get_sheet, list_sheets, prepare_sheet
 from kt1.services.printing import list_printers, print_history, print_label
+from kt1.services.provenance import provenance_policy
 from kt1.services.registration import EnvelopeDraft, register_envelope
 from kt1.services.subjects import local_date, subject_policy
 from kt1.web import paper, requires
+from kt1.web.registers import signer_of
 from kt1.web.words import enum_label, vi, vn_date, vn_time
 from kt1.web.workforms import (
     HandoverForm,
@@ -81,6 +83,7 @@ REGISTER_FIELDS = {
     "subject_approval_required": "subject_approved_by",
     "unknown_unit": "recipient_unit",
     "unknown_user": "recipient_username",
+    "drafter": "drafter_name",  # provenance_required names the drafter, typed or picked
 }
 
 
@@ -148,6 +151,16 @@ def _subject_policies(ctx: Ctx) -> dict[str, str]:
     return {c.value: str(subject_policy(ctx.session, c, today)) for c in Classification}
 
 
+def _provenance_rows(ctx: Ctx) -> list[tuple[str, bool]]:
+    """Each classification with whether today's rule asks for drafter, signer and basis."""
+    today = local_date(ctx.now())
+    rows = []
+    for c in Classification:
+        p = provenance_policy(ctx.session, c, today)
+        rows.append((enum_label(c), p.drafter or p.signer or p.basis))
+    return rows
+
+
 @bp.route("/envelopes/new", methods=["GET", "POST"])
 @requires(CLERK)
 def register() -> Any:
@@ -156,6 +169,8 @@ def register() -> Any:
     form = RegisterForm()
     form.recipient_unit.choices = [("", _("— Chọn cơ quan nhận —"))] + [
         (u.code, u.name) for u in wl.agencies(ctx, except_unit=me.unit_id)]
+    form.drafter_username.choices = [("", _("— Không có tài khoản: ghi họ tên —"))] + [
+        (u.username, f"{u.full_name} ({u.username})") for u in wl.colleagues(ctx, me.unit_id)]
     policies = _subject_policies(ctx)
     status = 200
     if form.validate_on_submit():
@@ -176,6 +191,11 @@ def register() -> Any:
             subject=form.subject.data or None,
             subject_approved_by=(form.subject_approved_by.data or None)
             if policy == SubjectPolicy.APPROVAL_REQUIRED else None,
+            drafter_username=form.drafter_username.data or None,
+            drafter_name=form.drafter_name.data or None,
+            signer_name=form.signer_name.data or None,
+            signer_title=form.signer_title.data or None,
+            classification_basis=form.classification_basis.data or None,
         )
         try:
             envelope = register_envelope(ctx, me, draft)
@@ -190,6 +210,7 @@ def register() -> Any:
         status = 422
     return render_template(
         "clerk/register.html", form=form, policies=policies,
+        provenance_rows=_provenance_rows(ctx),
         policy_rows=[(c.value, enum_label(c), policies[c.value]) for c in Classification],
         any_subject=any(p != SubjectPolicy.FORBIDDEN for p in policies.values())), status
 
@@ -315,7 +336,7 @@ def outgoing_pdf() -> Any:
                                                if e.recipient_name else ""),
             copies=e.copies, sent_at=h.at if h else None,
             receipt=f"{h.ack_name} ({vi(AckMethod(h.ack_method))})" if h and h.ack_name else "",
-            notes=_notes(e)))
+            notes=_notes(e), signer=signer_of(e)))
     period = (f"Từ ngày {vn_date(day_from) or '01/01/' + str(year)} "
               f"đến ngày {vn_date(day_to) or '31/12/' + str(year)}")
     if q:

@@ -146,6 +146,7 @@ class OutgoingRow:
     sent_at: datetime | None
     receipt: str
     notes: str
+    signer: str = ""  # name, title (người ký, chức vụ)
 
 
 def outgoing_register_pdf(*, unit_name: str, parent_name: str, year: int,
@@ -170,7 +171,7 @@ def outgoing_register_pdf(*, unit_name: str, parent_name: str, year: int,
         data.append([
             _p(r.seq, st.cell), _p(r.document_number, st.cell), _p(vn_date(r.document_date),
                                                                     st.cell),
-            _p(r.classification, st.cell), _p("", st.cell), _p(r.recipient, st.cell),
+            _p(r.classification, st.cell), _p(r.signer, st.cell), _p(r.recipient, st.cell),
             _p(r.copies, st.cell), _p(vn_time(r.sent_at), st.cell), _p(r.receipt, st.cell),
             _p(r.notes, st.cell)])
     if not rows:

@@ -91,6 +91,13 @@ def _marks(e: Envelope, word: Word) -> list[str]:
     return parts
 
 
+def signer_of(e: Envelope) -> str:
+    """The "Người ký" cell: the signer's name and title, as registered (docs/domain.md §5)."""
+    if not e.signer_name:
+        return ""
+    return f"{e.signer_name}, {e.signer_title}" if e.signer_title else e.signer_name
+
+
 def rows(register: Register, word: Word = vi) -> list[list[Cell]]:
     """The register's cells, one list per entry, in the columns of :data:`COLUMNS`."""
     out: list[list[Cell]] = []
@@ -100,7 +107,8 @@ def rows(register: Register, word: Word = vi) -> list[list[Cell]]:
         recipient = e.recipient_unit.name + (f" — {e.recipient_name}" if e.recipient_name else "")
         sent = o.sent
         out.append([
-            e.register_seq, e.document_number, e.document_date, kind, "", recipient, e.copies,
+            e.register_seq, e.document_number, e.document_date, kind, signer_of(e), recipient,
+            e.copies,
             _local(sent.at) if sent else None,
             _receipt(sent.ack_name, sent.ack_method, word) if sent else "",
             "; ".join([e.number, *_marks(e, word)[1:]])])

@@ -177,6 +177,18 @@ class RegisterForm(WorkForm):
         Optional(), Length(max=1000, message=_l("Tối đa %(max)d ký tự."))])
     subject_approved_by = StringField(_l("Người xác định độ mật đã phê duyệt ghi trích yếu"),
                                       validators=[Optional(), Length(max=120)])
+    # who drafted and signed it, why it is secret (docs/domain.md §8); which of them is
+    # required is the dated rule's (kt1/services/provenance.py), judged by the service
+    drafter_username = SelectField(_l("Người soạn thảo (tài khoản trong đơn vị)"),
+                                   validate_choice=False)
+    drafter_name = StringField(_l("Người soạn thảo (họ tên, nếu không có tài khoản)"),
+                               validators=[Length(max=120, message=_l("Tối đa %(max)d ký tự."))])
+    signer_name = StringField(_l("Người ký"), validators=[
+        Length(max=120, message=_l("Tối đa %(max)d ký tự."))])
+    signer_title = StringField(_l("Chức vụ người ký"), validators=[
+        Length(max=120, message=_l("Tối đa %(max)d ký tự."))])
+    classification_basis = StringField(_l("Căn cứ xác định độ mật"), validators=[
+        Length(max=500, message=_l("Tối đa %(max)d ký tự."))])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -139,6 +139,10 @@ def test_a_whole_day_from_registration_to_a_complete_chain_in_the_browser(
     page.select_option("#service", "flash")
     page.select_option("#urgency", "flash")
     page.fill("#document_number", "88/CV-BNV")
+    page.fill("#drafter_name", "Nguyễn Văn Soạn")  # Tối mật: drafter, signer and basis
+    page.fill("#signer_name", "Trần Văn Ký")
+    page.fill("#signer_title", "Chánh Văn phòng")
+    page.fill("#classification_basis", "Khoản 2 Điều 1 Danh mục bí mật nhà nước ngành Nội vụ")
     shot(clerk, "clerk-register-form")
     clerk.submit("#register-form")
     number = re.search(r"/clerk/envelopes/([A-Z0-9]+)$", page.url).group(1)  # type: ignore[union-attr]

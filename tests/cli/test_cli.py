@@ -14,8 +14,11 @@ from sqlalchemy import func, select
 from kt1 import demo
 from kt1.extensions import db
 from kt1.models import Envelope, Handoff, Incident, Unit, User
-from kt1.models.enums import IncidentKind, Role, SealState
+from kt1.models.enums import Classification, IncidentKind, Role, SealState
 from kt1.services.access import check_secret
+from kt1.services.context import Ctx
+from tests.conftest import Network
+from tests.journey import PROVENANCE, register
 
 KT1 = [sys.executable, "-m", "kt1"]
 
@@ -44,6 +47,12 @@ def test_demo_fills_a_network_with_envelopes_in_every_stage(app: Flask) -> None:
             "with_addressee", "returned", "recalled"} <= statuses
     classes = {str(c) for c in session.execute(select(Envelope.classification)).scalars()}
     assert classes == {"top_secret", "secret", "confidential", "unclassified"}
+    # every Tuyệt mật and Tối mật envelope names its drafter, signer and basis
+    secret = session.execute(select(Envelope).where(Envelope.classification.in_(
+        ["top_secret", "secret"]))).unique().scalars().all()
+    assert secret and all(e.drafter_name and e.signer_name and e.signer_title
+                          and e.classification_basis for e in secret)
+    assert any(e.drafter_user_id for e in secret)
     services = {str(c) for c in session.execute(select(Envelope.service)).scalars()}
     assert services == {"standard", "flash", "timed"}
     broken = session.execute(select(Incident).where(
@@ -80,6 +89,30 @@ def test_envelope_show_gives_the_complete_timeline_of_a_delivered_envelope(app: 
         assert after["from"] == before["to"]
     assert "has_subject" in shown
     assert demo.SUBJECT_TEXT not in json.dumps(shown, ensure_ascii=False)
+
+
+def test_envelope_show_gives_the_drafter_signer_and_basis_and_verify_passes(
+        app: Flask, ctx: Ctx, network: Network) -> None:
+    """Issue 11 item 4: the drafter with an account hands the document to the registry in
+    the first link, and the chain still verifies."""
+    envelope = register(ctx, network, drafter_username="bm_bnv", drafter_name=None)
+    shown = json.loads(run(app, "envelope", "show", envelope.number, "--json").output)
+    assert shown["drafter"] == {"name": "BM_BNV", "user": "bm_bnv"}
+    assert shown["signer"] == {"name": PROVENANCE["signer_name"],
+                               "title": PROVENANCE["signer_title"]}
+    assert shown["classification_basis"] == PROVENANCE["classification_basis"]
+    assert shown["events"][0]["from"] == {"unit": "BNV", "user": "bm_bnv"}
+    text = run(app, "envelope", "show", envelope.number).output
+    assert "Người soạn thảo: BM_BNV (bm_bnv)" in text
+    assert f"Người ký: {PROVENANCE['signer_name']}, {PROVENANCE['signer_title']}" in text
+    assert f"Căn cứ xác định độ mật: {PROVENANCE['classification_basis']}" in text
+    assert "bm_bnv@BNV" in text  # the first link's giver
+    verified = run(app, "verify", envelope.number)
+    assert verified.exit_code == 0, verified.output
+    old = register(ctx, network, classification=Classification.CONFIDENTIAL)
+    shown = json.loads(run(app, "envelope", "show", old.number, "--json").output)
+    assert (shown["drafter"], shown["signer"], shown["classification_basis"]) == (
+        None, None, None)
 
 
 def test_envelope_show_with_a_wrong_check_digit_prints_the_slug_and_fails(app: Flask) -> None:

@@ -167,3 +167,25 @@ def test_long_names_wrap_inside_the_label_and_nothing_is_cut() -> None:
 def test_a_plain_kt1_item_has_no_letter() -> None:
     lines = render_label(sample(mark=None), 80).lines
     assert lines[0] == "KT1" and not {"A", "B", "C"} & set(lines)
+
+
+@pytest.mark.parametrize("classification", list(Classification))
+def test_a_label_never_shows_the_drafter_the_signer_or_the_classification_basis(
+        ctx: Ctx, network: Network, classification: Classification) -> None:
+    """Provenance (docs/domain.md §8) is internal: on the pages of those who may see the
+    envelope, never outside it."""
+    provenance = {"drafter_name": "Hoàng Soạn Thảo", "signer_name": "Lương Ký Tên",
+                  "signer_title": "Thứ trưởng Thường trực",
+                  "classification_basis": "Khoản 7 Điều 3 Danh mục XYZ-CANARY"}
+    envelope = register(ctx, network, classification=classification, **provenance)
+    assert envelope.signer_name == "Lương Ký Tên"
+    fields = set(LabelData.__dataclass_fields__)
+    assert not {f for f in fields if any(w in f for w in ("draft", "sign", "basis"))}
+    words = {w for value in provenance.values() for w in value.split() if len(w) > 3}
+    for paper in (58, 80):
+        rendered = render_label(label_data(envelope, LabelOptions(show_document_number=True)),
+                                paper)
+        text = "\n".join(rendered.lines)
+        for value in provenance.values():
+            assert value not in text
+        assert not words & set(text.split()), words & set(text.split())

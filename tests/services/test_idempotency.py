@@ -18,7 +18,7 @@ from kt1.services import bagging, custody
 from kt1.services.context import Ctx
 from kt1.services.registration import EnvelopeDraft, register_envelope
 from tests.conftest import Clock, Network, new_scan, pin
-from tests.journey import carry, register
+from tests.journey import PROVENANCE, carry, register
 
 Snapshot = Callable[[], dict[str, list[tuple[Any, ...]]]]
 
@@ -205,7 +205,7 @@ def _draft(**kw: Any) -> EnvelopeDraft:
     base: dict[str, Any] = {
         "classification": "secret", "recipient_unit_code": "UBND-HCM",
         "document_number": "15/KH-BNV", "recipient_name": "Trần Thị B", "copies": 2,
-        "scan_id": "reg-0001-abcdef",
+        "scan_id": "reg-0001-abcdef", **PROVENANCE,
     }
     return EnvelopeDraft(**{**base, **kw})
 
@@ -226,6 +226,10 @@ def test_replaying_a_registration_returns_the_same_envelope_and_writes_nothing(
     {"is_addressee_only": True},
     {"document_number": "16/KH-BNV"},
     {"subject": "Kế hoạch kiểm tra định kỳ"},
+    {"signer_name": "Lê Văn Ký"},
+    {"signer_title": "Phó Chánh Văn phòng"},
+    {"classification_basis": "Khoản 3 Điều 1"},
+    {"drafter_name": None, "drafter_username": "bm_bnv"},
 ])
 def test_the_same_registration_scan_id_with_different_content_is_refused(
         ctx: Ctx, network: Network, clock: Clock, snapshot: Snapshot,

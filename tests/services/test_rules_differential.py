@@ -56,6 +56,7 @@ from kt1.services.registration import EnvelopeDraft, register_envelope
 from kt1.services.verify import verify
 from kt1.services.verify.replay import rules_called_one_by_one
 from tests.conftest import Clock, Network, new_scan
+from tests.journey import PROVENANCE
 
 # --------------------------------------------------------------------------- the rulebook
 
@@ -640,7 +641,13 @@ def register(w: World, data: st.DataObject) -> str:
             name = data.draw(st.sampled_from(["CV_HCM", "Nguyễn Văn A"]), label="name")
     if addressee_only and not (username or name):
         name = "Nguyễn Văn A"
+    # the drafter: a user of the sender unit (the first link is their hand-over to the
+    # registry) or a name; Tuyệt mật and Tối mật need it, the signer and the basis
+    drafter = data.draw(st.sampled_from([None, "bm_bnv", "head_bnv"]), label="drafter")
     draft = EnvelopeDraft(
+        drafter_username=drafter, drafter_name=None if drafter else PROVENANCE["drafter_name"],
+        signer_name=PROVENANCE["signer_name"], signer_title=PROVENANCE["signer_title"],
+        classification_basis=PROVENANCE["classification_basis"],
         classification=data.draw(st.sampled_from(list(Classification)), label="class"),
         recipient_unit_code=recipient, document_number="15/KH-BNV",
         service=data.draw(st.sampled_from([ServiceClass.STANDARD, ServiceClass.FLASH]),

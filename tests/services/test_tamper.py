@@ -135,6 +135,47 @@ def test_a_rehashed_rewrite_of_an_edited_handoff_still_breaks_a_rule(
     assert report_of(ctx, number).status == BROKEN
 
 
+@pytest.mark.parametrize("column, value", [
+    ("signer_name", "Người ký giả"), ("signer_name", None), ("signer_title", "Bí thư"),
+    ("classification_basis", "Khoản 9 Điều 9"), ("drafter_name", "Người khác"),
+    ("drafter_user_id", None)])
+def test_an_edited_signer_drafter_or_basis_of_a_new_envelope_is_detected(
+        ctx: Ctx, network: Network, clock: Clock, column: str, value: object) -> None:
+    """Provenance (docs/domain.md §8) is sealed into the first link: editing the envelope
+    row breaks that link's hash, on the fast path and on the exact recomputation alike."""
+    envelope = register(ctx, network, drafter_username="bm_bnv", drafter_name=None)
+    carry(ctx, network, clock, envelope, until="accepted")
+    number = envelope.number
+    assert report_of(ctx, number).findings == []
+    sql(ctx, f"UPDATE envelope SET {column} = :v WHERE number = :n",  # noqa: S608 (constants)
+        v=value, n=number)
+    report = report_of(ctx, number)
+    assert report.status == BROKEN
+    assert [(f.code, f.seq) for f in report.findings] == [("chain_hash_mismatch", 0)]
+
+
+def test_provenance_set_on_an_envelope_registered_without_it_is_detected(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    from kt1.models.enums import Classification
+
+    old = register(ctx, network, classification=Classification.CONFIDENTIAL)
+    assert old.signer_name is None
+    assert report_of(ctx, old.number).findings == []
+    sql(ctx, "UPDATE envelope SET signer_name = 'Người ký giả' WHERE number = :n",
+        n=old.number)
+    assert codes(report_of(ctx, old.number)) == {"chain_hash_mismatch"}
+
+
+def test_provenance_with_quotes_and_backslashes_verifies(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    """Values the fast formatter cannot paste in as they are (a double quote, a backslash)
+    take the exact path and still verify."""
+    envelope = register(ctx, network, signer_title='Chánh Văn phòng "Bộ" \\ số 2',
+                        classification_basis='Khoản 2 Điều 1 "Danh mục"')
+    carry(ctx, network, clock, envelope, until="accepted")
+    assert report_of(ctx, envelope.number).findings == []
+
+
 def _cut_newest(ctx: Ctx, number: str, count: int) -> None:
     """Delete the newest handoffs and rewrite the envelope row to match what is left."""
     drop_append_only(ctx)

@@ -219,3 +219,34 @@ def test_the_serializer_shows_the_exposed_fields_as_the_schema_declares(
         "hash": h.hash,
     }
     assert HandoffOut().dump(out)["event_at"] == h.event_at.isoformat()
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def test_an_envelope_without_provenance_seals_no_provenance_key() -> None:
+    """Every envelope registered before issue 11 item 4 keeps its hash (the golden one)."""
+    assert "provenance" not in chain.envelope_identity(ENVELOPE)  # type: ignore[arg-type]
+    with_nulls = SimpleNamespace(**vars(ENVELOPE), drafter_user_id=None, drafter_name=None,
+                                 signer_name=None, signer_title=None,
+                                 classification_basis=None)
+    assert chain.envelope_identity(with_nulls) == chain.envelope_identity(  # type: ignore[arg-type]
+        ENVELOPE)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("signer", ["Trần Văn Ký", 'Trần "Ký"\\'])
+def test_the_verifier_formats_provenance_as_the_chain_does(
+        ctx: Ctx, network: Network, signer: str) -> None:
+    import json
+
+    from kt1.services.judging import envelope_facts
+    from kt1.services.verify.hashing import identity_json
+
+    for kw in ({"drafter_username": "bm_bnv", "signer_name": signer},
+               {"classification": Classification.CONFIDENTIAL, "signer_name": signer,
+                "signer_title": None, "classification_basis": None, "drafter_name": None}):
+        envelope = register(ctx, network, **kw)
+        expected = json.dumps(chain.envelope_identity(envelope), sort_keys=True,
+                              separators=(",", ":"), ensure_ascii=False).encode()
+        assert b'"provenance":{' in expected
+        assert identity_json(envelope_facts(envelope)) == expected

@@ -378,7 +378,7 @@ def fixtures_of(ctx: Ctx) -> None:
 
     now, ctx.now = ctx.now, lambda: datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
     register_envelope(ctx, find_user(ctx, "cv_hcm"), EnvelopeDraft(
-        classification="secret", recipient_unit_code="BNV", document_number="1/CV"))
+        classification="confidential", recipient_unit_code="BNV", document_number="1/CV"))
     hand_over_all(ctx, None, "cv_hcm", "vt_hcm", Receipt(
         user=find_user(ctx, "vt_hcm"), method=AckMethod.PIN, secret=PIN))
     ctx.now = now

@@ -25,7 +25,7 @@ from kt1.services.access import Receipt
 from kt1.services.context import Ctx
 from printers import captured
 from tests.conftest import PIN, Network, new_scan, pin
-from tests.journey import register
+from tests.journey import PROVENANCE, register
 from tests.web.conftest import Browser
 from tests.web.pdf import get_pdf, pdf_text
 
@@ -68,7 +68,8 @@ def register_form(**kw: Any) -> dict[str, Any]:
     form = {"recipient_unit": "UBND-HCM", "classification": "secret", "service": "standard",
             "urgency": "normal", "document_number": "15/KH-BNV", "copies": "2",
             "recipient_name": "", "recipient_username": "", "document_date": "2026-11-20",
-            "recall_by": "", "subject": "", "subject_approved_by": "", "agreed_at": ""}
+            "recall_by": "", "subject": "", "subject_approved_by": "", "agreed_at": "",
+            "drafter_username": "", **PROVENANCE}
     form.update(kw)
     return form
 

@@ -20,6 +20,7 @@ from kt1.services.context import Ctx, Settings
 from kt1.services.signin import session_digest
 from kt1.web import SESSION_TOKEN
 from tests.conftest import base_config
+from tests.journey import PROVENANCE
 from tests.web.conftest import BASE, Browser
 
 COOKIE = "kt1_session"
@@ -60,7 +61,7 @@ def register_form(token: str) -> dict[str, str]:
             "service": "standard", "urgency": "normal", "document_number": "15/KH-BNV",
             "copies": "2", "recipient_name": "", "recipient_username": "",
             "document_date": "2026-11-20", "recall_by": "", "subject": "",
-            "subject_approved_by": "", "agreed_at": ""}
+            "subject_approved_by": "", "agreed_at": "", "drafter_username": "", **PROVENANCE}
 
 
 def envelopes(ctx: Ctx) -> int:

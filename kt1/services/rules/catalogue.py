@@ -293,6 +293,16 @@ RULES: tuple[Rule, ...] = (
                   "number_serial_invalid", "check_digit_invalid"),
         codes=(), judged_by=WRITE_ONLY,
         note="UPU S10 numbers with a check digit; every scanned number is also looked up."),
+    Rule(
+        "R5", "Ghi người soạn thảo, người ký và căn cứ xác định độ mật",
+        "Drafter, signer and classification basis",
+        "[ours] from provincial inspection findings, 2024 (docs/domain.md §8)",
+        refusals=("provenance_required",), codes=(), judged_by=WRITE_ONLY,
+        note="A dated rule (editable data, table `provenance_rule`): the rule in force on the "
+             "registration date says which of them must be recorded (shipped: all three for "
+             "Tuyệt mật and Tối mật). They are sealed into the first link when set, so an "
+             "edit is rule 15's `chain_hash_mismatch`; a drafter with an account is the first "
+             "link's giver."),
 )
 
 _BY_NUMBER = {rule.number: rule for rule in RULES}

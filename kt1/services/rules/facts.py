@@ -43,6 +43,7 @@ ENVELOPE_NAMES: tuple[str, ...] = (
     "is_addressee_only", "document_number", "copies", "recall_by", "register_year",
     "register_seq", "registered_by_id", "holder_unit_id", "holder_user_id", "chain_length",
     "last_hash", "has_subject", "subject_approved_by", "registered_at", "recipient_name",
+    "drafter_user_id", "drafter_name", "signer_name", "signer_title", "classification_basis",
     "plain")
 EnvelopeFacts = namedtuple("EnvelopeFacts", ENVELOPE_NAMES)  # type: ignore[misc]
 

@@ -107,12 +107,38 @@ def _make_fast_identity() -> Callable[[Any], bytes]:
 _fast_identity = _make_fast_identity()
 
 
+#: With the provenance facts (``chain.provenance_identity``): the key ``provenance`` sorts
+#: between ``number`` and ``recall_by``.
+_IDENTITY_PROVENANCE = _IDENTITY.replace(b',"recall_by":', b',"provenance":%s,"recall_by":')
+_PROVENANCE_AT = _E_ORDER.index("recall_by")
+_PROVENANCE_NUMBERS = frozenset({"drafter_user_id"})
+
+
+def provenance_json(env: Any) -> bytes | None:
+    """``chain.provenance_identity`` as canonical JSON (only the facts that are set), or
+    None when none is."""
+    parts = []
+    for key, column in chain.PROVENANCE_KEYS:
+        value = getattr(env, column)
+        if value == (_NULL if column in _PROVENANCE_NUMBERS else N):
+            continue
+        parts.append(b'"' + key.encode() + b'":'
+                     + json_field(value, column not in _PROVENANCE_NUMBERS))
+    return b"{" + b",".join(parts) + b"}" if parts else None
+
+
 def identity_json(env: Any) -> bytes:
     """``chain.envelope_identity`` as canonical JSON, from a wire envelope (by name)."""
-    if env.plain is True:
-        return _fast_identity(env)
-    return _IDENTITY % tuple(json_field(getattr(env, name), True) if name in _E_STRINGS
-                             else getattr(env, name) for name in _E_ORDER)
+    provenance = provenance_json(env)
+    if provenance is None:
+        if env.plain is True:
+            return _fast_identity(env)
+        return _IDENTITY % tuple(json_field(getattr(env, name), True) if name in _E_STRINGS
+                                 else getattr(env, name) for name in _E_ORDER)
+    values: list[bytes] = [json_field(getattr(env, name), True) if name in _E_STRINGS
+                           else getattr(env, name) for name in _E_ORDER]
+    values.insert(_PROVENANCE_AT, provenance)
+    return _IDENTITY_PROVENANCE % tuple(values)
 
 
 def link_content(ln: Any, identity: bytes | None) -> bytes:

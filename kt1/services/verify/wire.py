@@ -82,7 +82,8 @@ class Sql:
                 "e.register_seq", "e.registered_by_id", n("e.holder_unit_id"),
                 n("e.holder_user_id"), "e.chain_length", "e.last_hash",
                 self.b("e.subject_ciphertext IS NOT NULL"), "e.subject_approved_by",
-                self.t("e.registered_at"), "e.recipient_name"]
+                self.t("e.registered_at"), "e.recipient_name", n("e.drafter_user_id"),
+                "e.drafter_name", "e.signer_name", "e.signer_title", "e.classification_basis"]
         return f"SELECT {', '.join(cols)} FROM envelope e{where} ORDER BY e.id"  # noqa: S608
 
     def manifest(self, where: str) -> str:
