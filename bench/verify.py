@@ -244,7 +244,7 @@ def generate(args: tuple[int, int, dict[str, Any]]) -> tuple[str, str, str, str,
             for kind, at, fu, fus, tu, tus, am, ss in (
                     ("bag_sealed", bag_end, o_s, gd_s, o_s, gd_s, "self", "intact"),
                     ("dispatched", bag_end + timedelta(minutes=30), o_s, gd_s, o_s, bt_s,
-                     "paper", "intact"),
+                     "pin", "intact"),  # a paper receipt would name a printed sheet
                     ("bag_received", bag_end + timedelta(hours=12), o_s, bt_s, o_d, gd_d,
                      "session", "intact"),
                     ("bag_opened", bag_end + timedelta(hours=12, minutes=30), o_d, gd_d, o_d,

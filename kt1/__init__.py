@@ -33,6 +33,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(database.MIGRATIONS_DIR))
     database.init_app(app)
+    from kt1.services import notices
+
+    notices.install()
 
     from kt1 import api, http_errors, request_guard, web
     from kt1.cli import register as register_cli

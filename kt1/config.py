@@ -45,6 +45,17 @@ DEFAULTS: dict[str, Any] = {
     # case this long after signing in (signing out ends it at once).
     "SESSION_IDLE_MINUTES": 120,
     "SESSION_MAX_HOURS": 12,
+    # Working days the heads of unit and the sender's security officers have to acknowledge
+    # an incident before verify reports it (docs/rules.md, rule T2).
+    "INCIDENT_ACK_WORKING_DAYS": 1,
+    # Incident notices by email as well as the inbox: smtp://host:port on the isolated LAN
+    # (unset: the inbox alone), optional login, the sender address, and the address the app
+    # is opened at for the link in the email.
+    "SMTP_URL": None,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_FROM": "kt1-track@localhost",
+    "PUBLIC_URL": "",
 }
 
 #: Flask and extension settings this app sets differently from their libraries' defaults.
@@ -68,7 +79,7 @@ FRAMEWORK_DEFAULTS: dict[str, Any] = {
 ENV_PREFIX = "KT1_"
 _BOOL_KEYS = {"DEMO", "LABEL_SHOW_DOCUMENT_NUMBER"}
 _INT_KEYS = {"MAX_CLOCK_SKEW_SECONDS", "MAX_TEXT_LENGTH", "MAX_SCAN_DELAY_SECONDS",
-             "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"}
+             "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "INCIDENT_ACK_WORKING_DAYS"}
 
 
 def _from_env(key: str, raw: str) -> Any:
@@ -163,9 +174,12 @@ def validate(cfg: Any) -> None:
                 "KT1_CHECKPOINT_KEY must be an Ed25519 private key: 32 random bytes in base64 "
                 "(`python -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())'`)"
                 " or a PEM (PKCS#8) key.") from exc
-    for minimum_one in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"):
+    for minimum_one in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "INCIDENT_ACK_WORKING_DAYS"):
         if int(cfg.get(minimum_one, 1)) < 1:
             raise ConfigError(f"KT1_{minimum_one} must be a whole number of at least 1.")
+    smtp = cfg.get("SMTP_URL")
+    if smtp and not str(smtp).startswith(("smtp://", "smtps://")):
+        raise ConfigError("KT1_SMTP_URL must look like smtp://host:port (or smtps://host:port).")
     letters = str(cfg.get("SERVICE_LETTERS", ""))
     if len(letters) != 2 or not letters.isascii() or not letters.isalpha() or not letters.isupper():
         raise ConfigError("KT1_SERVICE_LETTERS must be two capital letters, e.g. KT.")

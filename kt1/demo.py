@@ -14,23 +14,25 @@ from itertools import cycle
 
 from sqlalchemy import func, select
 
-from kt1.models import Envelope, Unit, User
+from kt1.models import Envelope, Incident, Unit, User
 from kt1.models.enums import (
     AckMethod,
     Authority,
     Classification,
     DeliveryFailure,
     EventKind,
+    IncidentKind,
     Role,
     SealState,
     ServiceClass,
     UnitKind,
     Urgency,
 )
-from kt1.services import bagging, custody
+from kt1.services import bagging, custody, incidents, sheets
 from kt1.services.access import Receipt, hash_secret
 from kt1.services.context import Ctx
 from kt1.services.directory import add_unit, add_user, set_serving_offices
+from kt1.services.paper import record_print
 from kt1.services.registration import EnvelopeDraft, register_envelope
 
 DEFAULT_PASSWORD = "kt1-demo-2026"  # noqa: S105  (demo data only, printed to the user)
@@ -137,9 +139,15 @@ class Journey:
     def u(self, name: str) -> User:
         return self.users[name]
 
-    def paper(self, user: str) -> Receipt:
-        return Receipt(user=self.u(user), method=AckMethod.PAPER,
-                       reference=f"BBGN-{uuid.uuid4().hex[:8].upper()}")
+    def paper(self, giver: str, receiver: str, number: str) -> Receipt:
+        """The receiver signs an internal handover sheet (phiếu chuyển giao nội bộ) that the
+        giver made and printed, and the unit marks it signed: a paper receipt bound to paper
+        that exists (docs/access.md)."""
+        sheet = sheets.prepare_internal_sheet(self.ctx, self.u(giver), receiver, [number])
+        record_print(self.ctx, self.u(giver), sheet)
+        self.ctx.session.commit()
+        sheets.mark_signed(self.ctx, self.u(receiver), sheet.number, [number])
+        return Receipt(user=self.u(receiver), method=AckMethod.PAPER, reference=sheet.number)
 
     def session_receipt(self, user: str) -> Receipt:
         return Receipt(user=self.u(user), method=AckMethod.SESSION)
@@ -201,7 +209,7 @@ class Journey:
                              tracker_id=f"GPS-{bag[-3:]}", device="demo")
             if not reached("dispatched"):
                 return
-            bagging.dispatch_bag(ctx, self.u(gd_o), bag, self.u(bt_o), self.paper(bt_o),
+            bagging.dispatch_bag(ctx, self.u(gd_o), bag, self.u(bt_o), self.pin(bt_o),
                                  str(uuid.uuid4()), self.tick(20), vehicle="29C-123.45",
                                  is_dedicated_vehicle=False, escort_name="Nguyễn Văn Hộ",
                                  device="demo")
@@ -226,7 +234,7 @@ class Journey:
             return
         for n in numbers:
             self.handoff(holder, n, EventKind.OUT_FOR_DELIVERY, 10, giver=self.u(holder),
-                         receiver=self.u(bt_d), receipt=self.paper(bt_d))
+                         receiver=self.u(bt_d), receipt=self.pin(bt_d))
         if stop == "failed":
             for n in numbers:
                 self.handoff(bt_d, n, EventKind.DELIVERY_FAILED, 40,
@@ -250,12 +258,13 @@ class Journey:
             if env.is_addressee_only and env.recipient_user_id:
                 addressee = self.u(NAMED[recipient])
                 self.handoff(clerk_r, n, EventKind.PASSED_TO_ADDRESSEE, 10, giver=self.u(clerk_r),
-                             receiver=addressee, receipt=self.paper(addressee.username),
+                             receiver=addressee,
+                             receipt=self.paper(clerk_r, addressee.username, n),
                              authority=Authority.ADDRESSEE)
             else:
                 head = HEAD[recipient]
                 self.handoff(clerk_r, n, EventKind.PASSED_TO_ADDRESSEE, 10, giver=self.u(clerk_r),
-                             receiver=self.u(head), receipt=self.paper(head))
+                             receiver=self.u(head), receipt=self.paper(clerk_r, head, n))
             if stop == "recalled":
                 giver = ctx.session.get(User, env.holder_user_id)
                 self.handoff(CLERK[sender], n, EventKind.RECALLED, 24 * 60, giver=giver,
@@ -340,6 +349,11 @@ def _envelopes(ctx: Ctx, users: dict[str, User], now: datetime) -> int:
                               urgencies, "received", force=Classification.SECRET)
     Journey(ctx, users, start + timedelta(minutes=30)).run(numbers, "VPTU", "UBND-HCM",
                                                            "received", broken_seal=True)
+    # Its incident reached the head of the sending agency, who acknowledged it (đã nắm).
+    seal_incident = ctx.session.execute(select(Incident.id).where(
+        Incident.kind == IncidentKind.SEAL_ANOMALY).order_by(Incident.id.desc())).scalar()
+    if seal_incident is not None:
+        incidents.acknowledge(ctx, users["lanhdao.vptu"], seal_incident)
     count += 1
     # One envelope accepted twelve days ago and stuck at the destination office: overdue.
     start = now - timedelta(days=12)
@@ -348,7 +362,47 @@ def _envelopes(ctx: Ctx, users: dict[str, User], now: datetime) -> int:
     Journey(ctx, users, start + timedelta(minutes=30)).run(numbers, "UBND-HN", "UBND-HCM",
                                                            "opened")
     count += 1
-    return count
+    return count + _circulation(ctx, users, now, classes, services, urgencies)
+
+
+def _circulation(ctx: Ctx, users: dict[str, User], now: datetime, classes: cycle,
+                 services: cycle, urgencies: cycle) -> int:
+    """Internal circulation (luân chuyển nội bộ, docs/rules.md rule A7), each step signed by
+    its receiver's PIN: one envelope that arrived at UBND-HN goes registry -> head (for
+    direction, with a note) -> officer -> back to the registry; one outgoing envelope of VPTU
+    goes to its head and back to the registry before the post office accepts it."""
+    start = now - timedelta(hours=20)
+    (incoming,) = _register_batch(ctx, users, "VPTU", "UBND-HN", 1, start, classes, services,
+                                  urgencies, "arrived", force=Classification.SECRET)
+    journey = Journey(ctx, users, start + timedelta(minutes=30))
+    journey.run([incoming], "VPTU", "UBND-HN", "arrived")
+    clerk, head, officer = CLERK["UBND-HN"], HEAD["UBND-HN"], NAMED["UBND-HN"]
+    for kind, giver, receiver, minutes, note in (
+            (EventKind.CIRCULATED_FOR_DIRECTION, clerk, head, 20,
+             "Kính trình lãnh đạo cho ý kiến chỉ đạo"),
+            (EventKind.CIRCULATED_FOR_HANDLING, head, officer, 90,
+             "Giao đ/c Lan chủ trì tham mưu, báo cáo trước ngày 05/12"),
+            (EventKind.CIRCULATED_TO_REGISTRY, officer, clerk, 240,
+             "Đã xử lý xong, trả văn thư lưu hồ sơ")):
+        journey.handoff(giver, incoming, kind, minutes, giver=journey.u(giver),
+                        receiver=journey.u(receiver), receipt=journey.pin(receiver),
+                        location="UBND-HN", note=note, seal_state=SealState.NOT_APPLICABLE)
+
+    start = now - timedelta(hours=6)
+    (outgoing,) = _register_batch(ctx, users, "VPTU", "UBND-HCM", 1, start, classes, services,
+                                  urgencies, "accepted", force=Classification.CONFIDENTIAL)
+    journey = Journey(ctx, users, start + timedelta(minutes=5))
+    clerk, head = CLERK["VPTU"], HEAD["VPTU"]
+    journey.handoff(clerk, outgoing, EventKind.CIRCULATED_FOR_DIRECTION, 5,
+                    giver=journey.u(clerk), receiver=journey.u(head),
+                    receipt=journey.pin(head), location="VPTU", note="Trình ký phát hành",
+                    seal_state=SealState.NOT_APPLICABLE)
+    journey.handoff(head, outgoing, EventKind.CIRCULATED_TO_REGISTRY, 30,
+                    giver=journey.u(head), receiver=journey.u(clerk),
+                    receipt=journey.pin(clerk), location="VPTU", note="Đã ký, phát hành",
+                    seal_state=SealState.NOT_APPLICABLE)
+    journey.run([outgoing], "VPTU", "UBND-HCM", "accepted")
+    return 2
 
 
 def _register_batch(ctx: Ctx, users: dict[str, User], sender: str, recipient: str, size: int,

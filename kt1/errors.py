@@ -166,12 +166,47 @@ UnitNotServedError = _error(
     "unit_not_served", 403,
     "Bưu cục {office} không phục vụ đơn vị {unit}; không thể chấp nhận bưu gửi của đơn vị này.",
     "Post office {office} does not serve {unit}; it cannot accept its items.")
-PaperReceiptUnboundError = _error(
-    "paper_receipt_unbound", 422,
-    "Ký nhận trên giấy chỉ hợp lệ với số bảng kê giao có ghi bưu gửi này, do đơn vị gửi lập "
-    "cho bưu cục này.",
-    "A paper receipt must name a handover sheet that lists this item, made by the giver's "
-    "unit for this office.")
+class PaperReceiptUnboundError(KT1Error):
+    """A paper receipt names no sheet this system printed that covers the handoff
+    (docs/access.md, "both sides present"). ``why`` says which part failed; a sheet of
+    another unit answers as one that does not exist (``unknown``)."""
+
+    slug = "paper_receipt_unbound"
+    status = 422
+    message_vi = ("Ký nhận trên giấy chỉ hợp lệ với số bảng kê giao có ghi bưu gửi này, do đơn "
+                  "vị gửi lập cho bưu cục này (khi chấp nhận), hoặc số phiếu chuyển giao nội bộ "
+                  "do hệ thống in, đã ký và đã đánh dấu dòng bưu gửi này (các lần giao khác).")
+    message_en = ("A paper receipt must name a handover sheet that lists this item, made by "
+                  "the giver's unit for this office (at acceptance), or an internal handover "
+                  "sheet this system printed, marked signed, with this item's line ticked "
+                  "(any other handoff).")
+    #: what each ``why`` adds to the message (vi, en)
+    REASONS: ClassVar[dict[str, tuple[str, str]]] = {
+        "unknown": ("Không có phiếu nào mang số này.",
+                    "No sheet has this number."),
+        "not_listed": ("Phiếu không ghi bưu gửi này.",
+                       "The sheet does not list this item."),
+        "post_office_sheet": ("Số này là bảng kê giao bưu cục, không phải phiếu chuyển giao "
+                              "nội bộ.",
+                              "This is a post-office handover sheet, not an internal one."),
+        "other_receiver": ("Phiếu lập cho người nhận khác.",
+                           "The sheet is made out to another receiver."),
+        "unsigned": ("Phiếu chưa được đánh dấu đã ký.",
+                     "The sheet is not marked signed."),
+        "not_ticked": ("Dòng của bưu gửi này trên phiếu chưa được đánh dấu.",
+                       "This item's line on the sheet is not ticked."),
+    }
+
+    def __init__(self, message: str | None = None, *, why: str = "unknown",
+                 **details: Any) -> None:
+        why = why if why in self.REASONS else "unknown"
+        super().__init__(message or f"{self.message_en} {self.REASONS[why][1]}", why=why,
+                         **details)
+
+    @property
+    def message_local(self) -> str:
+        return f"{self.message_vi} {self.REASONS[self.details['why']][0]}"
+
 
 # Bags
 BagStateError = _error(

@@ -23,7 +23,11 @@ class Incidents(MethodView):
     @blp.response(201, IncidentOut)
     @blp.alt_response(422, schema=ErrorOut, description="invalid_field")
     def post(self, data: dict[str, Any]) -> Incident:
-        """Open an incident on an envelope or a bag; the head and the sender are notified."""
+        """Open an incident on an envelope or a bag.
+
+        It goes to the inbox of the heads of the units involved and of the sender, who
+        acknowledge it there (`notify_sender=false`: the sender is not emailed).
+        """
         return report_incident(service_context(), operator(data["operator"]), data["kind"],
                                data["report"], number=data.get("number"),
                                bag_number=data.get("bag"),

@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 
 from kt1.api.inputs import Schema
 from kt1.models.enums import (
+    INTERNAL_EVENTS,
     AckMethod,
     Authority,
     DeliveryFailure,
@@ -30,15 +31,21 @@ EVENT_AT = fields.AwareDateTime(
 
 
 class ReceiptIn(Schema):
-    """How the receiver acknowledged (ký nhận): their PIN, or a scan of their staff badge."""
+    """How the receiver acknowledged (ký nhận): their PIN, a scan of their staff badge, or
+    their signature on a sheet this system printed (``paper``, with the sheet's number)."""
 
     username = USERNAME
     method = fields.String(required=True, validate=validate.OneOf(
         [AckMethod.PIN.value, AckMethod.BADGE.value, AckMethod.PAPER.value]))
     secret = fields.String(load_only=True, validate=validate.Length(max=64),
                            metadata={"description": "PIN or badge code (never echoed)"})
-    reference = fields.String(validate=validate.Length(max=64),
-                              metadata={"description": "Paper handover-sheet number"})
+    reference = fields.String(validate=validate.Length(max=64), metadata={
+        "description": "For `paper`: the number of a sheet this system printed. At an "
+                       "acceptance, the handover sheet (bảng kê giao) the giver's unit made "
+                       "for this office, listing the item; at any other handoff, an internal "
+                       "handover sheet (phiếu chuyển giao nội bộ) of the receiving unit for "
+                       "this receiver, marked signed, with the item's line ticked. Anything "
+                       "else is refused as `paper_receipt_unbound`."})
 
 
 class WriteIn(Schema):
@@ -69,6 +76,42 @@ class HandoffIn(WriteIn):
     authority = fields.String(validate=validate.OneOf([a.value for a in Authority]))
     note = fields.String(load_default="", validate=validate.Length(max=200))
     incident_report = fields.String(validate=validate.Length(max=2000))
+
+
+class SignatureIn(Schema):
+    """A person's identification at the device: their PIN, or a scan of their staff badge."""
+
+    username = USERNAME
+    method = fields.String(required=True, validate=validate.OneOf(
+        [AckMethod.PIN.value, AckMethod.BADGE.value]))
+    secret = fields.String(required=True, load_only=True, validate=validate.Length(
+        min=1, max=64), metadata={"description": "PIN or badge code (never echoed)"})
+
+
+class CirculateIn(WriteIn):
+    """Internal circulation inside the unit that holds the envelope (luân chuyển nội bộ,
+    docs/rules.md rule A7): the sender's before acceptance, the recipient's after the
+    incoming register."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(
+        sorted(k.value for k in INTERNAL_EVENTS)), metadata={
+        "description": "`circulated_for_direction` (to a head of the unit, for direction), "
+                       "`circulated_for_handling` (to an officer), `circulated_to_registry` "
+                       "(back to the registry: filing, dispatch, return)"})
+    event_at = EVENT_AT
+    receiver = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                             metadata={"description": "Username of the colleague"})
+    receipt = fields.Nested(SignatureIn, required=True, metadata={
+        "description": "The receiver signs: PIN or staff badge. `username` defaults to "
+                       "`receiver`."})
+    giver = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "The holder handing it over; defaults to `operator`"})
+    giver_receipt = fields.Nested(SignatureIn, metadata={
+        "description": "The giver's identification when the operator is not the giver. "
+                       "`username` defaults to `giver`."})
+    note = fields.String(load_default="", validate=validate.Length(max=200), metadata={
+        "description": "Direction (ý kiến chỉ đạo) or a short note; never the subject"})
+    location = fields.String(load_default="", validate=validate.Length(max=200))
 
 
 class BatchIn(Schema):

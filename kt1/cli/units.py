@@ -102,12 +102,13 @@ def user_group() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--pin", default=None, help="4-8 digit PIN for acknowledging handoffs.")
 @click.option("--head", "is_head", is_flag=True, help="Head of the unit (thủ trưởng).")
+@click.option("--email", default=None, help="Email address for incident notices (optional).")
 @command
 def user_add(username: str, full_name: str, role: str, unit_code: str, password: str,
-             pin: str | None, is_head: bool) -> None:
+             pin: str | None, is_head: bool, email: str | None) -> None:
     """Add a user."""
     user, badge = add_user(ctx(), None, username, full_name, role, unit_code, password, pin,
-                           is_head)
+                           is_head, email=email)
     click.echo(f"Đã thêm người dùng {user.username} ({user.role}, {user.unit.code}).")
     click.echo(f"Mã thẻ (badge), chỉ hiện một lần: {badge}")
 
@@ -120,7 +121,8 @@ def user_list(unit_code: str | None, as_json: bool) -> None:
     """List users."""
     users = list_users(ctx(), unit_code)
     rows = [{"username": u.username, "full_name": u.full_name, "role": str(u.role),
-             "unit": u.unit.code, "is_unit_head": u.is_unit_head, "is_active": u.is_active}
+             "unit": u.unit.code, "is_unit_head": u.is_unit_head, "is_active": u.is_active,
+             "email": u.email}
             for u in users]
     if as_json:
         dump(rows)

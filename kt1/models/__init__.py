@@ -8,6 +8,7 @@ from kt1.models.envelopes import GENESIS_HASH, Counter, Envelope, ProvenanceRule
 from kt1.models.handover import HandoverLine, HandoverSheet
 from kt1.models.incidents import Incident
 from kt1.models.leaving import HandoverRecord, HandoverRecordItem
+from kt1.models.paper import InternalLine, InternalSheet, SheetKind, SheetPrint
 from kt1.models.printing import PrintAttempt, Printer, PrintJob
 from kt1.models.rules import Checkpoint, DayOff, DeadlineRule, DeadlineRuleSet, Installation
 from kt1.models.signin import SignInAttempt, WebSession
@@ -31,12 +32,16 @@ __all__ = [
     "HandoverSheet",
     "Incident",
     "Installation",
+    "InternalLine",
+    "InternalSheet",
     "ManifestLine",
     "PrintAttempt",
     "PrintJob",
     "Printer",
     "ProvenanceRule",
     "Scan",
+    "SheetKind",
+    "SheetPrint",
     "SignInAttempt",
     "SubjectRule",
     "Unit",

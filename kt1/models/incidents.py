@@ -13,7 +13,8 @@ from kt1.models.enums import IncidentKind, IncidentStatus
 
 
 class Incident(Base):
-    """An incident report (biên bản sự cố), raised to the head of the unit and the sender."""
+    """An incident report (biên bản sự cố), in the inbox of the heads of the units involved and
+    of the sending unit's security officers until one of them acknowledges it."""
 
     __tablename__ = "incident"
 
@@ -29,8 +30,15 @@ class Incident(Base):
     report: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Marked when a head of a unit involved (head) or someone of the sending unit (sender)
+    # first opens the incident in their inbox, and by whom; acknowledged when one of the
+    # recipients presses "đã nắm" (kt1/services/incidents.py).
     head_notified_at: Mapped[datetime | None]
+    head_notified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     sender_notified_at: Mapped[datetime | None]
+    sender_notified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(index=True)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     resolved_at: Mapped[datetime | None]
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     resolution: Mapped[str | None] = mapped_column(Text)

@@ -63,6 +63,8 @@ class User(Base):
     pin_hash: Mapped[str | None] = mapped_column(String(256))
     badge_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_unit_head: Mapped[bool] = mapped_column(default=False)
+    # Optional: incident notices are also emailed here when SMTP is configured.
+    email: Mapped[str | None] = mapped_column(String(254))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Bumped by "sign out everywhere": every session carrying an older value is refused.

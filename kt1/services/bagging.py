@@ -521,7 +521,7 @@ def open_bag_contents(ctx: Ctx, actor: User, bag_number: str, scanned: list[str]
             reported_by_id=actor.id,
             report=f"Bag {bag.number}: {len(missing)} missing, {len(extra)} not on the manifest",
             details={"missing": missing, "extra": extra},
-            opened_at=ctx.now(), head_notified_at=ctx.now(), sender_notified_at=ctx.now(),
+            opened_at=ctx.now(),
         )
         ctx.session.add(incident)
         ctx.session.flush()

@@ -23,6 +23,16 @@ class Settings:
     max_text_length: int = 200
     checkpoint_key: str | None = None
     max_scan_delay: timedelta = timedelta(days=1)
+    #: Working days a recipient has to acknowledge an incident (rule T2).
+    incident_ack_working_days: float = 1
+    #: Incident notices by email (kt1/services/notices.py): ``smtp://host:port`` on the
+    #: isolated LAN, or None for the inbox alone.
+    smtp_url: str | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "kt1-track@localhost"
+    #: The address people open the app at, for links in emails ("" : the path alone).
+    public_url: str = ""
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> Settings:
@@ -34,7 +44,18 @@ class Settings:
             max_text_length=int(cfg["MAX_TEXT_LENGTH"]),
             checkpoint_key=str(cfg["CHECKPOINT_KEY"]) if cfg.get("CHECKPOINT_KEY") else None,
             max_scan_delay=timedelta(seconds=int(cfg.get("MAX_SCAN_DELAY_SECONDS", 86400))),
+            incident_ack_working_days=float(cfg.get("INCIDENT_ACK_WORKING_DAYS", 1)),
+            smtp_url=str(cfg["SMTP_URL"]) if cfg.get("SMTP_URL") else None,
+            smtp_user=str(cfg["SMTP_USER"]) if cfg.get("SMTP_USER") else None,
+            smtp_password=str(cfg["SMTP_PASSWORD"]) if cfg.get("SMTP_PASSWORD") else None,
+            smtp_from=str(cfg.get("SMTP_FROM") or "kt1-track@localhost"),
+            public_url=str(cfg.get("PUBLIC_URL") or "").rstrip("/"),
         )
+
+
+#: ``session.info`` key: the settings of the last unit of work on that session (the
+#: incident notices, kt1/services/notices.py, are sent with them after commit).
+SESSION_SETTINGS = "kt1.settings"
 
 
 @dataclass
@@ -44,3 +65,6 @@ class Ctx:
     session: Session
     settings: Settings
     now: Callable[[], datetime] = field(default=utcnow)
+
+    def __post_init__(self) -> None:
+        self.session.info[SESSION_SETTINGS] = self.settings

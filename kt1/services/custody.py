@@ -44,6 +44,7 @@ from kt1.models import (
 from kt1.models.base import utcnow
 from kt1.models.enums import (
     INTERNAL_EVENTS,
+    STAGE_KEEPING_EVENTS,
     TRANSFER_EVENTS,
     AckMethod,
     Authority,
@@ -287,7 +288,8 @@ def open_discrepancy_exists(session: Session, envelope: Envelope) -> bool:
 def open_seal_incident(ctx: Ctx, actor: User, *, envelope: Envelope | None, bag: Bag | None,
                        handoff: Handoff | None, state: SealState, report: str,
                        details: dict[str, Any]) -> Incident:
-    """Rule 7: a broken or mismatched seal is an incident reported to the head and sender."""
+    """Rule 7: a broken or mismatched seal is an incident, in the inbox of the head and the
+    sender (kt1/services/incidents.py)."""
     now = ctx.now()
     incident = Incident(
         kind=IncidentKind.SEAL_ANOMALY,
@@ -299,8 +301,6 @@ def open_seal_incident(ctx: Ctx, actor: User, *, envelope: Envelope | None, bag:
         report=report,
         details={"seal_state": str(state), **details},
         opened_at=now,
-        head_notified_at=now,
-        sender_notified_at=now,
     )
     ctx.session.add(incident)
     return incident
@@ -551,7 +551,10 @@ def record_in(ctx: Ctx, actor: User, req: HandoffRequest) -> Recorded:
         raise NotCurrentHolderError(number=envelope.number, giver="?",
                                     holder=holder_label(envelope))
     receiver = req.receiver if is_transfer else giver
-    seal_state = req.seal_state or (SealState.INTACT if is_transfer else SealState.NOT_APPLICABLE)
+    # a postal handover checks the envelope's seal; a pass from hand to hand inside a unit
+    # (the document is out of its envelope by then) has none unless one is stated
+    sealed = is_transfer and req.kind not in STAGE_KEEPING_EVENTS
+    seal_state = req.seal_state or (SealState.INTACT if sealed else SealState.NOT_APPLICABLE)
     report = clean_text(req.incident_report, "incident_report", 2000, multiline=True)
     if req.event_at.tzinfo is None:
         raise ValidationError(field="event_at", reason="needs a time zone")

@@ -31,6 +31,7 @@ from kt1.services.tx import transactional
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{1,31}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 def _admin(actor: User | None) -> None:
@@ -85,7 +86,7 @@ def find_user(ctx: Ctx, username: str) -> User:
 @transactional
 def add_user(ctx: Ctx, actor: User | None, username: str, full_name: str, role: Role | str,
              unit_code: str, password: str, pin: str | None = None,
-             is_unit_head: bool = False) -> tuple[User, str]:
+             is_unit_head: bool = False, email: str | None = None) -> tuple[User, str]:
     """Add a user with one role in one unit; returns the user and a fresh badge code.
 
     The badge code is shown once (printed on the staff badge) and only its digest is kept.
@@ -102,6 +103,9 @@ def add_user(ctx: Ctx, actor: User | None, username: str, full_name: str, role: 
         raise ValidationError(field="password", reason="at least 8 characters")
     if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
         raise ValidationError(field="pin", reason="4-8 digits")
+    email = clean_text(email or "", "email", 254) or None
+    if email is not None and not _EMAIL.match(email):
+        raise ValidationError(field="email", reason="an email address, e.g. ten@coquan.vn")
     unit = find_unit(ctx, unit_code)
     if ctx.session.execute(select(User.id).where(User.username == username)).first():
         raise DuplicateError(what=f"User {username}")
@@ -110,7 +114,7 @@ def add_user(ctx: Ctx, actor: User | None, username: str, full_name: str, role: 
         username=username, full_name=clean_text(full_name, "full_name", 120, required=True),
         role=role, unit_id=unit.id, password_hash=hash_secret(password),
         pin_hash=hash_secret(pin) if pin else None, badge_hash=badge_digest(badge),
-        is_unit_head=is_unit_head,
+        is_unit_head=is_unit_head, email=email,
     )
     ctx.session.add(user)
     ctx.session.flush()

@@ -259,7 +259,7 @@ def report_discrepancy(ctx: Ctx, actor: User, number: str, scanned: list[str], r
         details={"sheet": sheet.number, "expected": len(rec.expected),
                  "scanned": len(rec.matched) + len(rec.extra),
                  "missing": rec.missing, "extra": rec.extra},
-        opened_at=now, head_notified_at=now, sender_notified_at=now)
+        opened_at=now)
     ctx.session.add(incident)
     ctx.session.flush()
     sheet.incident_id = incident.id

@@ -1,8 +1,23 @@
-"""Incidents (sự cố): reported to the head of the unit and notified to the sender (rule 7)."""
+"""Incidents (sự cố): reported, then told to the heads of the units involved and to the
+sender (docs/rules.md, rules 7 and T2).
+
+Every incident appears in the inbox (hộp thư sự cố) of its *recipients*: the heads of unit
+(``User.is_unit_head``) of the units involved — the unit that reported it, the unit holding
+the envelope or bag, the sending unit — and the security officers of the sending unit. The
+first time a head opens it, the head is recorded as told (``head_notified_at`` / ``_by``);
+the first time someone of the sending unit opens it, the sender is (``sender_notified_at`` /
+``_by``). One of them acknowledges it ("đã nắm": ``acknowledged_at`` / ``_by``); until then
+it counts in their header, and after ``KT1_INCIDENT_ACK_WORKING_DAYS`` working days verify
+reports it. Anyone else is answered as for an incident that does not exist (docs/access.md).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, union
 
 from kt1.errors import (
     ForbiddenError,
@@ -10,7 +25,7 @@ from kt1.errors import (
     UnknownIncidentError,
     ValidationError,
 )
-from kt1.models import Incident, User
+from kt1.models import Bag, Envelope, HandoverSheet, Incident, ManifestLine, Unit, User
 from kt1.models.enums import IncidentKind, IncidentStatus, Role
 from kt1.services.access import handover_parties, may_see_envelope
 from kt1.services.bagging import get_bag
@@ -28,8 +43,9 @@ def report_incident(ctx: Ctx, actor: User, kind: IncidentKind | str, report: str
                     notify_sender: bool = True) -> Incident:
     """Open an incident on an envelope or a bag, with its report (biên bản).
 
-    The head of the reporting unit is notified at once; the sender is notified unless the
-    reporter says otherwise (the time of each notice is recorded).
+    It goes to the inbox of its recipients (see the module); it is marked as told to the
+    head and to the sender only when they open it. ``notify_sender=False``: the sending
+    unit is not emailed (kt1/services/notices.py); it still has the incident in its inbox.
     """
     if actor.role not in REPORTING_ROLES or not actor.is_active:
         raise ForbiddenError()
@@ -54,8 +70,8 @@ def report_incident(ctx: Ctx, actor: User, kind: IncidentKind | str, report: str
     incident = Incident(
         kind=kind, envelope_id=envelope.id if envelope else None,
         bag_id=bag.id if bag else None, unit_id=actor.unit_id, reported_by_id=actor.id,
-        report=text, details={}, opened_at=now, head_notified_at=now,
-        sender_notified_at=now if notify_sender else None,
+        report=text, details={} if notify_sender else {"notify_sender": False},
+        opened_at=now,
     )
     ctx.session.add(incident)
     ctx.session.flush()
@@ -86,3 +102,186 @@ def open_incidents(ctx: Ctx, unit_id: int | None = None) -> list[Incident]:
     if unit_id is not None:
         stmt = stmt.where(Incident.unit_id == unit_id)
     return list(ctx.session.execute(stmt.order_by(Incident.id)).scalars())
+
+
+# --------------------------------------------------------------------------- the inbox
+
+
+def _sending_incidents(unit_id: int) -> list[Select[Any]]:
+    """Selects of the ids of incidents whose sending unit is ``unit_id``: the sender of the
+    envelope, of an envelope on the bag's manifest, the unit that made the bag up, the agency
+    whose handover sheet the discrepancy is about."""
+    return [
+        select(Incident.id).join(Envelope, Envelope.id == Incident.envelope_id)
+        .where(Envelope.sender_unit_id == unit_id),
+        select(Incident.id).join(ManifestLine, ManifestLine.bag_id == Incident.bag_id)
+        .join(Envelope, Envelope.id == ManifestLine.envelope_id)
+        .where(Envelope.sender_unit_id == unit_id),
+        select(Incident.id).join(Bag, Bag.id == Incident.bag_id)
+        .where(Bag.origin_unit_id == unit_id),
+        select(HandoverSheet.incident_id.label("id"))
+        .where(HandoverSheet.unit_id == unit_id, HandoverSheet.incident_id.is_not(None)),
+    ]
+
+
+def _involved_incidents(unit_id: int) -> list[Select[Any]]:
+    """Selects of the ids of incidents ``unit_id`` is involved in: it reported it, holds
+    the envelope or the bag, or sent it."""
+    return [
+        select(Incident.id).where(Incident.unit_id == unit_id),
+        select(Incident.id).join(Envelope, Envelope.id == Incident.envelope_id)
+        .where(Envelope.holder_unit_id == unit_id),
+        select(Incident.id).join(Bag, Bag.id == Incident.bag_id)
+        .where(Bag.holder_unit_id == unit_id),
+        *_sending_incidents(unit_id),
+    ]
+
+
+def receives_incidents(user: User) -> bool:
+    """Does this user have an incident inbox (a head of unit, a security officer)?"""
+    return user.is_active and (user.is_unit_head or user.role is Role.SECURITY_OFFICER)
+
+
+def _inbox_ids(user: User) -> Any:
+    """The ids of the incidents ``user`` is a recipient of (a subquery), or None."""
+    if not user.is_active:
+        return None
+    if user.is_unit_head:
+        parts = _involved_incidents(user.unit_id)
+    elif user.role is Role.SECURITY_OFFICER:
+        parts = _sending_incidents(user.unit_id)
+    else:
+        return None
+    return union(*parts).subquery()
+
+
+def unacknowledged_count(ctx: Ctx, user: User) -> int:
+    """How many of the user's incidents nobody has acknowledged yet (one query)."""
+    ids = _inbox_ids(user)
+    if ids is None:
+        return 0
+    return int(ctx.session.execute(
+        select(func.count()).select_from(Incident)
+        .where(Incident.id.in_(select(ids.c.id)), Incident.acknowledged_at.is_(None))
+    ).scalar_one())
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One incident as the inbox lists it (no report text: it opens on its own page)."""
+
+    id: int
+    kind: IncidentKind
+    status: IncidentStatus
+    opened_at: datetime
+    unit_code: str
+    envelope_number: str | None
+    bag_number: str | None
+    acknowledged_at: datetime | None
+
+
+def inbox(ctx: Ctx, user: User, limit: int = 200) -> list[InboxRow]:
+    """The user's incidents, those not acknowledged first, newest first."""
+    ids = _inbox_ids(user)
+    if ids is None:
+        return []
+    rows = ctx.session.execute(
+        select(Incident.id, Incident.kind, Incident.status, Incident.opened_at, Unit.code,
+               Envelope.number, Bag.number, Incident.acknowledged_at)
+        .join(Unit, Unit.id == Incident.unit_id)
+        .outerjoin(Envelope, Envelope.id == Incident.envelope_id)
+        .outerjoin(Bag, Bag.id == Incident.bag_id)
+        .where(Incident.id.in_(select(ids.c.id)))
+        .order_by(Incident.acknowledged_at.is_not(None), Incident.opened_at.desc(),
+                  Incident.id.desc())
+        .limit(limit)).all()
+    return [InboxRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class IncidentUnits:
+    """The units an incident concerns: all of them, and the sending ones."""
+
+    involved: frozenset[int]
+    sending: frozenset[int]
+
+
+def incident_units(ctx: Ctx, incident: Incident) -> IncidentUnits:
+    """The units involved in ``incident`` and the sending units among them."""
+    session = ctx.session
+    sending: set[int] = set()
+    involved: set[int] = {incident.unit_id}
+    if incident.envelope_id is not None:
+        row = session.execute(select(Envelope.sender_unit_id, Envelope.holder_unit_id)
+                              .where(Envelope.id == incident.envelope_id)).one()
+        sending.add(row[0])
+        involved.add(row[1])
+    if incident.bag_id is not None:
+        row = session.execute(select(Bag.origin_unit_id, Bag.holder_unit_id)
+                              .where(Bag.id == incident.bag_id)).one()
+        sending.add(row[0])
+        involved.add(row[1])
+        sending.update(session.execute(
+            select(Envelope.sender_unit_id).distinct()
+            .join(ManifestLine, ManifestLine.envelope_id == Envelope.id)
+            .where(ManifestLine.bag_id == incident.bag_id)).scalars())
+    sending.update(session.execute(select(HandoverSheet.unit_id)
+                                   .where(HandoverSheet.incident_id == incident.id)).scalars())
+    return IncidentUnits(involved=frozenset(involved | sending), sending=frozenset(sending))
+
+
+def is_recipient(user: User, units: IncidentUnits) -> bool:
+    if not user.is_active:
+        return False
+    return ((user.is_unit_head and user.unit_id in units.involved)
+            or (user.role is Role.SECURITY_OFFICER and user.unit_id in units.sending))
+
+
+def _own_incident(ctx: Ctx, user: User, incident_id: int) -> tuple[Incident, IncidentUnits]:
+    """The incident if ``user`` is one of its recipients; anyone else is answered as for an
+    incident that does not exist (docs/access.md: an item a unit may not see)."""
+    incident = ctx.session.get(Incident, incident_id)
+    if incident is None:
+        raise UnknownIncidentError(incident_id=incident_id)
+    units = incident_units(ctx, incident)
+    if not is_recipient(user, units):
+        raise UnknownIncidentError(incident_id=incident_id)
+    return incident, units
+
+
+def _mark_told(ctx: Ctx, user: User, incident: Incident, units: IncidentUnits) -> None:
+    now = ctx.now()
+    if user.is_unit_head and incident.head_notified_at is None:
+        incident.head_notified_at, incident.head_notified_by_id = now, user.id
+    if user.unit_id in units.sending and incident.sender_notified_at is None:
+        incident.sender_notified_at, incident.sender_notified_by_id = now, user.id
+
+
+@transactional
+def open_notice(ctx: Ctx, user: User, incident_id: int) -> Incident:
+    """A recipient opens an incident: the first head to open it is recorded as told, and the
+    first of the sending unit as the sender told."""
+    incident, units = _own_incident(ctx, user, incident_id)
+    _mark_told(ctx, user, incident, units)
+    return incident
+
+
+@transactional
+def acknowledge(ctx: Ctx, user: User, incident_id: int) -> Incident:
+    """A recipient acknowledges the incident ("đã nắm"); pressing it again changes nothing."""
+    incident, units = _own_incident(ctx, user, incident_id)
+    _mark_told(ctx, user, incident, units)
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at, incident.acknowledged_by_id = ctx.now(), user.id
+    return incident
+
+
+def recipients(ctx: Ctx, incident: Incident) -> list[User]:
+    """Every active user whose inbox has ``incident``."""
+    units = incident_units(ctx, incident)
+    users = ctx.session.execute(select(User).where(
+        User.is_active.is_(True),
+        (User.is_unit_head.is_(True) & User.unit_id.in_(units.involved))
+        | ((User.role == Role.SECURITY_OFFICER) & User.unit_id.in_(units.sending)),
+    ).order_by(User.id)).unique().scalars()
+    return list(users)

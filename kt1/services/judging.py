@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import object_session
+
 from kt1.errors import (
     AcknowledgementInvalidError,
     AcknowledgementMissingError,
@@ -28,26 +30,30 @@ from kt1.errors import (
     HandedToSelfError,
     KT1Error,
     NotCurrentHolderError,
+    PaperReceiptUnboundError,
     ReportRequiredError,
     SealMismatchError,
     ValidationError,
     WrongUnitError,
 )
 from kt1.models import Envelope, User
-from kt1.models.enums import UnitKind
+from kt1.models.enums import AckMethod, UnitKind
 from kt1.services import rules
+from kt1.services.paper import paper_sheets
 from kt1.services.rules.book import VERIFY_ONLY, LinkRule
 from kt1.services.rules.facts import (
     ENVELOPE_NAMES,
     ChainState,
     EnvelopeFacts,
     Hit,
+    PaperSheet,
     Person,
     SealReport,
     World,
     copy_encode,
     link_from,
     number_wire,
+    sheet_key,
     time_wire,
 )
 
@@ -97,8 +103,10 @@ def chain_state(envelope: Envelope, bag_seal: str | None = None) -> ChainState:
 class RequestWorld(World):
     """What the rules look up for one request: the people in it, the discrepancy open on
     the envelope or its bag (read with the envelope, :func:`custody.load_for_handoff`; a bag's
-    use case checks it for the whole bag first and passes None), and the incident report the
-    request brings."""
+    use case checks it for the whole bag first and passes None), the incident report the
+    request brings, and the sheet a paper receipt names (:func:`judge_new` reads it)."""
+
+    sheets: dict[str, PaperSheet] | None = None
 
     def __init__(self, now: datetime, skew: Any, people: list[User], report: str,
                  discrepancy: int | None = None) -> None:
@@ -120,8 +128,11 @@ class RequestWorld(World):
 
     def seal_report(self, envelope_id: bytes, bag: bytes, handoff_id: bytes
                     ) -> SealReport | None:
-        # the incident is opened with the handoff, told to the head and the sender at once
-        return SealReport(0, self.report, True, True) if self.report else None
+        # the incident is opened with the handoff, with the request's report
+        return SealReport(0, self.report) if self.report else None
+
+    def paper_sheet(self, reference: bytes) -> PaperSheet | None:
+        return (self.sheets or {}).get(sheet_key(reference))
 
 
 def _write_rule(fn: LinkRule) -> bool:
@@ -135,8 +146,14 @@ FACTS = frozenset({"seal_anomaly", "device_clock_skew"})
 
 def judge_new(envelope: Envelope, values: dict[str, Any], world: RequestWorld,
               bag_seal: str | None = None) -> list[Hit]:
-    """Every rule the handoff described by ``values`` would break, in refusal order."""
+    """Every rule the handoff described by ``values`` would break, in refusal order.
+
+    A paper receipt's sheet is read here, from the envelope's session, for rule A8."""
     link = link_from(values)
+    if values.get("ack_method") is AckMethod.PAPER and world.sheets is None:
+        session = object_session(envelope)
+        if session is not None:
+            world.sheets = paper_sheets(session, [sheet_key(link.ack_reference)])
     hits = rules.judge(chain_state(envelope, bag_seal), link, envelope_facts(envelope), world,
                        only=_write_rule)
     return [h for h in hits if h.code not in FACTS]
@@ -170,11 +187,9 @@ def refusal(hit: Hit, envelope: Envelope, names: Callable[[], dict[str, str]]) -
         "time_backwards": EventTimeBackwardsError,
         "event_in_future": EventTimeFutureError,
         "seal_anomaly_unreported": ReportRequiredError,
-        # the incident a new anomaly opens carries the request's report and is told to the
-        # head and the sender at once (custody.open_seal_incident): only the report can lack
+        # the incident a new anomaly opens carries the request's report
+        # (custody.open_seal_incident): only the report can lack
         "seal_incident_without_report": ReportRequiredError,
-        "seal_incident_head_not_notified": ReportRequiredError,
-        "seal_incident_sender_not_notified": ReportRequiredError,
         "handed_to_self": HandedToSelfError,
         "circulated_to_self": HandedToSelfError,
     }
@@ -196,6 +211,8 @@ def refusal(hit: Hit, envelope: Envelope, names: Callable[[], dict[str, str]]) -
         return WrongUnitError(username=names()["actor"], unit=envelope.recipient_unit.code)
     if code == "seal_number_changed":
         return SealMismatchError(seen=names().get("seal", "?"), recorded="***")
+    if code == "paper_receipt_unbound":
+        return PaperReceiptUnboundError(why=str(why or "unknown"))
     raise AssertionError(f"no refusal for finding {code}")  # a rule without its error
 
 
@@ -206,7 +223,6 @@ REFUSED = frozenset({
     "holder_missing", "receipt_missing", "receipt_not_by_receiver",
     "receipt_over_open_discrepancy", "time_backwards", "event_in_future",
     "seal_anomaly_unreported", "seal_incident_without_report",
-    "seal_incident_head_not_notified", "seal_incident_sender_not_notified",
     "addressee_only_violated", "seal_number_changed", "circulated_outside_unit",
     "handover_outside_unit", "direction_not_by_head", "handed_to_self",
-    "circulated_to_self"})
+    "circulated_to_self", "paper_receipt_unbound"})

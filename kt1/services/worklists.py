@@ -225,6 +225,28 @@ def awaiting_addressee(actor: User) -> Select[Envelope]:
             .order_by(Envelope.last_event_at))
 
 
+def held_by(actor: User) -> Select[Envelope]:
+    """What the actor holds now, in person (docs/rules.md, rule A7: what they may pass on
+    inside the unit), the most recently moved first."""
+    return (visible_envelopes(actor)
+            .where(Envelope.holder_user_id == actor.id, Envelope.bag_id.is_(None))
+            .order_by(Envelope.last_event_at.desc(), Envelope.id.desc()))
+
+
+def held_since(ctx: Ctx, actor: User, envelopes: Sequence[Envelope]) -> dict[int, datetime]:
+    """When the actor took each envelope: the last link that handed it to them from someone
+    else (or registered it with them)."""
+    ids = [e.id for e in envelopes]
+    if not ids:
+        return {}
+    rows = ctx.session.execute(
+        select(Handoff.envelope_id, func.max(Handoff.event_at))
+        .where(Handoff.envelope_id.in_(ids), Handoff.to_user_id == actor.id,
+               or_(Handoff.from_user_id.is_(None), Handoff.from_user_id != actor.id))
+        .group_by(Handoff.envelope_id))
+    return {envelope_id: at for envelope_id, at in rows}
+
+
 def at_office(actor: User) -> Select[Envelope]:
     """Loose envelopes at the actor's post office: accepted at the counter or out of a bag."""
     return (visible_envelopes(actor)

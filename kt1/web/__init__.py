@@ -35,6 +35,7 @@ from kt1.api import is_api_path
 from kt1.database import service_context
 from kt1.models.enums import Role
 from kt1.services.signin import SessionLimits, load_session_user
+from kt1.services.tx import is_database_unavailable, rollback_quietly
 
 LANGUAGES = ("vi", "en")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -91,14 +92,27 @@ def init_app(app: Flask) -> None:
         return load_session_user(service_context(), session_id, session.get(SESSION_TOKEN),
                                  session_limits())
 
-    from kt1.web import admin, auth, clerk, counter, officer, pages
+    from kt1.web import (
+        admin,
+        auth,
+        circulation,
+        clerk,
+        counter,
+        incidents,
+        internal,
+        officer,
+        pages,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(clerk.bp)
+    app.register_blueprint(internal.bp)
+    app.register_blueprint(circulation.bp)
     app.register_blueprint(counter.bp)
     app.register_blueprint(officer.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(incidents.bp)
     for name in api_blueprints(app):
         csrf.exempt(app.blueprints[name])
 
@@ -107,7 +121,30 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"current_lang": select_locale(), "languages": LANGUAGES}
+        return {"current_lang": select_locale(), "languages": LANGUAGES,
+                "incident_inbox": _incident_inbox()}
+
+
+def _incident_inbox() -> int | None:
+    """Unacknowledged incidents for the header: only for those with an inbox (heads of unit,
+    security officers; kt1/services/incidents.py), one count query, once per request."""
+    if not current_user.is_authenticated:
+        return None
+    from kt1.services import incidents
+
+    user = current_user._get_current_object()
+    if not incidents.receives_incidents(user):
+        return None
+    if "incident_inbox" not in g:
+        ctx = service_context()
+        try:
+            g.incident_inbox = incidents.unacknowledged_count(ctx, user)
+        except Exception as exc:  # the page of a database outage still renders
+            if not is_database_unavailable(exc):
+                raise
+            rollback_quietly(ctx.session)
+            return None
+    return int(g.incident_inbox)
 
 
 def api_blueprints(app: Flask) -> set[str]:

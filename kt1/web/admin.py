@@ -186,7 +186,8 @@ def users() -> Any:
                 ctx, me, form.username.data or "", form.full_name.data or "",
                 form.role.data or "", form.unit.data or "", form.password.data or "",
                 pin=(form.pin.data or "").strip() or None,
-                is_unit_head=bool(form.is_unit_head.data))
+                is_unit_head=bool(form.is_unit_head.data),
+                email=(form.email.data or "").strip() or None)
         except KT1Error as exc:
             form.show_error(exc, {"unknown_unit": "unit"})
             return _users_page(ctx, form, exc.status)

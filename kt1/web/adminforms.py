@@ -74,6 +74,8 @@ class UserForm(WorkForm):
     pin = StringField(_l("Mã PIN ký nhận (4–8 chữ số)"), validators=[
         Optional(), Length(min=4, max=8, message=_l("Mã PIN từ 4 đến 8 chữ số."))])
     is_unit_head = BooleanField(_l("Thủ trưởng đơn vị"))
+    email = StringField(_l("Thư điện tử (nhận thông báo sự cố, không bắt buộc)"), validators=[
+        Optional(), Length(max=254, message=_MAX)])
 
 
 class UserFilterForm(WorkForm):

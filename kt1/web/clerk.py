@@ -56,6 +56,7 @@ from kt1.services.arrivals import receive_incoming
 from kt1.services.context import Ctx
 from kt1.services.custody import pass_to_addressee, timeline
 from kt1.services.handover import cancel_sheet, get_sheet, list_sheets, prepare_sheet
+from kt1.services.paper import note_print
 from kt1.services.printing import list_printers, print_history, print_label
 from kt1.services.provenance import provenance_policy
 from kt1.services.registration import EnvelopeDraft, register_envelope
@@ -392,7 +393,7 @@ def sheet(number: str) -> Any:
 
 
 def sheet_pdf_body(ctx: Ctx, sheet_number: str, actor: User) -> bytes:
-    """The handover sheet PDF (shared with the counter's page)."""
+    """The handover sheet PDF (shared with the counter's page), its print recorded."""
     found = get_sheet(ctx, actor, sheet_number)
     rows = []
     for line in found.lines:
@@ -413,11 +414,13 @@ def sheet_pdf_body(ctx: Ctx, sheet_number: str, actor: User) -> bytes:
                   f"{vn_time(found.signed_at)}; nhận {accepted}/{len(found.lines)} bưu gửi.")
     elif found.status is SheetStatus.CANCELLED:
         signed = f"Bảng kê đã hủy lúc {vn_time(found.cancelled_at)}."
-    return paper.handover_sheet_pdf(
+    body = paper.handover_sheet_pdf(
         sheet_number=found.number, unit_name=found.unit.name,
         parent_name=found.unit.parent_name, giver_name=found.giver.full_name,
         office_name=found.post_office.name, created_at=found.created_at, rows=rows,
         signed=signed, printed_at=ctx.now())
+    note_print(ctx, actor, found)  # every print is recorded, with the items listed now
+    return body
 
 
 @bp.get("/handover/<number>/sheet.pdf")

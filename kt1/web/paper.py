@@ -22,6 +22,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    Flowable,
     KeepTogether,
     LongTable,
     Paragraph,
@@ -31,6 +32,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from kt1.labels.codes import CODE128_QUIET, code128_pattern
 from kt1.labels.fonts import register_pdf_fonts
 from kt1.web.words import vn_date, vn_time
 
@@ -117,6 +119,40 @@ def _signatures(st: Styles, boxes: Sequence[tuple[str, str]], width: float) -> T
     table = Table([cells], colWidths=[width / len(boxes)] * len(boxes))
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return table
+
+
+class Code128(Flowable):
+    """A sheet's number as a Code 128 barcode (vector bars on whole modules), with the number
+    printed under it: the receiving side scans it to find the sheet (docs/printing.md)."""
+
+    def __init__(self, data: str, module: float = 0.4 * mm, height: float = 13 * mm) -> None:
+        super().__init__()
+        self.data, self.module, self.bar_height = data, module, height
+        self.pattern = code128_pattern(data)
+        self.width = (len(self.pattern) + 2 * CODE128_QUIET) * module
+        self.height = height + 4 * mm
+        self.hAlign = "CENTER"
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setFillColor(colors.black)
+        x0, y0 = CODE128_QUIET * self.module, 4 * mm
+        run_start = None
+        for i, module in enumerate(self.pattern + "0"):
+            if module == "1" and run_start is None:
+                run_start = i
+            elif module == "0" and run_start is not None:
+                canvas.rect(x0 + run_start * self.module, y0, (i - run_start) * self.module,
+                            self.bar_height, stroke=0, fill=1)
+                run_start = None
+        regular, _bold = register_pdf_fonts()
+        canvas.setFont(regular, 9)
+        canvas.drawCentredString(self.width / 2, 0.5 * mm, self.data)
+        canvas.restoreState()
 
 
 def _build(story: list[Any], *, title: str, printed: str, wide: bool = False) -> bytes:
@@ -216,7 +252,9 @@ def handover_sheet_pdf(*, sheet_number: str, unit_name: str, parent_name: str,
         Spacer(1, 5 * mm),
         _p("BẢNG KÊ GIAO BƯU GỬI KT1", st.title),
         _p(f"Số: {sheet_number} — lập ngày {vn_time(created_at)}", st.center),
-        Spacer(1, 4 * mm),
+        Spacer(1, 2 * mm),
+        Code128(sheet_number),
+        Spacer(1, 3 * mm),
         _p(f"Bên giao: {unit_name} — văn thư {giver_name}", st.body),
         _p(f"Bên nhận: {office_name}", st.body),
         Spacer(1, 3 * mm),
@@ -240,6 +278,62 @@ def handover_sheet_pdf(*, sheet_number: str, unit_name: str, parent_name: str,
         ("BÊN GIAO", "Ký, ghi rõ họ tên"),
         ("BÊN NHẬN", "Ký, ghi rõ họ tên, đóng dấu bưu cục")], width))]
     return _build(story, title=f"Bảng kê giao {sheet_number}",
+                  printed=f"In {vn_time(printed_at)}")
+
+
+# --------------------------------------------------------------------------- internal sheet
+
+
+@dataclass(frozen=True)
+class InternalRow:
+    line_no: int
+    number: str
+    mark: str
+    document_number: str
+    sender: str
+    ticked: str
+
+
+def internal_sheet_pdf(*, sheet_number: str, unit_name: str, parent_name: str,
+                       giver_name: str, receiver_name: str, created_at: datetime,
+                       rows: Sequence[InternalRow], signed: str | None,
+                       printed_at: datetime) -> bytes:
+    """The internal handover sheet (phiếu chuyển giao nội bộ), signed by the receiver; its
+    barcode is scanned when the unit marks it signed."""
+    st = _styles()
+    width = A4[0] - 24 * mm
+    story: list[Any] = [
+        _header(st, [parent_name.upper(), unit_name.upper()] if parent_name else
+                [unit_name.upper()], width),
+        Spacer(1, 5 * mm),
+        _p("PHIẾU CHUYỂN GIAO TÀI LIỆU MẬT NỘI BỘ", st.title),
+        _p(f"Số: {sheet_number} — lập ngày {vn_time(created_at)}", st.center),
+        Spacer(1, 2 * mm),
+        Code128(sheet_number),
+        Spacer(1, 3 * mm),
+        _p(f"Bên giao: {giver_name}", st.body),
+        _p(f"Bên nhận: {receiver_name}", st.body),
+        Spacer(1, 3 * mm),
+    ]
+    heads = ["STT", "Số hiệu bưu gửi", "Dấu", "Số, ký hiệu văn bản", "Nơi gửi",
+             "Đã nhận (đánh dấu)"]
+    ratios = [0.06, 0.2, 0.07, 0.22, 0.27, 0.18]
+    data: list[list[Any]] = [[_p(h, st.head) for h in heads]]
+    for r in rows:
+        data.append([_p(r.line_no, st.cell), _p(r.number, st.cell), _p(r.mark, st.cell),
+                     _p(r.document_number, st.cell), _p(r.sender, st.cell),
+                     _p(r.ticked, st.cell)])
+    table = LongTable(data, colWidths=[width * x for x in ratios], repeatRows=1)
+    table.setStyle(_grid())
+    story += [table, Spacer(1, 4 * mm),
+              _p(f"Tổng cộng: {len(rows)} bưu gửi. Người nhận kiểm tra từng bì, đánh dấu "
+                 "từng dòng đã nhận và ký nhận.", st.body)]
+    if signed:
+        story += [Spacer(1, 2 * mm), _p(signed, st.body)]
+    story += [Spacer(1, 6 * mm), KeepTogether(_signatures(st, [
+        ("NGƯỜI GIAO", "Ký, ghi rõ họ tên"),
+        ("NGƯỜI NHẬN", "Ký, ghi rõ họ tên")], width))]
+    return _build(story, title=f"Phiếu chuyển giao {sheet_number}",
                   printed=f"In {vn_time(printed_at)}")
 
 

@@ -71,7 +71,10 @@ WORDS: dict[type[StrEnum], dict[str, str]] = {
         "passed_to_addressee": N_("Chuyển người có tên"),
         "returned": N_("Chuyển hoàn"),
         "recalled": N_("Thu hồi"),
-        "handed_over": N_("Bàn giao (thôi việc, chuyển công tác)"),
+        "circulated_for_direction": N_("Trình lãnh đạo cho ý kiến chỉ đạo"),
+        "circulated_for_handling": N_("Giao xử lý"),
+        "circulated_to_registry": N_("Trả văn thư"),
+        "handed_over": N_("Bàn giao"),
     },
     ServiceClass: {
         "standard": N_("KT1 thường"),

@@ -255,6 +255,49 @@ class HandoverForm(WorkForm):
         return ok
 
 
+class InternalSheetForm(WorkForm):
+    """Making an internal handover sheet (phiếu chuyển giao nội bộ) for a colleague."""
+
+    receiver = SelectField(_l("Người nhận (cùng đơn vị)"), validators=[
+        DataRequired(_l("Hãy chọn người nhận."))])
+    picked = MultiCheckboxField(_l("Bưu gửi bạn đang giữ"), validate_choice=False)
+    scanned = TextAreaField(_l("Hoặc quét / nhập số hiệu (mỗi dòng một số)"), validators=[
+        Optional(), Length(max=4000)])
+
+    def numbers(self) -> list[str]:
+        return split_numbers(self.picked.data or [], self.scanned.data)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if not self.numbers():
+            ok = _fail(self.scanned, _("Hãy chọn hoặc quét ít nhất một bưu gửi."))
+        return ok
+
+
+class SheetScanForm(WorkForm):
+    """Scanning a sheet's barcode (or typing its number) to open it."""
+
+    sheet = StringField(_l("Số phiếu (quét mã vạch trên phiếu)"), validators=[
+        DataRequired(_l("Hãy quét mã vạch hoặc nhập số phiếu.")), Length(max=48)])
+
+
+class MarkSignedForm(WorkForm):
+    """Marking a printed internal sheet signed: tick or scan each line signed for."""
+
+    ticked = MultiCheckboxField(_l("Dòng đã ký nhận"), validate_choice=False)
+    scanned = TextAreaField(_l("Hoặc quét từng bưu gửi (mỗi dòng một số)"), validators=[
+        Optional(), Length(max=4000)])
+
+    def numbers(self) -> list[str]:
+        return split_numbers(self.ticked.data or [], self.scanned.data)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if not self.numbers():
+            ok = _fail(self.scanned, _("Hãy đánh dấu hoặc quét ít nhất một dòng."))
+        return ok
+
+
 class ScanForm(WorkForm):
     """Numbers typed or scanned, one per line (incoming register, adding to a bag...)."""
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from kt1 import demo
 from kt1.extensions import db
 from kt1.models import Envelope, Handoff, Incident, Unit, User
-from kt1.models.enums import Classification, IncidentKind, Role, SealState
+from kt1.models.enums import INTERNAL_EVENTS, Classification, IncidentKind, Role, SealState
 from kt1.services.access import check_secret
 from kt1.services.context import Ctx
 from tests.conftest import Network
@@ -55,6 +55,8 @@ def test_demo_fills_a_network_with_envelopes_in_every_stage(app: Flask) -> None:
     assert any(e.drafter_user_id for e in secret)
     services = {str(c) for c in session.execute(select(Envelope.service)).scalars()}
     assert services == {"standard", "flash", "timed"}
+    kinds = set(session.execute(select(Handoff.kind)).scalars())
+    assert kinds >= INTERNAL_EVENTS  # internal circulation, docs/rules.md rule A7
     broken = session.execute(select(Incident).where(
         Incident.kind == IncidentKind.SEAL_ANOMALY)).scalars().all()
     assert len(broken) == 1 and broken[0].report

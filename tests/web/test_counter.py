@@ -135,7 +135,7 @@ def test_a_missing_envelope_must_be_reported_and_settled_before_signing(
     assert incident.kind is IncidentKind.DISCREPANCY and incident.status is IncidentStatus.OPEN
     assert incident.details["missing"] == [envelopes[2].number]
     assert incident.details["extra"] == [stranger.number]
-    assert incident.head_notified_at is not None and incident.sender_notified_at is not None
+    assert incident.head_notified_at is None and incident.acknowledged_at is None
     blocked = b.post(f"/counter/sheets/{number}/sign", {"scanned": scanned})
     assert blocked.status_code == 409
     assert "Còn sai lệch chưa giải quyết; chưa thể ký nhận." in page(blocked)

@@ -9,13 +9,14 @@ replays a stored chain; and the rules as data for people.
 - :mod:`.facts`: the values rules see (a handoff as a :data:`~.facts.Link`, the envelope,
   the chain's state before the event, what the rules look up in the :class:`~.facts.World`).
 - :mod:`.book`: registering link rules and :func:`judge` (every rule one event breaks).
-- :mod:`.custody`, :mod:`.bags`, :mod:`.seals`, :mod:`.internal`: the link rules, in judging
-  order, and :func:`advance` (the chain's state after an event).
-- :mod:`.envelope`, :mod:`.deadlines`, :mod:`.tamper`: rules on the registered envelope,
-  on time limits and on tamper evidence, judged by the verifier only.
+- :mod:`.custody`, :mod:`.bags`, :mod:`.paper`, :mod:`.seals`, :mod:`.internal`: the link
+  rules, in judging order, and :func:`advance` (the chain's state after an event).
+- :mod:`.envelope`, :mod:`.deadlines`, :mod:`.tamper`, :mod:`.incidents`: rules on the
+  registered envelope, on time limits, on tamper evidence and on incidents acknowledged in
+  time, judged by the verifier only.
 """
 
-from kt1.services.rules import bags, custody, internal, seals  # noqa: F401  (registers, in order)
+from kt1.services.rules import bags, custody, internal, paper, seals  # noqa: F401  (registers, in order)
 from kt1.services.rules.book import LINK_RULES, judge
 from kt1.services.rules.catalogue import (
     RULES,

@@ -128,11 +128,11 @@ RULES: tuple[Rule, ...] = (
         "7", "Niêm phong bất thường phải lập biên bản", "Seal anomalies become incidents",
         "Decree 26/2020 Art. 4(2)(c) [law]",
         refusals=("report_required",),
-        codes=("seal_anomaly", "seal_anomaly_unreported", "seal_incident_without_report",
-               "seal_incident_head_not_notified", "seal_incident_sender_not_notified"),
+        codes=("seal_anomaly", "seal_anomaly_unreported", "seal_incident_without_report"),
         judged_by=WRITE_AND_VERIFY,
         note="A handoff with a broken or mismatched seal needs a report; it opens an "
-             "incident reported to the head of the unit and notified to the sender."),
+             "incident that goes to the inbox of the heads of the units involved and of the "
+             "sender, who must acknowledge it in time (T2)."),
     Rule(
         "8", "Túi gửi niêm phong suốt hành trình", "Bags",
         "Circular 16/2017 Art. 9 [law, superseded]",
@@ -205,6 +205,17 @@ RULES: tuple[Rule, ...] = (
         note="From acceptance (J) to the first delivery attempt, in working days (J+1 to "
              "J+3.5 by route and service); a Hẹn giờ item is due at its agreed time. The rule "
              "set in force on the acceptance date decides."),
+    Rule(
+        "T2", "Thủ trưởng đơn vị nắm sự cố trong thời hạn",
+        "Incidents reach the head of the unit in time",
+        "[ours], from Decree 26/2020 Art. 4(2)(c)",
+        refusals=(), codes=("incident_unacknowledged",), judged_by=VERIFY_ONLY,
+        note="Every incident goes to the inbox (hộp thư sự cố) of the heads of the units "
+             "involved (the reporting unit, the holder, the sender) and of the sending unit's "
+             "security officers; opening it records who was told, and one of them "
+             "acknowledges it (đã nắm) within KT1_INCIDENT_ACK_WORKING_DAYS working days "
+             "(default 1). The verifier flags each envelope whose incident, or its bag's, is "
+             "still unacknowledged after that."),
     # ------------------------------------------------------------ docs/access.md
     Rule(
         "A1", "Bưu gửi không được xem thì coi như không tồn tại",
@@ -217,12 +228,12 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "A2", "Bên giao phải có mặt", "The giver is present",
         "[ours], from Law 29/2018 Art. 13(6)",
-        refusals=("giver_identification_missing", "giver_identification_invalid",
-                  "paper_receipt_unbound"),
+        refusals=("giver_identification_missing", "giver_identification_invalid"),
         codes=(), judged_by=WRITE_ONLY,
         note="The giver records the handover, or identifies by PIN or staff badge; at a "
              "counter acceptance, a handover sheet the giver's unit made for this office "
-             "stands for the giver."),
+             "stands for the giver (a paper receipt naming another sheet is refused under "
+             "A7)."),
     Rule(
         "A3", "Bưu cục KT1 chỉ nhận bưu gửi của cơ quan mình phục vụ",
         "A post office accepts only from the agencies it serves",
@@ -267,6 +278,18 @@ RULES: tuple[Rule, ...] = (
              "`wrong_unit` (A4), oneself as `handed_to_self` (A6); an addressee-only envelope "
              "circulates only after the named person received it (reported as "
              "`addressee_only_violated`, rule 10)."),
+    Rule(
+        "A8", "Ký nhận trên giấy phải gắn với phiếu do hệ thống in",
+        "A paper receipt names a sheet this system printed",
+        "[ours], from Law 29/2018 Art. 13(6) (docs/access.md, both sides present)",
+        refusals=("paper_receipt_unbound",), codes=("paper_receipt_unbound",),
+        judged_by=WRITE_AND_VERIFY,
+        note="A free-text paper reference binds to nothing. At an acceptance it names the "
+             "handover sheet (bảng kê giao) the giver's unit made for the receiving office, "
+             "listing the item; at any other handoff an internal handover sheet (phiếu chuyển "
+             "giao nội bộ) of the receiving unit, for the signer, marked signed by that unit, "
+             "with the item's line ticked. A sheet of another unit is answered as one that "
+             "does not exist."),
     # ------------------------------------------------------------ recording safeguards
     Rule(
         "R1", "Thời điểm sự kiện không ở tương lai", "No event in the future",

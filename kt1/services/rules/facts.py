@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -167,8 +168,38 @@ class SealReport:
 
     id: int
     report: str
-    head_notified: bool
-    sender_notified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PendingIncident:
+    """An incident no recipient has acknowledged yet (rule T2), with the end of the time
+    given to acknowledge it (epoch seconds, counted in working days)."""
+
+    id: int
+    kind: str
+    due: float
+
+
+@dataclass(frozen=True, slots=True)
+class PaperSheet:
+    """A sheet this system printed, as rule A8 judges a paper receipt that names it: a
+    post-office sheet (bảng kê giao) or an internal one (phiếu chuyển giao nội bộ). Ids are
+    wire numbers."""
+
+    internal: bool
+    unit_id: bytes  # the unit that made it
+    office_id: bytes  # a post-office sheet: the office it is for (else ``null``)
+    receiver_id: bytes  # an internal sheet: the named receiver (else ``null``)
+    signed: bool  # an internal sheet: marked signed by the receiving unit
+    listed: frozenset[bytes]  # the envelopes it lists
+    ticked: frozenset[bytes]  # an internal sheet: the envelopes whose line is ticked
+
+
+def sheet_key(reference: bytes | None) -> str:
+    """A paper reference as a sheet number (as the counter compares it: trimmed, upper)."""
+    if reference is None or reference in (WIRE_NULL, JSON_NULL):
+        return ""
+    return (copy_decode(reference) or "").strip().upper()
 
 
 class World:
@@ -197,6 +228,11 @@ class World:
                     ) -> SealReport | None:
         return None
 
+    def unacknowledged_incidents(self, envelope_id: bytes, bags: Iterable[bytes]
+                                 ) -> list[PendingIncident]:
+        """Incidents on the envelope, or on one of ``bags``, not acknowledged yet."""
+        return []
+
     def manifest_lines(self, envelope_id: bytes) -> dict[bytes, bytes]:
         """The bags whose manifest lists the envelope, each with ``found_at_opening``."""
         return {}
@@ -210,3 +246,7 @@ class World:
 
     def bag_lacks_escort(self, bag: bytes) -> bool:
         return False
+
+    def paper_sheet(self, reference: bytes) -> PaperSheet | None:
+        """The sheet a paper receipt's reference names, if this system made one so numbered."""
+        return None

@@ -1,5 +1,7 @@
 """Rule 7, seals (docs/rules.md): a broken or mismatched seal is recorded as such and
-becomes an incident with a written report, told to the head of the unit and the sender."""
+becomes an incident with a written report. The incident goes to the inbox of the heads and
+of the sender (kt1/services/incidents.py); whether they acknowledge it in time is judged by
+kt1/services/rules/incidents.py (rule T2)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ SEAL_STATE_VI = {"broken": "có dấu hiệu bóc mở", "mismatched": "số ni�
 def seal_anomaly_reported(st: ChainState, ln: Any, env: Any, w: World) -> list[Hit] | None:
     """A seal anomaly is a finding of its own, whatever was done about it (a fact, not a
     refusal: the write path accepts the handoff, the envelope must move on, and the record
-    shows it for ever); it has its incident, with a report, told to the head and the sender
-    (the write path refuses an anomaly without a report: ``report_required``)."""
+    shows it for ever); it has its incident, with a report (the write path refuses an anomaly
+    without a report: ``report_required``)."""
     if ln.seal_state in SEAL_OK:
         return None
     state = text(ln.seal_state)
@@ -28,8 +30,4 @@ def seal_anomaly_reported(st: ChainState, ln: Any, env: Any, w: World) -> list[H
         return hits
     if not inc.report.strip():
         hits.append(hit("seal_incident_without_report", incident=inc.id))
-    if not inc.head_notified:
-        hits.append(hit("seal_incident_head_not_notified", incident=inc.id))
-    if not inc.sender_notified:
-        hits.append(hit("seal_incident_sender_not_notified", incident=inc.id))
     return hits

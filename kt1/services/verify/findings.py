@@ -117,12 +117,6 @@ FINDINGS: dict[str, FindingSpec] = {
     "seal_incident_without_report": FindingSpec(
         BROKEN, "Sự cố niêm phong số {incident} (bản ghi số {seq}) không có nội dung biên bản.",
         "Seal incident {incident} (handoff {seq}) has no report text."),
-    "seal_incident_head_not_notified": FindingSpec(
-        BROKEN, "Sự cố niêm phong số {incident} chưa được báo cáo thủ trưởng đơn vị.",
-        "Seal incident {incident} was not reported to the head of the unit."),
-    "seal_incident_sender_not_notified": FindingSpec(
-        BROKEN, "Sự cố niêm phong số {incident} chưa được thông báo cho nơi gửi.",
-        "The sender was not notified of seal incident {incident}."),
     # -- rule 8: bags
     "bag_custody_gap": FindingSpec(
         BROKEN, "Bản ghi số {seq}: khi bưu gửi ở trong túi, mọi lần giao nhận phải là của "
@@ -192,7 +186,20 @@ FINDINGS: dict[str, FindingSpec] = {
                 "khóa tài khoản.",
         "The envelope is still held by a deactivated account ({holder}): everything held must "
         "be handed over before an account is closed."),
+    # -- rule A8: paper receipts
+    "paper_receipt_unbound": FindingSpec(
+        BROKEN, "Lần giao nhận số {seq} ký nhận trên giấy nhưng số phiếu ghi kèm không phải "
+                "bảng kê giao hay phiếu chuyển giao nội bộ do hệ thống in, đã ký và có ghi bưu "
+                "gửi này.",
+        "Handoff {seq} was signed on paper, but its reference is no handover sheet or "
+        "internal handover sheet this system printed, signed, that lists this item."),
     # -- time limits (§4)
+    # -- rule T2: incidents reach the head of the unit
+    "incident_unacknowledged": FindingSpec(
+        OVERDUE, "Sự cố số {incident} ({kind_vi}) chưa được thủ trưởng đơn vị hoặc cán bộ bảo "
+                 "mật nơi gửi xác nhận đã nắm (hạn {due}).",
+        "Incident {incident} ({kind}) was not acknowledged by a head of unit or the sender's "
+        "security officer (due {due})."),
     "deadline_missed": FindingSpec(
         OVERDUE, "Quá chỉ tiêu thời gian: chưa phát lần đầu trước hạn {due}.",
         "Deadline missed: no first delivery attempt by {due}."),

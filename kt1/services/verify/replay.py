@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from kt1.services.deadlines import local_day_number
-from kt1.services.rules import bags, deadlines, envelope, people, tamper
+from kt1.services.rules import bags, deadlines, envelope, incidents, people, tamper
 from kt1.services.rules.custody import TERMINAL
 from kt1.services.rules.facts import ChainState, Hit, text
 from kt1.services.verify.compiled import compile_replay
@@ -71,6 +71,7 @@ def check_envelope(env: Any, links: list[Any], lines: dict[bytes, bytes],
     _add(findings, hits, None)
     _add(findings, deadlines.registered_on_arrival(st, w.now_epoch, w.deadlines), None)
     _add(findings, deadlines.recalled_in_time(env, st, w.now_epoch), None)
+    _add(findings, incidents.acknowledged_in_time(env, lines, w, w.now_epoch), None)
     return verdict(text(env.number), findings, st.status, len(links), due)
 
 

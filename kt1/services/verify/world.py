@@ -1,10 +1,11 @@
 """What the verifier's rules look up, loaded once per run from the small tables: users
 (heads of unit, names), incidents, subject rules, the few bags that break a bag rule, the
-time limits and the working-day calendar."""
+sheets a paper receipt may name, the time limits and the working-day calendar."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from itertools import chain as chain_iter
 from typing import Any
@@ -15,8 +16,18 @@ from kt1.models import Bag, Envelope, Handoff, Incident, ManifestLine, SubjectRu
 from kt1.models.enums import Classification, EventKind, IncidentKind
 from kt1.services import chain
 from kt1.services.context import Ctx
-from kt1.services.deadlines import Deadlines, day_number
-from kt1.services.rules.facts import JSON_NULL, SealReport, World, number_wire, time_wire
+from kt1.services.deadlines import SECONDS_PER_DAY, Deadlines, day_number, epoch_of
+from kt1.services.paper import paper_sheets
+from kt1.services.rules.facts import (
+    JSON_NULL,
+    PaperSheet,
+    PendingIncident,
+    SealReport,
+    World,
+    number_wire,
+    sheet_key,
+    time_wire,
+)
 
 
 class _Incident:
@@ -59,6 +70,8 @@ class StoredWorld(World):
         self.bagged_late = frozenset(
             number_wire(h) for (h,) in session.execute(_bagged_after_sealing()))
         self.lines: dict[bytes, bytes] = {}
+        # Rule A8: every sheet a paper receipt may name, with the envelopes it lists.
+        self.sheets = paper_sheets(session)
 
     def _load_incidents(self, ctx: Ctx) -> None:
         self.seal_by_handoff: dict[bytes, list[_Incident]] = defaultdict(list)
@@ -66,15 +79,25 @@ class StoredWorld(World):
         self.seal_by_bag: dict[bytes, list[_Incident]] = defaultdict(list)
         self.disc_by_envelope: dict[bytes, list[_Incident]] = defaultdict(list)
         self.disc_by_bag: dict[bytes, list[_Incident]] = defaultdict(list)
+        # rule T2: incidents not acknowledged yet, with the end of their time (working days)
+        self.pending_by_envelope: dict[bytes, list[PendingIncident]] = defaultdict(list)
+        self.pending_by_bag: dict[bytes, list[PendingIncident]] = defaultdict(list)
+        ack_seconds = ctx.settings.incident_ack_working_days * SECONDS_PER_DAY
+        calendar = self.deadlines.calendar
         for row in ctx.session.execute(select(
                 Incident.id, Incident.kind, Incident.envelope_id, Incident.bag_id,
                 Incident.handoff_id, Incident.report, Incident.opened_at,
-                Incident.head_notified_at, Incident.sender_notified_at, Incident.resolved_at)):
+                Incident.acknowledged_at, Incident.resolved_at)):
             inc = _Incident(row.id, number_wire(row.handoff_id), time_wire(row.opened_at),
                             time_wire(row.resolved_at) if row.resolved_at else None,
-                            SealReport(row.id, row.report or "",
-                                       row.head_notified_at is not None,
-                                       row.sender_notified_at is not None))
+                            SealReport(row.id, row.report or ""))
+            if row.acknowledged_at is None:
+                pending = PendingIncident(row.id, str(row.kind), calendar.add_working_seconds(
+                    epoch_of(row.opened_at), ack_seconds))
+                if row.envelope_id is not None:
+                    self.pending_by_envelope[number_wire(row.envelope_id)].append(pending)
+                if row.bag_id is not None:
+                    self.pending_by_bag[number_wire(row.bag_id)].append(pending)
             if str(row.kind) == IncidentKind.SEAL_ANOMALY:
                 for key, index in ((row.handoff_id, self.seal_by_handoff),
                                    (row.envelope_id, self.seal_by_envelope),
@@ -121,6 +144,14 @@ class StoredWorld(World):
             return None
         return next((i for i in found if i.handoff_id == handoff_id), found[0]).seal
 
+    def unacknowledged_incidents(self, envelope_id: bytes, bags: Iterable[bytes]
+                                 ) -> list[PendingIncident]:
+        found = list(self.pending_by_envelope.get(envelope_id, ()))
+        if self.pending_by_bag:
+            for bag in bags:
+                found.extend(self.pending_by_bag.get(bag, ()))
+        return found
+
     def manifest_lines(self, envelope_id: bytes) -> dict[bytes, bytes]:
         return self.lines  # set by the replay for the envelope it checks
 
@@ -132,6 +163,9 @@ class StoredWorld(World):
 
     def bag_lacks_escort(self, bag: bytes) -> bool:
         return bag in self.bags_without_escort
+
+    def paper_sheet(self, reference: bytes) -> PaperSheet | None:
+        return self.sheets.get(sheet_key(reference))
 
     # -- beyond the link rules
     def subject_policy(self, classification: bytes, day: int) -> str:
