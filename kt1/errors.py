@@ -379,3 +379,41 @@ AddresseeFirstError = _error(
     "Bưu gửi {number} ghi \"Chỉ người có tên mới được bóc bì\": phải chuyển cho người có tên "
     "trước khi luân chuyển nội bộ.",
     "Envelope {number} is addressee-only: pass it to the named person before it circulates.")
+
+# Leaving or moving (bàn giao khi thôi việc, chuyển công tác): issue 11
+UserHoldsItemsError = _error(
+    "user_holds_items", 409,
+    "{username} đang giữ {envelopes} bưu gửi, {bags} túi thư và {sheets} bảng kê giao chưa "
+    "ký nhận: hãy bàn giao tất cả cho đồng nghiệp trước khi khóa tài khoản, chuyển đơn vị "
+    "hoặc đổi vai trò.",
+    "{username} holds {envelopes} envelope(s), {bags} bag(s) and {sheets} open handover "
+    "sheet(s): hand everything over to a colleague before deactivating, moving or changing "
+    "the role.")
+LastCustodianError = _error(
+    "last_custodian", 409,
+    "{username} là {role} cuối cùng còn làm việc của {unit}, nơi đang giữ {envelopes} bưu "
+    "gửi: hãy thêm hoặc chuyển người khác đến trước.",
+    "{username} is the last active {role} of {unit}, which holds {envelopes} envelope(s): "
+    "add or move someone there first.")
+RoleUnitKindError = _error(
+    "role_unit_mismatch", 422,
+    "Vai trò {role} không làm việc tại {unit} ({kind}).",
+    "Role {role} does not work at {unit} ({kind}).")
+HandoverReceiverInactiveError = _error(
+    "handover_receiver_inactive", 422,
+    "Tài khoản {receiver} đã bị khóa: không thể nhận bàn giao.",
+    "{receiver}'s account is deactivated: it cannot receive a handover.")
+HandoverRoleFamilyError = _error(
+    "handover_role_family", 422,
+    "{receiver} ({receiver_role}) không cùng nhóm vai trò với {username} ({role}): chỉ bàn "
+    "giao cho người làm cùng công việc.",
+    "{receiver} ({receiver_role}) is not of {username}'s role family ({role}): hand over only "
+    "to someone doing the same work.")
+NothingToHandOverError = _error(
+    "nothing_to_hand_over", 409,
+    "{username} không giữ bưu gửi, túi thư hay bảng kê giao nào: không có gì để bàn giao.",
+    "{username} holds no envelope, bag or open handover sheet: there is nothing to hand over.")
+UnknownHandoverRecordError = _error(
+    "unknown_handover_record", 404,
+    "Không tìm thấy biên bản bàn giao số {number}.",
+    "No handover record {number}.")

@@ -11,6 +11,7 @@ from sqlalchemy import Select, or_, select
 from kt1.errors import (
     DuplicateError,
     ForbiddenError,
+    RoleUnitKindError,
     UnknownUnitError,
     UnknownUserError,
     ValidationError,
@@ -19,6 +20,12 @@ from kt1.models import Unit, User
 from kt1.models.enums import Role, UnitKind
 from kt1.services.access import badge_digest, hash_secret
 from kt1.services.context import Ctx
+from kt1.services.holdings import (
+    refuse_last_custodian,
+    refuse_while_holding,
+    role_family,
+    unit_kind_of_role,
+)
 from kt1.services.text import clean_text
 from kt1.services.tx import transactional
 
@@ -145,9 +152,64 @@ def set_user_active(ctx: Ctx, actor: User | None, username: str, active: bool) -
     user = find_user(ctx, username)
     if not active and actor is not None and user.id == actor.id:
         raise ValidationError(field="username", reason="you cannot deactivate yourself")
+    if not active and user.is_active:
+        # What they hold is handed over first (docs/rules.md, rule A6), and a unit holding
+        # envelopes keeps someone to receive them.
+        refuse_while_holding(ctx, user)
+        refuse_last_custodian(ctx, user)
     if user.is_active != active:
         user.is_active = active
         user.session_epoch += 1
+    return user
+
+
+@transactional
+def move_user(ctx: Ctx, actor: User | None, username: str, unit_code: str,
+              role: Role | str | None = None) -> User:
+    """Move a user to another unit (chuyển công tác), optionally with another role.
+
+    Refused while the user holds anything (``user_holds_items``: hand it over first, see
+    :func:`kt1.services.leaving.hand_over_all`), when they are the last of their role family
+    in a unit that holds envelopes (``last_custodian``), and when the role does not work in
+    that kind of unit (``role_unit_mismatch``). Their sessions end at once; the head of one
+    unit is not the head of the next.
+    """
+    _admin(actor)
+    user = find_user(ctx, username)
+    unit = find_unit(ctx, clean_text(unit_code, "unit", 32, required=True))
+    return _reassign(ctx, actor, user, unit, role or user.role)
+
+
+@transactional
+def change_role(ctx: Ctx, actor: User | None, username: str, role: Role | str) -> User:
+    """Give a user another role in the same unit; refused like :func:`move_user`."""
+    _admin(actor)
+    user = find_user(ctx, username)
+    return _reassign(ctx, actor, user, user.unit, role)
+
+
+def _reassign(ctx: Ctx, actor: User | None, user: User, unit: Unit, role: Role | str) -> User:
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise ValidationError(field="role", reason="unknown role") from None
+    kind = unit_kind_of_role(new_role)
+    if kind is not None and kind is not unit.kind:
+        raise RoleUnitKindError(role=str(new_role), unit=unit.code, kind=str(unit.kind))
+    if unit.id == user.unit_id and new_role is user.role:
+        return user  # nothing changes
+    if actor is not None and user.id == actor.id and new_role is not user.role:
+        raise ValidationError(field="role", reason="you cannot change your own role")
+    refuse_while_holding(ctx, user)
+    if unit.id != user.unit_id or new_role not in role_family(user.role):
+        refuse_last_custodian(ctx, user)
+    if unit.id != user.unit_id:
+        user.unit_id = unit.id
+        user.is_unit_head = False
+        ctx.session.expire(user, ["unit"])
+    user.role = new_role
+    user.session_epoch += 1
+    ctx.session.flush()
     return user
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,9 +19,10 @@ from kt1.database import service_context
 from kt1.errors import KT1Error, PrinterOfflineError, PrintJobFailedError
 from kt1.models import User
 from kt1.models.enums import Role, Route, ServiceClass, UnitKind
-from kt1.services import deadlines, devices, directory, printing
+from kt1.services import deadlines, devices, directory, leaving, printing
 from kt1.services import worklists as wl
 from kt1.services.context import Ctx
+from kt1.services.holdings import holdings_of
 from kt1.services.subjects import local_date
 from kt1.web import requires
 from kt1.web.adminforms import (
@@ -29,6 +30,8 @@ from kt1.web.adminforms import (
     ROLE_WORDS,
     DayOffForm,
     DeviceForm,
+    HandOverAllForm,
+    MoveUserForm,
     PrinterForm,
     RuleSetForm,
     ServingForm,
@@ -38,7 +41,9 @@ from kt1.web.adminforms import (
     YearForm,
 )
 from kt1.web.forms import EmptyForm
+from kt1.web.leaving_paper import handover_record_pdf
 from kt1.web.officer import page_of
+from kt1.web.workforms import identification
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ADMIN = Role.ADMINISTRATOR
@@ -215,15 +220,123 @@ def _set_active(username: str, active: bool) -> Any:
     except KT1Error as exc:
         if exc.status == 404:
             raise
-        flash(_("Không thể khóa chính tài khoản của bạn.") if not active else exc.message_local,
-              "error")
-        return redirect(url_for(".users"), code=303)
+        if exc.slug == "invalid_field" and not active:
+            flash(_("Không thể khóa chính tài khoản của bạn."), "error")
+            return redirect(url_for(".users"), code=303)
+        # e.g. user_holds_items: what the user holds is handed over first (on their page)
+        flash(exc.message_local, "error")
+        return redirect(url_for(".user_page", username=username), code=303)
     if active:
         flash(_("Đã mở lại tài khoản %(user)s.", user=user.username), "success")
     else:
         flash(_("Đã khóa tài khoản %(user)s; mọi phiên đăng nhập của người này đã kết thúc.",
                 user=user.username), "success")
     return redirect(url_for(".users", q=user.username), code=303)
+
+
+# --------------------------------------------------------------------------- one user
+
+
+def _move_form(ctx: Ctx, user: User) -> MoveUserForm:
+    form = MoveUserForm()
+    form.unit.choices = _unit_choices(ctx)
+    if not form.is_submitted():
+        form.unit.data, form.role.data = user.unit.code, user.role.value
+    return form
+
+
+def _handover_form(ctx: Ctx, user: User) -> HandOverAllForm:
+    form = HandOverAllForm()
+    form.receiver.choices = [("", _("— Chọn người nhận —"))] + [
+        (u.username, f"{u.full_name} ({u.username})") for u in leaving.colleagues(ctx, user)]
+    return form
+
+
+def _user_page(ctx: Ctx, user: User, status: int = 200, *, move: MoveUserForm | None = None,
+               hand: HandOverAllForm | None = None) -> Any:
+    held = holdings_of(ctx, user)
+    return render_template(
+        "admin/user.html", user=user, held=held, action=EmptyForm(),
+        move=move or _move_form(ctx, user), hand=hand or _handover_form(ctx, user),
+        records=leaving.records_of(ctx, user)), status
+
+
+@bp.get("/users/<username>")
+@requires(ADMIN)
+def user_page(username: str) -> Any:
+    """One user: what they hold (numbers only), hand it all over to a colleague, lock the
+    account, move them to another unit or change their role (refused while they hold
+    anything), and their handover records."""
+    ctx = service_context()
+    return _user_page(ctx, directory.find_user(ctx, username))
+
+
+@bp.post("/users/<username>/move")
+@requires(ADMIN)
+def user_move(username: str) -> Any:
+    """Move the user to another unit and/or give them another role; their sessions end."""
+    ctx, me = service_context(), _me()
+    user = directory.find_user(ctx, username)
+    form = _move_form(ctx, user)
+    if not form.validate_on_submit():
+        return _user_page(ctx, user, 422, move=form)
+    try:
+        moved = directory.move_user(ctx, me, user.username, form.unit.data or "",
+                                    form.role.data or None)
+    except KT1Error as exc:
+        if exc.slug == "unknown_user":
+            raise
+        form.show_error(exc, {"unknown_unit": "unit", "role_unit_mismatch": "unit"})
+        return _user_page(ctx, directory.find_user(ctx, username), exc.status, move=form)
+    flash(_("Đã lưu: %(user)s làm %(role)s tại %(unit)s; mọi phiên đăng nhập của người này đã "
+            "kết thúc.", user=moved.username, role=_role_label(moved.role),
+            unit=moved.unit.code), "success")
+    return redirect(url_for(".user_page", username=moved.username), code=303)
+
+
+@bp.post("/users/<username>/handover")
+@requires(ADMIN)
+def user_handover(username: str) -> Any:
+    """Hand everything the user holds to the chosen colleague, who types their PIN or scans
+    their badge; then the handover record (biên bản bàn giao) to print."""
+    ctx, me = service_context(), _me()
+    user = directory.find_user(ctx, username)
+    form = _handover_form(ctx, user)
+    if not form.validate_on_submit():
+        return _user_page(ctx, user, 422, hand=form)
+    try:
+        receiver = directory.find_user(ctx, form.receiver.data or "")
+        record = leaving.hand_over_all(ctx, me, user.username, receiver.username,
+                                       identification(receiver, form.receiver_pin.data))
+    except KT1Error as exc:
+        if exc.slug == "unknown_user" and exc.details.get("username") == username:
+            raise
+        form.show_error(exc, {"acknowledgement_invalid": "receiver_pin",
+                              "acknowledgement_missing": "receiver_pin",
+                              "unknown_user": "receiver"})
+        return _user_page(ctx, directory.find_user(ctx, username), exc.status, hand=form)
+    flash(_("Đã bàn giao: biên bản %(number)s.", number=record.number), "success")
+    return redirect(url_for(".handover_record", number=record.number), code=303)
+
+
+@bp.get("/handover-records/<number>")
+@requires(ADMIN)
+def handover_record(number: str) -> Any:
+    """A handover record (biên bản bàn giao): who, to whom, when, the items; the PDF."""
+    ctx = service_context()
+    record = leaving.get_record(ctx, number)
+    return render_template("admin/handover_record.html", record=record)
+
+
+@bp.get("/handover-records/<number>.pdf")
+@requires(ADMIN)
+def handover_record_pdf_view(number: str) -> Any:
+    """The handover record to print and sign (both sides and the head of the unit)."""
+    ctx = service_context()
+    record = leaving.get_record(ctx, number)
+    response = Response(handover_record_pdf(record, ctx.now()), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{record.number}.pdf"'
+    return response
 
 
 @bp.post("/users/<username>/password")

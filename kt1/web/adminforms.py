@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from kt1.models.enums import Role, UnitKind
 from kt1.web.words import N_
-from kt1.web.workforms import MultiCheckboxField, WorkForm
+from kt1.web.workforms import MultiCheckboxField, WorkForm, identity_field
 
 ROLE_WORDS = {
     Role.REGISTRY_CLERK: N_("Văn thư"),
@@ -84,6 +84,24 @@ class UserFilterForm(WorkForm):
 
     unit = SelectField(_l("Đơn vị"), validators=[Optional()])
     q = StringField(_l("Tên đăng nhập hoặc họ tên"), validators=[Optional(), Length(max=64)])
+
+
+class MoveUserForm(WorkForm):
+    """Move a user to another unit (chuyển công tác) and/or give them another role; the
+    unit choices are filled by the view."""
+
+    unit = SelectField(_l("Đơn vị mới"), validators=[DataRequired(_l("Hãy chọn đơn vị."))])
+    role = SelectField(_l("Vai trò"), choices=[(r.value, _l(w)) for r, w in ROLE_WORDS.items()])
+
+
+class HandOverAllForm(WorkForm):
+    """Hand everything a user holds to a colleague (bàn giao tất cả), who identifies with
+    their PIN or staff badge; the colleagues are filled by the view."""
+
+    receiver = SelectField(_l("Bàn giao tất cả cho"), validators=[
+        DataRequired(_l("Hãy chọn người nhận bàn giao."))])
+    receiver_pin = identity_field(_l("Người nhận xác nhận: mã PIN, hoặc quét thẻ nhân viên"),
+                                  _l("Người nhận phải nhập mã PIN hoặc quét thẻ nhân viên."))
 
 
 class DeviceForm(WorkForm):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,14 +21,26 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from kt1.models import DayOff, DeadlineRuleSet, Device, Printer, PrintJob, Unit, User
+from kt1.models import (
+    DayOff,
+    DeadlineRuleSet,
+    Device,
+    Handoff,
+    HandoverRecord,
+    Printer,
+    PrintJob,
+    Unit,
+    User,
+)
+from kt1.models.enums import AckMethod
 from kt1.models.units import serving_office
 from kt1.services import devices, printing
+from kt1.services.access import Receipt
 from kt1.services.context import Ctx
 from kt1.services.devices import authenticate
 from kt1.services.subjects import local_date
 from printers import captured
-from tests.conftest import PASSWORD, Network
+from tests.conftest import PASSWORD, PIN, Network
 from tests.web.conftest import Browser
 
 
@@ -331,6 +343,11 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/admin/users/vt_hcm/deactivate", {}),
     ("POST", "/admin/users/vt_hcm/activate", {}),
     ("POST", "/admin/users/vt_hcm/password", {}),
+    ("GET", "/admin/users/vt_hcm", {}),
+    ("POST", "/admin/users/vt_hcm/move", {"unit": "BNV", "role": "registry_clerk"}),
+    ("POST", "/admin/users/vt_hcm/handover", {"receiver": "cv_hcm", "receiver_pin": PIN}),
+    ("GET", "/admin/handover-records/BBG-UBND-HCM-2026-00001", {}),
+    ("GET", "/admin/handover-records/BBG-UBND-HCM-2026-00001.pdf", {}),
     ("GET", "/admin/devices", {}),
     ("POST", "/admin/devices", {"name": "quay-x", "unit": "BC-HN"}),
     ("POST", "/admin/devices/quay-hcm/revoke", {}),
@@ -354,15 +371,28 @@ def fixtures_of(ctx: Ctx) -> None:
     add_rule_set(ctx, None, date(2099, 6, 1), "Tương lai", {
         ("intra_province", "standard"): 1, ("inter_province", "standard"): 3,
         ("intra_province", "flash"): 1, ("inter_province", "flash"): 2})
+    # vt_hcm holds an envelope handed over to them on record BBG-UBND-HCM-2026-00001
+    from kt1.services.directory import find_user
+    from kt1.services.leaving import hand_over_all
+    from kt1.services.registration import EnvelopeDraft, register_envelope
+
+    now, ctx.now = ctx.now, lambda: datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    register_envelope(ctx, find_user(ctx, "cv_hcm"), EnvelopeDraft(
+        classification="confidential", recipient_unit_code="BNV", document_number="1/CV"))
+    hand_over_all(ctx, None, "cv_hcm", "vt_hcm", Receipt(
+        user=find_user(ctx, "vt_hcm"), method=AckMethod.PIN, secret=PIN))
+    ctx.now = now
 
 
 def state(ctx: Ctx) -> tuple[Any, ...]:
     ctx.session.rollback()
-    hcm = ctx.session.execute(select(User.is_active, User.password_hash, User.session_epoch)
+    hcm = ctx.session.execute(select(User.is_active, User.password_hash, User.session_epoch,
+                                     User.unit_id, User.role)
                               .where(User.username == "vt_hcm")).one()
     revoked = ctx.session.execute(select(Device.revoked_at)).scalars().all()
     return (count(ctx, Unit), count(ctx, User), count(ctx, Device), count(ctx, Printer),
-            count(ctx, PrintJob), count(ctx, DeadlineRuleSet), count(ctx, DayOff), tuple(hcm),
+            count(ctx, PrintJob), count(ctx, DeadlineRuleSet), count(ctx, DayOff),
+            count(ctx, HandoverRecord), count(ctx, Handoff), tuple(hcm),
             tuple(revoked), serving(ctx))
 
 
@@ -373,7 +403,8 @@ def call(b: Browser, method: str, path: str, form: dict[str, Any], csrf: bool = 
 
 
 def test_the_route_list_covers_every_route_of_the_blueprint(app: Flask) -> None:
-    declared = {(m, re.sub(r"/(vt_hcm|quay-hcm|may-in|2099-06-01|UBND-HCM)/", "/<x>/", p))
+    declared = {(m, re.sub(r"/(vt_hcm|quay-hcm|may-in|2099-06-01|UBND-HCM|"
+                           r"BBG-UBND-HCM-2026-00001)(/|\.pdf$|$)", r"/<x>\2", p))
                 for m, p, _f in ROUTES}
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin."):
