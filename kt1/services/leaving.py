@@ -12,6 +12,8 @@ nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import or_, select
 
 from kt1.errors import (
@@ -28,7 +30,9 @@ from kt1.errors import (
 )
 from kt1.models import HandoverRecord, HandoverRecordItem, User
 from kt1.models.enums import AckMethod, EventKind, Role
+from kt1.models.handover import SheetStatus
 from kt1.models.leaving import RecordItemKind
+from kt1.models.paper import InternalSheet
 from kt1.services.access import Receipt, verify_receipt
 from kt1.services.context import Ctx
 from kt1.services.custody import Link, append_link, open_discrepancy_exists
@@ -148,9 +152,25 @@ def hand_over_all(ctx: Ctx, actor: User | None, leaving_username: str, to_userna
         sheet.giver_id = receiver.id
         ctx.session.expire(sheet, ["giver"])
         item(RecordItemKind.SHEET, sheet_id=sheet.id)
+    _void_internal_sheets(ctx, leaving, now)
     ctx.session.flush()
     ctx.session.expire(record, ["items"])
     return record
+
+
+def _void_internal_sheets(ctx: Ctx, leaving: User, now: Any) -> None:
+    """Internal handover sheets (docs/rules.md, rule A8) that name the leaving person as giver
+    or receiver and are not yet used up are cancelled: what they list was handed over above
+    (as giver), or stays with its giver (as receiver), and a paper receipt can name a sheet
+    only while both people on it still hold their posts."""
+    sheets = ctx.session.execute(
+        select(InternalSheet).where(
+            or_(InternalSheet.giver_id == leaving.id, InternalSheet.receiver_id == leaving.id),
+            InternalSheet.status.in_([SheetStatus.OPEN, SheetStatus.SIGNED]))
+    ).unique().scalars()
+    for sheet in sheets:
+        sheet.status = SheetStatus.CANCELLED
+        sheet.cancelled_at = now
 
 
 def get_record(ctx: Ctx, number: str) -> HandoverRecord:

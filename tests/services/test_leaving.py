@@ -253,3 +253,23 @@ def test_what_a_deactivated_account_still_holds_is_handed_over_and_verify_clears
     record = leaving.hand_over_all(ctx, None, "gd_hn", "bt_hn", pin(network["bt_hn"]))
     assert [i.envelope.number for i in record.items if i.envelope] == [env.number]
     assert findings(ctx, env.number) == {env.number: []}
+
+
+def test_internal_sheets_naming_the_leaving_person_are_cancelled_by_the_hand_over(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    """A paper receipt may not name a sheet whose giver or receiver has left (rule A8)."""
+    from kt1.models.handover import SheetStatus
+    from kt1.services import sheets
+
+    mine = register(ctx, network)
+    theirs = register(ctx, network)
+    leaving.hand_over_all(ctx, network["admin"], "vt_bnv", "head_bnv", pin(network["head_bnv"]))
+    given = sheets.prepare_internal_sheet(ctx, network["head_bnv"], "vt_bnv", [mine.number])
+    ctx.session.commit()
+    # head_bnv now leaves in turn: the sheet they made out to vt_bnv goes with them
+    leaving.hand_over_all(ctx, network["admin"], "head_bnv", "vt_bnv", pin(network["vt_bnv"]))
+    ctx.session.refresh(given)
+    assert given.status is SheetStatus.CANCELLED and given.cancelled_at is not None
+    held = {e.number for e in leaving.holdings(ctx, "vt_bnv").envelopes}
+    assert {mine.number, theirs.number} <= held
+    assert findings(ctx, mine.number, theirs.number) == {mine.number: [], theirs.number: []}

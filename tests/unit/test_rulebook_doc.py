@@ -28,9 +28,11 @@ DOC = ROOT / "docs" / "rules.md"
 
 #: The modules of the write path whose refusals the catalogue places.
 WRITE_PATH = ("custody", "judging", "bagging", "handover", "arrivals", "registration",
-              "identifiers", "access", "incidents")
+              "identifiers", "access", "incidents", "leaving", "holdings", "sheets", "paper",
+              "provenance")
 #: Slugs the write path raises that are no custody rule's: input checks and plain lookups.
-NO_RULE = {"invalid_field", "unknown_unit", "unknown_user", "unknown_incident"}
+NO_RULE = {"invalid_field", "unknown_unit", "unknown_user", "unknown_incident",
+           "unknown_handover_record"}
 
 
 def all_error_slugs() -> set[str]:

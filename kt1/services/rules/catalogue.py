@@ -256,14 +256,18 @@ RULES: tuple[Rule, ...] = (
         "A6", "Bàn giao hết trước khi thôi việc, chuyển công tác",
         "Everything held is handed over before an account is closed",
         "Provincial inspection findings, 2024 (docs/domain.md §8, leaving or moving)",
-        refusals=("handed_to_self",),
+        refusals=("handed_to_self", "user_holds_items", "last_custodian",
+                  "handover_receiver_inactive", "handover_role_family",
+                  "nothing_to_hand_over"),
         codes=("held_by_inactive_user", "handover_outside_unit", "handed_to_self"),
         judged_by=WRITE_AND_VERIFY,
         note="Before someone leaves or moves, every secret item they hold is handed over, one "
              "signed `handed_over` link per item, to an active colleague of the same unit and "
-             "role family (that part is A4's, `forbidden`; another unit: `wrong_unit`). The "
-             "verifier flags an item still held by a deactivated account (records from "
-             "before deactivation was refused)."),
+             "role family (another unit: `wrong_unit`), who signs by PIN or badge, with a "
+             "numbered handover record (biên bản bàn giao). Deactivating, moving or changing "
+             "the role of a person who holds anything is refused, and so is leaving a unit "
+             "that holds items with nobody of the role family. The verifier flags an item "
+             "still held by a deactivated account (records from before this was refused)."),
     Rule(
         "A7", "Luân chuyển nội bộ trong đơn vị, có ký nhận",
         "Internal circulation stays inside the unit and is signed",
