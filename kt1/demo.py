@@ -28,10 +28,10 @@ from kt1.models.enums import (
     UnitKind,
     Urgency,
 )
-from kt1.services import bagging, custody, incidents, sheets
+from kt1.services import bagging, custody, incidents, leaving, sheets
 from kt1.services.access import Receipt, hash_secret
 from kt1.services.context import Ctx
-from kt1.services.directory import add_unit, add_user, set_serving_offices
+from kt1.services.directory import add_unit, add_user, set_serving_offices, set_user_active
 from kt1.services.paper import record_print
 from kt1.services.registration import EnvelopeDraft, register_envelope
 
@@ -57,6 +57,9 @@ UNITS = [
      "125 Hai Bà Trưng, Quận 1, TP Hồ Chí Minh", "Cục Bưu điện Trung ương"),
 ]
 
+#: The officer who left UBND-HCM after handing over what he held (biên bản bàn giao).
+LEFT = "chuyenvien2.ubndhcm"
+
 #: username, full name, role, unit, head of unit
 USERS = [
     ("vanthu.vptu", "Nguyễn Thị Hoa", Role.REGISTRY_CLERK, "VPTU", False),
@@ -69,6 +72,8 @@ USERS = [
     ("vanthu.ubndhcm", "Ngô Thị Mai", Role.REGISTRY_CLERK, "UBND-HCM", False),
     ("lanhdao.ubndhcm", "Bùi Văn Thắng", Role.REGISTRY_CLERK, "UBND-HCM", True),
     ("chuyenvien.ubndhcm", "Đặng Thị Ngọc", Role.REGISTRY_CLERK, "UBND-HCM", False),
+    # left the agency properly: handed everything over, then the account was locked
+    (LEFT, "Phùng Văn Hải", Role.REGISTRY_CLERK, "UBND-HCM", False),
     ("baomat.ubndhcm", "Trịnh Văn Long", Role.SECURITY_OFFICER, "UBND-HCM", False),
     ("vanthu.cahcm", "Lý Thị Hạnh", Role.REGISTRY_CLERK, "CA-HCM", False),
     ("lanhdao.cahcm", "Phan Văn Dũng", Role.REGISTRY_CLERK, "CA-HCM", True),
@@ -362,7 +367,8 @@ def _envelopes(ctx: Ctx, users: dict[str, User], now: datetime) -> int:
     Journey(ctx, users, start + timedelta(minutes=30)).run(numbers, "UBND-HN", "UBND-HCM",
                                                            "opened")
     count += 1
-    return count + _circulation(ctx, users, now, classes, services, urgencies)
+    count += _circulation(ctx, users, now, classes, services, urgencies)
+    return count + _leaving(ctx, users, now, classes, services, urgencies)
 
 
 def _circulation(ctx: Ctx, users: dict[str, User], now: datetime, classes: cycle,
@@ -403,6 +409,30 @@ def _circulation(ctx: Ctx, users: dict[str, User], now: datetime, classes: cycle
                     seal_state=SealState.NOT_APPLICABLE)
     journey.run([outgoing], "VPTU", "UBND-HCM", "accepted")
     return 2
+
+
+def _leaving(ctx: Ctx, users: dict[str, User], now: datetime, classes: cycle,
+             services: cycle, urgencies: cycle) -> int:
+    """A person who left properly (docs/rules.md, rule A6): an officer of UBND-HCM was given
+    two envelopes to handle, handed both over to a colleague (who signed by PIN, with a
+    numbered handover record to print), and only then was his account locked."""
+    start = now - timedelta(days=2)
+    numbers = _register_batch(ctx, users, "UBND-HN", "UBND-HCM", 2, start, classes, services,
+                              urgencies, "arrived", force=Classification.CONFIDENTIAL)
+    journey = Journey(ctx, users, start + timedelta(minutes=30))
+    journey.run(numbers, "UBND-HN", "UBND-HCM", "arrived")
+    clerk = CLERK["UBND-HCM"]
+    for number in numbers:
+        journey.handoff(clerk, number, EventKind.CIRCULATED_FOR_HANDLING, 15,
+                        giver=journey.u(clerk), receiver=journey.u(LEFT),
+                        receipt=journey.pin(LEFT), location="UBND-HCM",
+                        seal_state=SealState.NOT_APPLICABLE)
+    journey.tick(60 * 20)
+    colleague = NAMED["UBND-HCM"]
+    leaving.hand_over_all(ctx, users["quantri"], LEFT, colleague, journey.pin(colleague))
+    journey.tick(10)
+    set_user_active(ctx, users["quantri"], LEFT, False)
+    return len(numbers)
 
 
 def _register_batch(ctx: Ctx, users: dict[str, User], sender: str, recipient: str, size: int,

@@ -13,8 +13,16 @@ from sqlalchemy import func, select
 
 from kt1 import demo
 from kt1.extensions import db
-from kt1.models import Envelope, Handoff, Incident, Unit, User
-from kt1.models.enums import INTERNAL_EVENTS, Classification, IncidentKind, Role, SealState
+from kt1.models import Envelope, Handoff, HandoverRecord, Incident, Unit, User
+from kt1.models.enums import (
+    INTERNAL_EVENTS,
+    AckMethod,
+    Classification,
+    EventKind,
+    IncidentKind,
+    Role,
+    SealState,
+)
 from kt1.services.access import check_secret
 from kt1.services.context import Ctx
 from tests.conftest import Network
@@ -60,6 +68,21 @@ def test_demo_fills_a_network_with_envelopes_in_every_stage(app: Flask) -> None:
     broken = session.execute(select(Incident).where(
         Incident.kind == IncidentKind.SEAL_ANOMALY)).scalars().all()
     assert len(broken) == 1 and broken[0].report
+    assert broken[0].acknowledged_at is not None  # the head said "đã nắm"
+    # a signed internal paper sheet was used as a receipt (docs/rules.md, rule A8)
+    assert session.execute(select(func.count(Handoff.id)).where(
+        Handoff.ack_method == AckMethod.PAPER)).scalar_one() >= 1
+    # a person who left properly: everything handed over on a record, then locked
+    left = session.execute(select(User).where(User.username == "chuyenvien2.ubndhcm")
+                           ).unique().scalar_one()
+    assert not left.is_active
+    assert session.execute(select(func.count(Envelope.id)).where(
+        Envelope.holder_user_id == left.id)).scalar_one() == 0
+    record = session.execute(select(HandoverRecord).where(
+        HandoverRecord.giver_id == left.id)).unique().scalar_one()
+    assert len(record.items) == 2
+    assert session.execute(select(func.count(Handoff.id)).where(
+        Handoff.kind == EventKind.HANDED_OVER)).scalar_one() == 2
     assert session.execute(select(func.count(Handoff.id)).where(
         Handoff.seal_state == SealState.BROKEN)).scalar_one() >= 1
 
