@@ -102,6 +102,12 @@ def handover_record_pdf(record: HandoverRecord, printed_at: datetime) -> bytes:
                  f"{counts[RecordItemKind.BAG]} túi thư, {counts[RecordItemKind.SHEET]} bảng "
                  "kê giao chưa ký nhận. Hai bên đã đối chiếu số hiệu và tình trạng niêm phong "
                  "từng bì, từng túi trước khi ký.", st.body),
+              Spacer(1, 2 * mm),
+              # docs/domain.md §8 (leaving or moving): the leaving person also commits to
+              # keep secret what they came to know
+              _p("Bên giao cam kết đã bàn giao đầy đủ tài liệu, vật chứa bí mật nhà nước "
+                 "đang quản lý và tiếp tục giữ bí mật những nội dung đã biết theo quy định "
+                 "của pháp luật về bảo vệ bí mật nhà nước.", st.body),
               Spacer(1, 6 * mm), KeepTogether(_signatures(st, [
                   ("BÊN GIAO", "Ký, ghi rõ họ tên"),
                   ("BÊN NHẬN", "Ký, ghi rõ họ tên"),
