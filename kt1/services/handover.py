@@ -79,9 +79,23 @@ def parse_numbers(ctx: Ctx, raw: Iterable[str]) -> tuple[list[str], list[tuple[s
     return numbers, invalid
 
 
-def _visible_envelope(ctx: Ctx, actor: User, number: str) -> Envelope | None:
+def visible_envelope(ctx: Ctx, actor: User, number: str) -> Envelope | None:
+    """The envelope numbered ``number`` if the actor's unit may see it (docs/access.md)."""
     return ctx.session.execute(
         visible_envelopes(actor).where(Envelope.number == number)).unique().scalar_one_or_none()
+
+
+def sheet_numbers(ctx: Ctx, raw: Iterable[str]) -> list[str]:
+    """The item numbers to list on a sheet: each valid (else its error), one at least,
+    :data:`MAX_LINES` at most."""
+    parsed, invalid = parse_numbers(ctx, raw)
+    if invalid:
+        raise invalid[0][1]
+    if not parsed:
+        raise ValidationError(field="numbers", reason="at least one item number")
+    if len(parsed) > MAX_LINES:
+        raise ValidationError(field="numbers", reason=f"at most {MAX_LINES} on one sheet")
+    return parsed
 
 
 def _open_sheet_of(ctx: Ctx, envelope: Envelope) -> HandoverSheet | None:
@@ -109,16 +123,10 @@ def prepare_sheet(ctx: Ctx, actor: User, numbers: list[str], post_office_code: s
         raise UnknownUnitError(code=code)
     if office.kind is not UnitKind.POST_OFFICE:
         raise ValidationError(field="post_office", reason="must be a KT1 post office")
-    parsed, invalid = parse_numbers(ctx, numbers)
-    if invalid:
-        raise invalid[0][1]
-    if not parsed:
-        raise ValidationError(field="numbers", reason="at least one item number")
-    if len(parsed) > MAX_LINES:
-        raise ValidationError(field="numbers", reason=f"at most {MAX_LINES} on one sheet")
+    parsed = sheet_numbers(ctx, numbers)
     envelopes = []
     for number in parsed:
-        envelope = _visible_envelope(ctx, actor, number)
+        envelope = visible_envelope(ctx, actor, number)
         if envelope is None or envelope.sender_unit_id != actor.unit_id:
             raise UnknownEnvelopeError(number=number)
         if envelope.status is not EnvelopeStatus.REGISTERED:

@@ -31,10 +31,10 @@ from kt1.models import Envelope, User
 from kt1.models.enums import AckMethod, Authority, EnvelopeStatus, EventKind, Role, UnitKind
 from kt1.models.handover import SheetStatus
 from kt1.models.paper import InternalLine, InternalSheet
-from kt1.services.access import Receipt, visible_envelopes
+from kt1.services.access import Receipt
 from kt1.services.context import Ctx
 from kt1.services.custody import HandoffRequest, holder_label, record_in
-from kt1.services.handover import MAX_LINES, parse_numbers
+from kt1.services.handover import parse_numbers, sheet_numbers, visible_envelope
 from kt1.services.identifiers import next_value
 from kt1.services.paper import prints_of
 from kt1.services.subjects import local_date
@@ -73,17 +73,10 @@ def prepare_internal_sheet(ctx: Ctx, actor: User, receiver_username: str,
         raise UnknownUserError(username=name)
     if receiver.id == actor.id:
         raise ValidationError(field="receiver", reason="the receiver is someone else")
-    parsed, invalid = parse_numbers(ctx, numbers)
-    if invalid:
-        raise invalid[0][1]
-    if not parsed:
-        raise ValidationError(field="numbers", reason="at least one item number")
-    if len(parsed) > MAX_LINES:
-        raise ValidationError(field="numbers", reason=f"at most {MAX_LINES} on one sheet")
+    parsed = sheet_numbers(ctx, numbers)
     envelopes = []
     for number in parsed:
-        envelope = ctx.session.execute(visible_envelopes(actor).where(
-            Envelope.number == number)).unique().scalar_one_or_none()
+        envelope = visible_envelope(ctx, actor, number)
         if envelope is None:
             raise UnknownEnvelopeError(number=number)
         if envelope.holder_user_id != actor.id:

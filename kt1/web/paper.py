@@ -239,6 +239,26 @@ class SheetRow:
     notes: str
 
 
+def _sheet_head(st: Any, width: float, title: str, sheet_number: str, unit_name: str,
+                parent_name: str, created_at: datetime, parties: tuple[str, str]) -> list[Any]:
+    """The top of a sheet to be signed: the unit, the title, the number with its Code 128
+    barcode (scanned to open the sheet), the giver and the receiver."""
+    giver, receiver = parties
+    return [
+        _header(st, [parent_name.upper(), unit_name.upper()] if parent_name else
+                [unit_name.upper()], width),
+        Spacer(1, 5 * mm),
+        _p(title, st.title),
+        _p(f"Số: {sheet_number} — lập ngày {vn_time(created_at)}", st.center),
+        Spacer(1, 2 * mm),
+        Code128(sheet_number),
+        Spacer(1, 3 * mm),
+        _p(f"Bên giao: {giver}", st.body),
+        _p(f"Bên nhận: {receiver}", st.body),
+        Spacer(1, 3 * mm),
+    ]
+
+
 def handover_sheet_pdf(*, sheet_number: str, unit_name: str, parent_name: str,
                        giver_name: str, office_name: str, created_at: datetime,
                        rows: Sequence[SheetRow], signed: str | None,
@@ -246,19 +266,9 @@ def handover_sheet_pdf(*, sheet_number: str, unit_name: str, parent_name: str,
     """The handover sheet (bảng kê giao bưu gửi KT1) to be signed by the counter clerk."""
     st = _styles()
     width = A4[0] - 24 * mm
-    story: list[Any] = [
-        _header(st, [parent_name.upper(), unit_name.upper()] if parent_name else
-                [unit_name.upper()], width),
-        Spacer(1, 5 * mm),
-        _p("BẢNG KÊ GIAO BƯU GỬI KT1", st.title),
-        _p(f"Số: {sheet_number} — lập ngày {vn_time(created_at)}", st.center),
-        Spacer(1, 2 * mm),
-        Code128(sheet_number),
-        Spacer(1, 3 * mm),
-        _p(f"Bên giao: {unit_name} — văn thư {giver_name}", st.body),
-        _p(f"Bên nhận: {office_name}", st.body),
-        Spacer(1, 3 * mm),
-    ]
+    story = _sheet_head(st, width, "BẢNG KÊ GIAO BƯU GỬI KT1", sheet_number, unit_name,
+                        parent_name, created_at,
+                        (f"{unit_name} — văn thư {giver_name}", office_name))
     heads = ["STT", "Số hiệu bưu gửi", "Dấu", "Số, ký hiệu văn bản", "Nơi nhận", "Dịch vụ",
              "Ghi chú"]
     ratios = [0.06, 0.18, 0.06, 0.17, 0.25, 0.1, 0.18]
@@ -302,19 +312,8 @@ def internal_sheet_pdf(*, sheet_number: str, unit_name: str, parent_name: str,
     barcode is scanned when the unit marks it signed."""
     st = _styles()
     width = A4[0] - 24 * mm
-    story: list[Any] = [
-        _header(st, [parent_name.upper(), unit_name.upper()] if parent_name else
-                [unit_name.upper()], width),
-        Spacer(1, 5 * mm),
-        _p("PHIẾU CHUYỂN GIAO TÀI LIỆU MẬT NỘI BỘ", st.title),
-        _p(f"Số: {sheet_number} — lập ngày {vn_time(created_at)}", st.center),
-        Spacer(1, 2 * mm),
-        Code128(sheet_number),
-        Spacer(1, 3 * mm),
-        _p(f"Bên giao: {giver_name}", st.body),
-        _p(f"Bên nhận: {receiver_name}", st.body),
-        Spacer(1, 3 * mm),
-    ]
+    story = _sheet_head(st, width, "PHIẾU CHUYỂN GIAO TÀI LIỆU MẬT NỘI BỘ", sheet_number,
+                        unit_name, parent_name, created_at, (giver_name, receiver_name))
     heads = ["STT", "Số hiệu bưu gửi", "Dấu", "Số, ký hiệu văn bản", "Nơi gửi",
              "Đã nhận (đánh dấu)"]
     ratios = [0.06, 0.2, 0.07, 0.22, 0.27, 0.18]

@@ -238,9 +238,10 @@ class RegisterFilterForm(WorkForm):
     day_to = DateField(_l("Đến ngày"), validators=[Optional()])
 
 
-class HandoverForm(WorkForm):
-    post_office = SelectField(_l("Bưu cục KT1 nhận"), validators=[
-        DataRequired(_l("Hãy chọn bưu cục."))])
+class _SheetLinesForm(WorkForm):
+    """The envelopes listed on a sheet: ticked from a list (``picked``, labelled by each
+    form) or scanned, at least one."""
+
     picked = MultiCheckboxField(_l("Bưu gửi chờ giao"), validate_choice=False)
     scanned = TextAreaField(_l("Hoặc quét / nhập số hiệu (mỗi dòng một số)"), validators=[
         Optional(), Length(max=4000)])
@@ -255,23 +256,18 @@ class HandoverForm(WorkForm):
         return ok
 
 
-class InternalSheetForm(WorkForm):
+class HandoverForm(_SheetLinesForm):
+    post_office = SelectField(_l("Bưu cục KT1 nhận"), validators=[
+        DataRequired(_l("Hãy chọn bưu cục."))])
+    picked = MultiCheckboxField(_l("Bưu gửi chờ giao"), validate_choice=False)
+
+
+class InternalSheetForm(_SheetLinesForm):
     """Making an internal handover sheet (phiếu chuyển giao nội bộ) for a colleague."""
 
     receiver = SelectField(_l("Người nhận (cùng đơn vị)"), validators=[
         DataRequired(_l("Hãy chọn người nhận."))])
     picked = MultiCheckboxField(_l("Bưu gửi bạn đang giữ"), validate_choice=False)
-    scanned = TextAreaField(_l("Hoặc quét / nhập số hiệu (mỗi dòng một số)"), validators=[
-        Optional(), Length(max=4000)])
-
-    def numbers(self) -> list[str]:
-        return split_numbers(self.picked.data or [], self.scanned.data)
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
-        if not self.numbers():
-            ok = _fail(self.scanned, _("Hãy chọn hoặc quét ít nhất một bưu gửi."))
-        return ok
 
 
 class SheetScanForm(WorkForm):
