@@ -135,7 +135,8 @@ def _wire_handoff(r: dict[str, Any]) -> Any:
 
 def _wire_envelope(r: list[Any]) -> Any:
     values = [*r[:11], _null(r[11]), "true" if r[12] else "false", *r[13:19], "null", "null",
-              0, "", "false", None, "", "", "null", None, None, None, None]
+              0, "", "false", None, "", "", "null", None, None, None, None,
+              "null", "null", "null", None, "null", None, "false", None, None, "protected"]
     return EnvelopeFacts._make([*(_copy_encode(v) for v in values), True])
 
 

@@ -264,3 +264,16 @@ def snapshot(ctx: Ctx) -> Callable[[], dict[str, list[tuple[Any, ...]]]]:
         return out
 
     return take
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF as ``pdftotext -layout`` reads it (poppler-utils; skipped with a
+    reason where it is missing, a failure under KT1_STRICT_SKIPS=1)."""
+    import shutil
+    import subprocess
+
+    need(shutil.which("pdftotext") is not None,
+         "pdftotext (poppler-utils) is not installed: apt-get install -y poppler-utils")
+    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True,
+                         check=True, timeout=60)
+    return out.stdout.decode("utf-8")

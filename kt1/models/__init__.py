@@ -10,6 +10,7 @@ from kt1.models.incidents import Incident
 from kt1.models.leaving import HandoverRecord, HandoverRecordItem
 from kt1.models.paper import InternalLine, InternalSheet, SheetKind, SheetPrint
 from kt1.models.printing import PrintAttempt, Printer, PrintJob
+from kt1.models.protection import CopyApprover, ProtectionDecision, ProtectionRule
 from kt1.models.rules import Checkpoint, DayOff, DeadlineRule, DeadlineRuleSet, Installation
 from kt1.models.signin import SignInAttempt, WebSession
 from kt1.models.units import Unit, User
@@ -19,6 +20,7 @@ __all__ = [
     "Bag",
     "Base",
     "Checkpoint",
+    "CopyApprover",
     "Counter",
     "DayOff",
     "DeadlineRule",
@@ -38,6 +40,8 @@ __all__ = [
     "PrintAttempt",
     "PrintJob",
     "Printer",
+    "ProtectionDecision",
+    "ProtectionRule",
     "ProvenanceRule",
     "Scan",
     "SheetKind",

@@ -100,6 +100,11 @@ class EventKind(StrEnum):
     #: Custody handed over when a person leaves or moves (bàn giao khi thôi việc, chuyển
     #: công tác): to a colleague of the same unit and role family; the stage does not change.
     HANDED_OVER = "handed_over"
+    # The end of a secret's life (docs/domain.md §8): decisions of the competent person,
+    # recorded by the unit that holds the document; the holder does not change.
+    PROTECTION_EXTENDED = "protection_extended"  # gia hạn thời hạn bảo vệ
+    DECLASSIFIED = "declassified"  # giải mật (toàn bộ hoặc một phần)
+    DESTROYED = "destroyed"  # tiêu hủy: the chain's last link
 
 
 #: Internal circulation inside a unit (luân chuyển nội bộ): the stage does not change.
@@ -112,6 +117,11 @@ INTERNAL_EVENTS = frozenset({
 #: Events after which the envelope is where it was in the postal stages (same status):
 #: only the person holding it changed.
 STAGE_KEEPING_EVENTS = INTERNAL_EVENTS | {EventKind.HANDED_OVER}
+
+#: Decisions on a held document's protection (docs/domain.md §8). Extension and
+#: declassification keep the status; destruction ends the chain.
+LIFE_EVENTS = frozenset({
+    EventKind.PROTECTION_EXTENDED, EventKind.DECLASSIFIED, EventKind.DESTROYED})
 
 #: Events that move custody from one person to another and need the receiver's signature.
 TRANSFER_EVENTS = frozenset({
@@ -151,6 +161,7 @@ class EnvelopeStatus(StrEnum):
     WITH_ADDRESSEE = "with_addressee"
     RETURNED = "returned"
     RECALLED = "recalled"
+    DESTROYED = "destroyed"  # đã tiêu hủy
 
 
 #: Status after each event (the events of :data:`STAGE_KEEPING_EVENTS` keep the status).
@@ -169,6 +180,7 @@ STATUS_AFTER: dict[EventKind, EnvelopeStatus] = {
     EventKind.PASSED_TO_ADDRESSEE: EnvelopeStatus.WITH_ADDRESSEE,
     EventKind.RETURNED: EnvelopeStatus.RETURNED,
     EventKind.RECALLED: EnvelopeStatus.RECALLED,
+    EventKind.DESTROYED: EnvelopeStatus.DESTROYED,
 }
 
 #: Which events may follow each status (the order of the postal stages). Internal
@@ -193,12 +205,20 @@ _ALLOWED_STAGES: dict[EnvelopeStatus, frozenset[EventKind]] = {
     EnvelopeStatus.WITH_ADDRESSEE: frozenset({EventKind.RECALLED}),
     EnvelopeStatus.RETURNED: frozenset(),
     EnvelopeStatus.RECALLED: frozenset(),
+    EnvelopeStatus.DESTROYED: frozenset(),
 }
 _CIRCULATING = frozenset({
     EnvelopeStatus.REGISTERED, EnvelopeStatus.ARRIVED, EnvelopeStatus.WITH_ADDRESSEE})
+#: Where a document rests in a unit, so that a decision on its protection may be recorded
+#: (never in transit: docs/domain.md §8).
+HELD_STATUSES = frozenset({
+    EnvelopeStatus.REGISTERED, EnvelopeStatus.ARRIVED, EnvelopeStatus.WITH_ADDRESSEE,
+    EnvelopeStatus.RETURNED, EnvelopeStatus.RECALLED})
 ALLOWED_NEXT: dict[EnvelopeStatus, frozenset[EventKind]] = {
-    status: kinds | {EventKind.HANDED_OVER} | (
-        INTERNAL_EVENTS if status in _CIRCULATING else frozenset())
+    status: kinds | (
+        frozenset() if status is EnvelopeStatus.DESTROYED else {EventKind.HANDED_OVER}) | (
+        INTERNAL_EVENTS if status in _CIRCULATING else frozenset()) | (
+        LIFE_EVENTS if status in HELD_STATUSES else frozenset())
     for status, kinds in _ALLOWED_STAGES.items()
 }
 
@@ -206,6 +226,23 @@ ALLOWED_NEXT: dict[EnvelopeStatus, frozenset[EventKind]] = {
 def status_after(kind: EventKind, status: EnvelopeStatus) -> EnvelopeStatus:
     """The envelope's status after ``kind`` recorded while it was at ``status``."""
     return STATUS_AFTER.get(kind, status)
+
+
+class CopyMethod(StrEnum):
+    """How a copy (bản sao) of a secret document is made (docs/domain.md §8)."""
+
+    PHOTOCOPY = "photocopy"  # sao, chụp (photocopy)
+    EXTRACT = "extract"  # trích sao
+    SCAN = "scan"  # chụp, quét vào máy tính không nối mạng
+
+
+class Secrecy(StrEnum):
+    """Where a document is in its protection life (docs/domain.md §8)."""
+
+    PROTECTED = "protected"  # còn thời hạn bảo vệ
+    PARTLY_DECLASSIFIED = "partly_declassified"  # giải mật một phần
+    DECLASSIFIED = "declassified"  # giải mật toàn bộ
+    DESTROYED = "destroyed"  # đã tiêu hủy
 
 
 class SealState(StrEnum):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kt1.models.base import Base, StrEnumType, utcnow
 from kt1.models.enums import (
     Classification,
+    CopyMethod,
     EnvelopeStatus,
     Route,
+    Secrecy,
     ServiceClass,
     SubjectPolicy,
     Urgency,
@@ -32,6 +34,7 @@ class Envelope(Base):
     __table_args__ = (
         UniqueConstraint("sender_unit_id", "register_year", "register_seq"),
         UniqueConstraint("recipient_unit_id", "incoming_year", "incoming_seq"),
+        Index("uq_envelope_copy_no", "copy_of_id", "copy_no", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +71,29 @@ class Envelope(Base):
     signer_title: Mapped[str | None] = mapped_column(String(120))
     classification_basis: Mapped[str | None] = mapped_column(String(500))
 
+    # A copy (bản sao: sao, chụp) of another registered document (docs/domain.md §8): its
+    # own item with its own chain, "Bản số copy_no/copy_total", made with the approval of a
+    # person entitled to allow it, numbered in the unit's copy register (sổ quản lý sao,
+    # chụp). Sealed into the first link when set (kt1/services/chain.py).
+    copy_of_id: Mapped[int | None] = mapped_column(ForeignKey("envelope.id"), index=True)
+    copy_no: Mapped[int | None]
+    copy_total: Mapped[int | None]
+    copy_method: Mapped[CopyMethod | None] = mapped_column(StrEnumType(CopyMethod))
+    copy_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    copy_approved_on: Mapped[date | None]
+    copy_register_year: Mapped[int | None]
+    copy_register_seq: Mapped[int | None]
+    #: "Không được sao chụp": the document refuses copies.
+    copy_forbidden: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    # Protection term (thời hạn bảo vệ, docs/domain.md §8): counted from the day the
+    # classification was decided; ``protection_until`` is the current end (moved by an
+    # extension). None where it is not known (flagged by verify, protection_term_missing).
+    classified_on: Mapped[date | None]
+    protection_until: Mapped[date | None] = mapped_column(index=True)
+    secrecy: Mapped[Secrecy] = mapped_column(
+        StrEnumType(Secrecy), default=Secrecy.PROTECTED, server_default=Secrecy.PROTECTED.value)
+
     # Current state, kept in step with the custody chain in the same transaction.
     status: Mapped[EnvelopeStatus] = mapped_column(StrEnumType(EnvelopeStatus), index=True)
     holder_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
@@ -84,6 +110,20 @@ class Envelope(Base):
     holder_user: Mapped[User | None] = relationship(foreign_keys=[holder_user_id], lazy="joined")
     recipient_user: Mapped[User | None] = relationship(foreign_keys=[recipient_user_id])
     drafter_user: Mapped[User | None] = relationship(foreign_keys=[drafter_user_id])
+    copy_approved_by: Mapped[User | None] = relationship(foreign_keys=[copy_approved_by_id])
+    copy_of: Mapped[Envelope | None] = relationship(
+        foreign_keys=[copy_of_id], remote_side=[id])
+
+    @property
+    def is_copy(self) -> bool:
+        return self.copy_of_id is not None
+
+    @property
+    def copy_label(self) -> str | None:
+        """"Bản số n/N" as printed on a copy's label and stamp, None for an original."""
+        if self.copy_no is None:
+            return None
+        return f"Bản số {self.copy_no}/{self.copy_total}"
 
     @property
     def has_subject(self) -> bool:

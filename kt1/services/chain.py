@@ -47,12 +47,44 @@ def provenance_identity(envelope: Any) -> dict[str, Any] | None:
     return set_facts or None
 
 
+#: A copy's facts (docs/domain.md §8: which document, "Bản số n/N", who approved it and
+#: when, how it was made) sealed into its first link under ``copy``, each by its key there
+#: and its envelope column; numbers are JSON numbers, the others strings.
+COPY_KEYS: tuple[tuple[str, str], ...] = (
+    ("approved_by_id", "copy_approved_by_id"),
+    ("approved_on", "copy_approved_on"),
+    ("method", "copy_method"),
+    ("no", "copy_no"),
+    ("of", "copy_of_id"),
+    ("total", "copy_total"),
+)
+COPY_NUMBERS = frozenset({"copy_approved_by_id", "copy_no", "copy_of_id", "copy_total"})
+
+
+def copy_identity(envelope: Any) -> dict[str, Any] | None:
+    """A copy's facts that are set, or None for an original (every envelope registered
+    before copies existed hashes as before)."""
+    if getattr(envelope, "copy_of_id", None) is None:
+        return None
+    facts: dict[str, Any] = {}
+    for key, column in COPY_KEYS:
+        value = getattr(envelope, column, None)
+        if value is None:
+            continue
+        facts[key] = value if column in COPY_NUMBERS else (
+            value.isoformat() if hasattr(value, "isoformat") else str(value))
+    return facts
+
+
 def envelope_identity(envelope: Envelope) -> dict[str, Any]:
     """The registration facts sealed into the first link (never the subject)."""
     identity = _identity(envelope)
     provenance = provenance_identity(envelope)
     if provenance is not None:
         identity["provenance"] = provenance
+    copy = copy_identity(envelope)
+    if copy is not None:
+        identity["copy"] = copy
     return identity
 
 

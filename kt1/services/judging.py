@@ -58,7 +58,8 @@ from kt1.services.rules.facts import (
 )
 
 _NUMBERS = frozenset({"id", "recipient_user_id", "holder_unit_id", "holder_user_id",
-                      "drafter_user_id"})
+                      "drafter_user_id", "copy_of_id", "copy_no", "copy_total",
+                      "copy_approved_by_id"})
 
 
 def envelope_facts(envelope: Envelope) -> Any:

@@ -36,6 +36,7 @@ from kt1.models.enums import (
 from kt1.services.context import Ctx
 from kt1.services.custody import Link, append_link, claim_scan
 from kt1.services.identifiers import allocate_number, next_value
+from kt1.services.protection import registration_term
 from kt1.services.provenance import clean_provenance
 from kt1.services.subjects import SubjectCipher, local_date, subject_policy
 from kt1.services.text import clean_scan_id, clean_text
@@ -77,6 +78,12 @@ class EnvelopeDraft:
     signer_name: str | None = None
     signer_title: str | None = None
     classification_basis: str | None = None
+    # "không được sao chụp", the day the classification was decided (default: the document
+    # date) and a protection term shorter than the rule's, as the classifier wrote it
+    # (docs/domain.md §8)
+    copy_forbidden: bool = False
+    classified_on: date | None = None
+    protection_until: date | None = None
     scan_id: str | None = None
     event_at: datetime | None = None
 
@@ -149,6 +156,10 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
         signer_name=draft.signer_name, signer_title=draft.signer_title,
         classification_basis=draft.classification_basis)
     drafter = provenance.drafter_user
+    term = registration_term(
+        session, classification, classified_on=draft.classified_on,
+        shorter_until=draft.protection_until, document_date=draft.document_date,
+        registered_on=local_date(event_at))
 
     ciphertext = None
     if subject:
@@ -186,7 +197,12 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
                 ("drafter_name", provenance.drafter_name),
                 ("signer_name", provenance.signer_name),
                 ("signer_title", provenance.signer_title),
-                ("classification_basis", provenance.classification_basis)) if v is not None},
+                ("classification_basis", provenance.classification_basis),
+                ("copy_forbidden", True if draft.copy_forbidden else None),
+                ("classified_on", draft.classified_on.isoformat()
+                 if draft.classified_on else None),
+                ("protection_until", draft.protection_until.isoformat()
+                 if draft.protection_until else None)) if v is not None},
         }, actor)
         if earlier is not None:
             return session.execute(
@@ -223,6 +239,9 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
         signer_name=provenance.signer_name,
         signer_title=provenance.signer_title,
         classification_basis=provenance.classification_basis,
+        copy_forbidden=draft.copy_forbidden,
+        classified_on=term.classified_on,
+        protection_until=term.until,
         status=EnvelopeStatus.REGISTERED,
         holder_unit_id=actor.unit_id,
         holder_user_id=actor.id,

@@ -40,6 +40,8 @@ GROUPS: tuple[tuple[str, str, str], ...] = (
      "Dated rule data (`kt1 rules list`), counted in working days."),
     ("A", "Access: who may see and move what (docs/access.md)",
      "What the record cannot show, so only the write path judges it."),
+    ("P", "A secret's life beyond transport: copies and protection terms (docs/domain.md §8)",
+     "Copies are items of their own; protection terms are dated rule data."),
     ("R", "Recording safeguards [ours]",
      "How the write path keeps the record true to what happened."),
 )
@@ -70,7 +72,7 @@ class Rule:
 
     @property
     def group(self) -> str:
-        """The prefix of the number: "" (§3), "T", "A" or "R"."""
+        """The prefix of the number: "" (§3), "T", "A", "P" or "R"."""
         return self.number.rstrip("0123456789")
 
 

@@ -45,6 +45,8 @@ ENVELOPE_NAMES: tuple[str, ...] = (
     "register_seq", "registered_by_id", "holder_unit_id", "holder_user_id", "chain_length",
     "last_hash", "has_subject", "subject_approved_by", "registered_at", "recipient_name",
     "drafter_user_id", "drafter_name", "signer_name", "signer_title", "classification_basis",
+    "copy_of_id", "copy_no", "copy_total", "copy_method", "copy_approved_by_id",
+    "copy_approved_on", "copy_forbidden", "classified_on", "protection_until", "secrecy",
     "plain")
 EnvelopeFacts = namedtuple("EnvelopeFacts", ENVELOPE_NAMES)  # type: ignore[misc]
 

@@ -109,9 +109,9 @@ _fast_identity = _make_fast_identity()
 
 #: With the provenance facts (``chain.provenance_identity``): the key ``provenance`` sorts
 #: between ``number`` and ``recall_by``.
-_IDENTITY_PROVENANCE = _IDENTITY.replace(b',"recall_by":', b',"provenance":%s,"recall_by":')
 _PROVENANCE_AT = _E_ORDER.index("recall_by")
 _PROVENANCE_NUMBERS = frozenset({"drafter_user_id"})
+_COPY_AT = _E_ORDER.index("document_number")
 
 
 def provenance_json(env: Any) -> bytes | None:
@@ -127,18 +127,40 @@ def provenance_json(env: Any) -> bytes | None:
     return b"{" + b",".join(parts) + b"}" if parts else None
 
 
+def copy_json(env: Any) -> bytes | None:
+    """``chain.copy_identity`` as canonical JSON, or None for an original."""
+    if env.copy_of_id == _NULL:
+        return None
+    parts = []
+    for key, column in chain.COPY_KEYS:
+        value = getattr(env, column)
+        if value == (_NULL if column in chain.COPY_NUMBERS else N):
+            continue
+        parts.append(b'"' + key.encode() + b'":'
+                     + json_field(value, column not in chain.COPY_NUMBERS))
+    return b"{" + b",".join(parts) + b"}"
+
+
 def identity_json(env: Any) -> bytes:
     """``chain.envelope_identity`` as canonical JSON, from a wire envelope (by name)."""
     provenance = provenance_json(env)
-    if provenance is None:
+    copy = copy_json(env)
+    if provenance is None and copy is None:
         if env.plain is True:
             return _fast_identity(env)
         return _IDENTITY % tuple(json_field(getattr(env, name), True) if name in _E_STRINGS
                                  else getattr(env, name) for name in _E_ORDER)
     values: list[bytes] = [json_field(getattr(env, name), True) if name in _E_STRINGS
                            else getattr(env, name) for name in _E_ORDER]
-    values.insert(_PROVENANCE_AT, provenance)
-    return _IDENTITY_PROVENANCE % tuple(values)
+    template = _IDENTITY
+    if provenance is not None:
+        values.insert(_PROVENANCE_AT, provenance)
+        template = template.replace(b',"recall_by":', b',"provenance":%s,"recall_by":')
+    if copy is not None:
+        # "copy" sorts between "copies" and "document_number"
+        values.insert(_COPY_AT, copy)
+        template = template.replace(b',"document_number":', b',"copy":%s,"document_number":')
+    return template % tuple(values)
 
 
 def link_content(ln: Any, identity: bytes | None) -> bytes:

@@ -83,7 +83,11 @@ class Sql:
                 n("e.holder_user_id"), "e.chain_length", "e.last_hash",
                 self.b("e.subject_ciphertext IS NOT NULL"), "e.subject_approved_by",
                 self.t("e.registered_at"), "e.recipient_name", n("e.drafter_user_id"),
-                "e.drafter_name", "e.signer_name", "e.signer_title", "e.classification_basis"]
+                "e.drafter_name", "e.signer_name", "e.signer_title", "e.classification_basis",
+                n("e.copy_of_id"), n("e.copy_no"), n("e.copy_total"), "e.copy_method",
+                n("e.copy_approved_by_id"), self.d("e.copy_approved_on"),
+                self.b("e.copy_forbidden"), self.d("e.classified_on"),
+                self.d("e.protection_until"), "e.secrecy"]
         return f"SELECT {', '.join(cols)} FROM envelope e{where} ORDER BY e.id"  # noqa: S608
 
     def manifest(self, where: str) -> str:
