@@ -33,6 +33,11 @@ def register(app: Flask) -> None:
     from kt1.cli import rulebook
 
     verify_cli.rules_group.add_command(rulebook.explain_command)  # kt1 rules explain
+    from kt1.cli import reports
+
+    app.cli.add_command(reports.report_group)
+    # kt1 report statistics (kt1/cli/statistics.py)
+    # kt1 report self-inspection (kt1/cli/inspection.py)
 
 
 class KT1Group(FlaskGroup):
