@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from kt1.errors import ForbiddenError, PeriodReversedError, PeriodTooLongError, UnknownUnitError
@@ -180,9 +180,13 @@ def unit_for(ctx: Ctx, actor: User | None, code: str) -> Unit:
 
 def _local_month(session: Session, column: Any) -> ColumnElement[str]:
     """``YYYY-MM`` of a UTC timestamp column in Vietnam time (UTC+7, no daylight saving)."""
+    # constants as literals: the same expression in SELECT and GROUP BY must not differ by
+    # its bound parameters (PostgreSQL binds them server-side, as $1 and $5)
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column + timedelta(hours=7)), "YYYY-MM")
-    return func.strftime("%Y-%m", column, "+7 hours")
+        return func.to_char(
+            func.timezone(literal_column("'UTC'"), column) + literal_column("interval '7 hours'"),
+            literal_column("'YYYY-MM'"))
+    return func.strftime(literal_column("'%Y-%m'"), column, literal_column("'+7 hours'"))
 
 
 def _unit_items(unit: Unit) -> ColumnElement[bool]:
