@@ -12,7 +12,9 @@ thường, Hỏa tốc, Hẹn giờ):
     when the period has not ended yet, went to this unit (``to_unit_id``) and is not a
     destruction. An item handed to a post office in the period is no longer held; one that
     arrived after the end is not held yet; a destroyed one never again. Taken from the
-    chain, not from the envelope's current state, so a past period gives the figure it had.
+    chain, so a past period gives the figure it had: an item with no link after the end is
+    where its current state says (state and chain move together), and only the items that
+    moved after the end are looked up in their chain.
 ``sent`` (gửi đi)
     Originals the unit registered outgoing in the period (``Envelope.registered_at``,
     sender = the unit, ``copy_of_id`` empty).
@@ -30,7 +32,7 @@ Incidents (sự cố) by kind: those opened (``opened_at``) in the period that t
 or that concern an item it sent or that is addressed to it. The per-month series (for the
 line chart) counts the movements (all but ``held``) and the incidents by Vietnam month.
 
-Every figure is a count from a GROUP BY query (five queries in all, whatever the number of
+Every figure is a count from a GROUP BY query (six queries in all, whatever the number of
 items: ``bench/statistics.py`` times them on PostgreSQL against the 2 s ceiling for a unit
 with 100,000 items). Items enter by indexed envelope columns: an agency only ever holds, or
 records a decision on, an item it sent or that is addressed to it (the holder after
@@ -51,12 +53,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from kt1.errors import ForbiddenError, PeriodReversedError, PeriodTooLongError, UnknownUnitError
 from kt1.models import Envelope, Handoff, Incident, Unit, User
-from kt1.models.enums import Classification, EventKind, IncidentKind, Role, ServiceClass, UnitKind
+from kt1.models.enums import (
+    Classification,
+    EnvelopeStatus,
+    EventKind,
+    IncidentKind,
+    Role,
+    ServiceClass,
+    UnitKind,
+)
 from kt1.services.context import Ctx
 from kt1.services.protection import add_years
 from kt1.services.subjects import VIETNAM, local_date
@@ -245,18 +255,28 @@ def compute(ctx: Ctx, actor: User | None, unit_code: str, start: date, end: date
             .group_by(Handoff.kind, Envelope.classification, Envelope.service, month)):
         count(kinds[EventKind(kind)], cls, service, n, mon)
 
-    # 3. held at the end: the last link before then went to the unit and is no destruction
-    last = (select(Handoff.envelope_id, func.max(Handoff.seq).label("seq"))
-            .join(Envelope, Envelope.id == Handoff.envelope_id)
-            .where(_unit_items(unit), Handoff.event_at < held_until)
-            .group_by(Handoff.envelope_id).subquery())
+    # 3. held at the end: the last link before then went to the unit and is no destruction.
+    # An item whose last link is before the end is where its current state says (the state
+    # moves with the chain in the same transaction): one indexed query on the holder.
     for cls, service, n in _rows(session, select(
             Envelope.classification, Envelope.service, func.count())
-            .select_from(last)
-            .join(Handoff, and_(Handoff.envelope_id == last.c.envelope_id,
-                                Handoff.seq == last.c.seq))
-            .join(Envelope, Envelope.id == last.c.envelope_id)
-            .where(Handoff.to_unit_id == unit.id, Handoff.kind != EventKind.DESTROYED)
+            .where(Envelope.holder_unit_id == unit.id, Envelope.status != EnvelopeStatus.DESTROYED,
+                   Envelope.last_event_at < held_until)
+            .group_by(Envelope.classification, Envelope.service)):
+        count("held", cls, service, n)
+    # The items that moved after the end but had a link before it: their chain says. The
+    # last link before the end is looked up item by item in the chain's (envelope, seq)
+    # index by a correlated subquery (a join lets the planner scan every handoff).
+    first, link = aliased(Handoff), aliased(Handoff)
+    held_then = (select(case((and_(link.to_unit_id == unit.id,
+                                    link.kind != EventKind.DESTROYED), 1), else_=0))
+                 .where(link.envelope_id == Envelope.id, link.event_at < held_until)
+                 .order_by(link.seq.desc()).limit(1).scalar_subquery())
+    for cls, service, n in _rows(session, select(
+            Envelope.classification, Envelope.service, func.count())
+            .join(first, and_(first.envelope_id == Envelope.id, first.seq == 0))
+            .where(_unit_items(unit), Envelope.last_event_at >= held_until,
+                   first.event_at < held_until, held_then == 1)
             .group_by(Envelope.classification, Envelope.service)):
         count("held", cls, service, n)
 
