@@ -148,6 +148,7 @@ def test_refusals(signed_in: Any, scenario: Any) -> None:
 
 def test_the_page_in_english(signed_in: Any, scenario: Any) -> None:
     b: Browser = signed_in("bm_bnv")
-    b.post("/language", {"lang": "en"})
+    b.get("/")
+    b.post("/language", {"lang": "en", "next": "/"})
     html = page(b.get(NOVEMBER))
     assert "State secrets statistics" in html and "Top secret" in html
