@@ -10,8 +10,9 @@
    a few hundred incidents are opened. The chains' hashes are placeholders: statistics
    read counts, not hashes (``bench/verify.py`` times verification).
 2. **Measure**: :func:`kt1.services.statistics.compute` for the unit over an old quarter
-   (most items move after its end), a recent quarter, a year and the two years, ``--runs`` times each in this process after one warm-up run; prints
-   the minimum and the median beside the 2 s ceiling.
+   (most items move after its end), a recent quarter, a year and the two years, ``--runs``
+   times each in this process after one warm-up run; prints the minimum and the median
+   beside the 2 s ceiling.
 
 Usage::
 
@@ -124,12 +125,11 @@ def _user(unit: int | None) -> int | None:
 def generate(items: int, background: int) -> Writer:
     rng = random.Random(12)
     w = Writer()
-    eid = 0
     sent_ids: list[int] = []
     copies: dict[int, int] = {}  # original -> copies made so far ("Bản số n")
     total = items + background
     for k in range(total):
-        eid += 1
+        eid = k + 1
         at = START + timedelta(seconds=SPAN_SECONDS * k / total + rng.randrange(600))
         cls, mark, layers = rng.choices(CLASSES, CLASS_WEIGHTS)[0]
         service = rng.choices(["standard", "flash", "timed"], [70, 20, 10])[0]

@@ -32,7 +32,14 @@ def _nice_max(value: int) -> int:
 
 
 def _ticks(top: int) -> list[int]:
-    return sorted({round(top * i / 4) for i in range(5)})
+    """Whole, evenly spaced values from 0 to ``top`` (a :func:`_nice_max`), at most six."""
+    if top >= 5 and top % 5 == 0:
+        step = top // 5
+    elif top % 4 == 0:
+        step = top // 4
+    else:
+        step = max(1, top // 2)
+    return list(range(0, top + 1, step))
 
 
 def _legend(names: Sequence[str], x: float, y: float) -> list[str]:

@@ -227,7 +227,7 @@ def statistics_xlsx(s: Statistics, *, printed_by: str, printed_at: datetime) -> 
     row += 1
     merged(4, 9, place_date(s, printed_at))
     row += 1
-    for (title, hint), (first, last) in zip(SIGNERS, ((1, 3), (4, 9)), strict=True):
+    for (title, _hint), (first, last) in zip(SIGNERS, ((1, 3), (4, 9)), strict=True):
         merged(first, last, title, bold)
     row += 1
     for (_title, hint), (first, last) in zip(SIGNERS, ((1, 3), (4, 9)), strict=True):

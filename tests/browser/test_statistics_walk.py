@@ -65,7 +65,8 @@ def test_the_officer_produces_the_statistics_and_downloads_the_report(
     with officer.page.expect_download() as download:
         link.click()
     path = download.value.path()
-    body = open(path, "rb").read()  # noqa: PTH123, SIM115
+    with open(path, "rb") as f:
+        body = f.read()
     assert body.startswith(b"%PDF-")
     text = pdf_text(body)
     assert "BÁO CÁO THỐNG KÊ BÍ MẬT NHÀ NƯỚC" in text
