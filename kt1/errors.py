@@ -417,3 +417,13 @@ UnknownHandoverRecordError = _error(
     "unknown_handover_record", 404,
     "Không tìm thấy biên bản bàn giao số {number}.",
     "No handover record {number}.")
+
+# Statistics of state secrets and the periodic report (thống kê BMNN, docs/domain.md §8)
+PeriodReversedError = _error(
+    "period_reversed", 422,
+    "Kỳ thống kê không hợp lệ: ngày kết thúc {end} trước ngày bắt đầu {start}.",
+    "The period ends ({end}) before it starts ({start}).")
+PeriodTooLongError = _error(
+    "period_too_long", 422,
+    "Kỳ thống kê từ {start} đến {end} dài quá {years} năm.",
+    "The period from {start} to {end} is longer than {years} years.")

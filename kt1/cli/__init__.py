@@ -36,7 +36,9 @@ def register(app: Flask) -> None:
     from kt1.cli import reports
 
     app.cli.add_command(reports.report_group)
-    # kt1 report statistics (kt1/cli/statistics.py)
+    from kt1.cli import statistics as statistics_cli  # kt1 report statistics
+
+    reports.report_group.add_command(statistics_cli.statistics_command)
     # kt1 report self-inspection (kt1/cli/inspection.py)
 
 
