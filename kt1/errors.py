@@ -417,3 +417,37 @@ UnknownHandoverRecordError = _error(
     "unknown_handover_record", 404,
     "Không tìm thấy biên bản bàn giao số {number}.",
     "No handover record {number}.")
+
+# Self-inspection reports (báo cáo tự kiểm tra): issue 12, item 4
+PeriodReversedError = _error(
+    "period_reversed", 422,
+    "Kỳ kiểm tra không hợp lệ: ngày kết thúc ({end}) trước ngày bắt đầu ({start}).",
+    "The period ends ({end}) before it starts ({start}).")
+UnknownSelfInspectionError = _error(
+    "unknown_self_inspection", 404,
+    "Không tìm thấy báo cáo tự kiểm tra số {number}.",
+    "No self-inspection report {number}.")
+SelfInspectionSignedError = _error(
+    "self_inspection_signed", 409,
+    "Báo cáo tự kiểm tra {number} đã được ký lúc {signed_at}: không ký lại được.",
+    "Self-inspection report {number} was already signed at {signed_at}: it is not signed "
+    "again.")
+SelfInspectionSignerError = _error(
+    "self_inspection_signer", 403,
+    "Chỉ thủ trưởng đơn vị mới ký báo cáo tự kiểm tra.",
+    "Only a head of the unit signs a self-inspection report.")
+SelfInspectionAlteredError = _error(
+    "self_inspection_altered", 409,
+    "Nội dung báo cáo tự kiểm tra {number} không còn khớp mã kiểm tra đã ghi: không ký được.",
+    "The content of self-inspection report {number} no longer matches its recorded digest: "
+    "it cannot be signed.")
+UnknownRemediationError = _error(
+    "unknown_remediation", 404,
+    "Không tìm thấy việc khắc phục số {remediation}.",
+    "No remediation {remediation}.")
+RemediationClosedError = _error(
+    "remediation_closed", 409,
+    "Việc khắc phục số {remediation} đã hoàn thành ngày {done_on}: không sửa được; nếu tồn "
+    "tại tái diễn, lần tự kiểm tra sau sẽ mở việc khắc phục mới.",
+    "Remediation {remediation} was done on {done_on}: it is not edited; if the problem comes "
+    "back, the next self-inspection opens a new one.")
