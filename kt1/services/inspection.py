@@ -170,11 +170,11 @@ def _unit_for(ctx: Ctx, actor: User | None, code: str | None) -> Unit:
     """The unit ``code`` (the actor's own by default); another unit answers like an unknown
     code, a person of the unit without the right gets ``forbidden``."""
     raw = clean_text(code, "unit", 32) if code else None
+    unit: Unit | None
     if raw is None:
         if actor is None:
             raise ValidationError(field="unit", reason="required")
-        unit = ctx.session.get(Unit, actor.unit_id)
-        assert unit is not None
+        unit = ctx.session.get_one(Unit, actor.unit_id)
     else:
         unit = ctx.session.execute(
             select(Unit).where(Unit.code == raw.upper())).scalar_one_or_none()
@@ -358,8 +358,7 @@ def run_self_inspection(ctx: Ctx, actor: User | None, unit_code: str | None,
 @transactional
 def _store(ctx: Ctx, actor: User | None, unit_id: int, start: date, end: date,
            now: datetime, found: Sequence[Found]) -> SelfInspection:
-    unit = ctx.session.get(Unit, unit_id)
-    assert unit is not None
+    unit = ctx.session.get_one(Unit, unit_id)
     previous = ctx.session.execute(
         select(SelfInspection).where(SelfInspection.unit_id == unit_id)
         .order_by(SelfInspection.id.desc()).limit(1)).unique().scalar_one_or_none()
