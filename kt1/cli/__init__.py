@@ -38,6 +38,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(reports.report_group)
     # kt1 report statistics (kt1/cli/statistics.py)
     # kt1 report self-inspection (kt1/cli/inspection.py)
+    from kt1.cli import inspection as inspection_cli
+
+    reports.report_group.add_command(inspection_cli.self_inspection_command)
 
 
 class KT1Group(FlaskGroup):
