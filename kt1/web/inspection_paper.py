@@ -69,7 +69,7 @@ def self_inspection_pdf(report: SelfInspection, views: Sequence[ItemView],
     for n, view in enumerate(views, start=1):
         who, due, done = _remediation(view)
         data.append([_p(n, st.cell), _p(f"{view.check.vi}\n({view.code})", st.cell),
-                     _p(view.count, st.cell), _p(_numbers(view, view.numbers), st.cell),
+                     _p(str(view.count), st.cell), _p(_numbers(view, view.numbers), st.cell),
                      _p(who, st.cell), _p(due, st.cell), _p(done, st.cell)])
     table = LongTable(data, colWidths=[width * x for x in ratios], repeatRows=1)
     table.setStyle(_grid())
@@ -82,7 +82,7 @@ def self_inspection_pdf(report: SelfInspection, views: Sequence[ItemView],
     if report.previous is None:
         story.append(_p("Chưa có báo cáo trước.", st.body))
     else:
-        fixed = [[_p(v.check.vi, st.cell), _p(len(v.fixed or []), st.cell),
+        fixed = [[_p(v.check.vi, st.cell), _p(str(len(v.fixed or [])), st.cell),
                   _p(_numbers(v, v.fixed or []), st.cell)] for v in views if v.fixed]
         if fixed:
             rows = [[_p(h, st.head) for h in ("Nội dung", "Đã khắc phục", "Số hiệu")], *fixed]
