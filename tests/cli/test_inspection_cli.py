@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -75,3 +76,29 @@ def test_refusals_print_the_slug_and_write_nothing(
     assert unknown.exit_code == 2
     assert json.loads(unknown.output)["error"] == "unknown_unit"
     assert stored(ctx) == 0
+
+
+@pytest.mark.bare_db
+def test_the_demo_has_a_signed_report_with_one_remediation_open_and_one_closed(
+        app: Flask, ctx: Ctx) -> None:
+    from kt1.models import Remediation
+
+    built = run(app, "demo", "--password", "demo-pass-123")
+    assert built.exit_code == 0, built.output
+    ctx.session.rollback()
+    reports = ctx.session.execute(select(SelfInspection).order_by(SelfInspection.id)
+                                  ).unique().scalars().all()
+    assert [r.number[:13] for r in reports] == ["TKT-UBND-HCM-"] * 2
+    first, second = reports
+    assert second.previous_id == first.id and second.signed_name == "Bùi Văn Thắng"
+    assert first.signed_at is None
+    fixed = {i.code: i.fixed for i in second.items}
+    assert fixed["incident_open"] and len(fixed["incident_open"]) == 1
+    rems = ctx.session.execute(select(Remediation)).unique().scalars().all()
+    closed = [r for r in rems if not r.is_open]
+    still = [r for r in rems if r.is_open]
+    assert [r.code for r in closed] == ["incident_open"]
+    assert closed[0].closed_in_id == second.id and closed[0].assignee == "Trịnh Văn Long"
+    assert "delivery_overdue" in [r.code for r in still]
+    assert all(r.due_on is not None for r in rems if r.code in (
+        "incident_open", "delivery_overdue"))
