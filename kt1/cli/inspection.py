@@ -5,7 +5,7 @@ write its PDF with ``-o``. From the server console: any unit."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -24,12 +24,13 @@ from kt1.services import inspection as svc
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report's PDF here.")
 @command
-def self_inspection_command(unit_code: str, day_from: object, day_to: object, as_json: bool,
+def self_inspection_command(unit_code: str, day_from: datetime | None,
+                            day_to: datetime | None, as_json: bool,
                             output: Path | None) -> None:
     """Run the self-inspection checklist for a unit and store the report."""
     c = ctx()
-    start = day_from.date() if isinstance(day_from, date) else None
-    end = day_to.date() if isinstance(day_to, date) else None
+    start = day_from.date() if day_from is not None else None
+    end = day_to.date() if day_to is not None else None
     report = svc.run_self_inspection(c, None, unit_code, start, end)
     if output is not None:
         from kt1.web.inspection_paper import self_inspection_pdf
