@@ -419,11 +419,42 @@ UnknownHandoverRecordError = _error(
     "No handover record {number}.")
 
 # Statistics of state secrets and the periodic report (thống kê BMNN, docs/domain.md §8)
+# (one refusal for every report's period: statistics and self-inspection)
 PeriodReversedError = _error(
     "period_reversed", 422,
-    "Kỳ thống kê không hợp lệ: ngày kết thúc {end} trước ngày bắt đầu {start}.",
+    "Kỳ báo cáo không hợp lệ: ngày kết thúc ({end}) trước ngày bắt đầu ({start}).",
     "The period ends ({end}) before it starts ({start}).")
 PeriodTooLongError = _error(
     "period_too_long", 422,
     "Kỳ thống kê từ {start} đến {end} dài quá {years} năm.",
     "The period from {start} to {end} is longer than {years} years.")
+# Self-inspection reports (báo cáo tự kiểm tra): issue 12, item 4
+# (a reversed period is PeriodReversedError above)
+UnknownSelfInspectionError = _error(
+    "unknown_self_inspection", 404,
+    "Không tìm thấy báo cáo tự kiểm tra số {number}.",
+    "No self-inspection report {number}.")
+SelfInspectionSignedError = _error(
+    "self_inspection_signed", 409,
+    "Báo cáo tự kiểm tra {number} đã được ký lúc {signed_at}: không ký lại được.",
+    "Self-inspection report {number} was already signed at {signed_at}: it is not signed "
+    "again.")
+SelfInspectionSignerError = _error(
+    "self_inspection_signer", 403,
+    "Chỉ thủ trưởng đơn vị mới ký báo cáo tự kiểm tra.",
+    "Only a head of the unit signs a self-inspection report.")
+SelfInspectionAlteredError = _error(
+    "self_inspection_altered", 409,
+    "Nội dung báo cáo tự kiểm tra {number} không còn khớp mã kiểm tra đã ghi: không ký được.",
+    "The content of self-inspection report {number} no longer matches its recorded digest: "
+    "it cannot be signed.")
+UnknownRemediationError = _error(
+    "unknown_remediation", 404,
+    "Không tìm thấy việc khắc phục số {remediation}.",
+    "No remediation {remediation}.")
+RemediationClosedError = _error(
+    "remediation_closed", 409,
+    "Việc khắc phục số {remediation} đã hoàn thành ngày {done_on}: không sửa được; nếu tồn "
+    "tại tái diễn, lần tự kiểm tra sau sẽ mở việc khắc phục mới.",
+    "Remediation {remediation} was done on {done_on}: it is not edited; if the problem comes "
+    "back, the next self-inspection opens a new one.")

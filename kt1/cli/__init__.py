@@ -40,6 +40,9 @@ def register(app: Flask) -> None:
 
     reports.report_group.add_command(statistics_cli.statistics_command)
     # kt1 report self-inspection (kt1/cli/inspection.py)
+    from kt1.cli import inspection as inspection_cli
+
+    reports.report_group.add_command(inspection_cli.self_inspection_command)
 
 
 class KT1Group(FlaskGroup):

@@ -7,6 +7,7 @@ from kt1.models.devices import Device
 from kt1.models.envelopes import GENESIS_HASH, Counter, Envelope, ProvenanceRule, SubjectRule
 from kt1.models.handover import HandoverLine, HandoverSheet
 from kt1.models.incidents import Incident
+from kt1.models.inspection import Remediation, SelfInspection, SelfInspectionItem
 from kt1.models.leaving import HandoverRecord, HandoverRecordItem
 from kt1.models.paper import InternalLine, InternalSheet, SheetKind, SheetPrint
 from kt1.models.printing import PrintAttempt, Printer, PrintJob
@@ -43,7 +44,10 @@ __all__ = [
     "ProtectionDecision",
     "ProtectionRule",
     "ProvenanceRule",
+    "Remediation",
     "Scan",
+    "SelfInspection",
+    "SelfInspectionItem",
     "SheetKind",
     "SheetPrint",
     "SignInAttempt",

@@ -99,6 +99,7 @@ def init_app(app: Flask) -> None:
         clerk,
         counter,
         incidents,
+        inspection,
         internal,
         officer,
         pages,
@@ -115,6 +116,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(incidents.bp)
     app.register_blueprint(statistics.bp)
+    app.register_blueprint(inspection.bp)
     for name in api_blueprints(app):
         csrf.exempt(app.blueprints[name])
 
