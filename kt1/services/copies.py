@@ -25,7 +25,6 @@ from kt1.errors import (
     CopyNumberOutOfSequenceError,
     CopyNumberTakenError,
     CopyOfCopyError,
-    DuplicateError,
     ForbiddenError,
     OriginalDestroyedError,
     UnknownEnvelopeError,
@@ -108,7 +107,8 @@ def _unit(ctx: Ctx, code: str) -> Unit:
 @transactional
 def add_approver(ctx: Ctx, actor: User | None, unit_code: str, username: str) -> CopyApprover:
     """Entitle a person of the unit to allow copies (``actor`` None: the server console).
-    Once a unit has a row, only the people listed are entitled, not its heads."""
+    Once a unit has a row, only the people listed are entitled, not its heads. Adding a
+    person already listed changes nothing."""
     _may_configure(actor)
     unit = _unit(ctx, unit_code)
     user = ctx.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
@@ -118,8 +118,9 @@ def add_approver(ctx: Ctx, actor: User | None, unit_code: str, username: str) ->
         raise WrongUnitError(username=user.username, unit=unit.code)
     if not user.is_active:
         raise ValidationError(field="username", reason="the account is deactivated")
-    if any(r.user_id == user.id for r in approver_rows(ctx, unit.id)):
-        raise DuplicateError(what=f"copy approver {user.username} of {unit.code}")
+    existing = next((r for r in approver_rows(ctx, unit.id) if r.user_id == user.id), None)
+    if existing is not None:
+        return existing  # already entitled: nothing to change
     row = CopyApprover(unit_id=unit.id, user_id=user.id, added_at=ctx.now())
     ctx.session.add(row)
     ctx.session.flush()

@@ -252,8 +252,9 @@ def test_approvers_are_configured_by_an_administrator_for_people_of_the_unit(
     refused(snapshot, "forbidden", lambda: add_approver(ctx, network["vt_bnv"], "BNV", "vt_bnv"))
     refused(snapshot, "wrong_unit", lambda: add_approver(ctx, None, "BNV", "vt_hcm"))
     refused(snapshot, "unknown_unit", lambda: add_approver(ctx, None, "NOPE", "vt_bnv"))
-    add_approver(ctx, network["admin"], "BNV", "vt_bnv")
-    refused(snapshot, "already_exists", lambda: add_approver(ctx, None, "BNV", "vt_bnv"))
+    row = add_approver(ctx, network["admin"], "BNV", "vt_bnv")
+    assert add_approver(ctx, None, "BNV", "vt_bnv").id == row.id
+    refused(snapshot, "unknown_user", lambda: remove_approver(ctx, None, "BNV", "bm_bnv"))
 
 
 def test_bad_counts_methods_and_dates_are_refused(
