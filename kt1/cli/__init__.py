@@ -36,6 +36,9 @@ def register(app: Flask) -> None:
     from kt1.cli import reports
 
     app.cli.add_command(reports.report_group)
+    from kt1.cli import copies
+
+    app.cli.add_command(copies.copy_group)  # kt1 copy add|approvers|register (issue 12)
     # kt1 report statistics (kt1/cli/statistics.py)
     # kt1 report self-inspection (kt1/cli/inspection.py)
 

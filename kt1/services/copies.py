@@ -97,7 +97,7 @@ def is_entitled(ctx: Ctx, user: User, unit_id: int) -> bool:
         u.id == user.id for u in entitled_approvers(ctx, unit_id))
 
 
-def _unit(ctx: Ctx, code: str) -> Unit:
+def find_unit(ctx: Ctx, code: str) -> Unit:
     unit = ctx.session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
     if unit is None:
         raise UnknownUnitError(code=clean_text(code, "unit", 32))
@@ -110,7 +110,7 @@ def add_approver(ctx: Ctx, actor: User | None, unit_code: str, username: str) ->
     Once a unit has a row, only the people listed are entitled, not its heads. Adding a
     person already listed changes nothing."""
     _may_configure(actor)
-    unit = _unit(ctx, unit_code)
+    unit = find_unit(ctx, unit_code)
     user = ctx.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         raise UnknownUserError(username=clean_text(username, "username", 64))
@@ -130,7 +130,7 @@ def add_approver(ctx: Ctx, actor: User | None, unit_code: str, username: str) ->
 @transactional
 def remove_approver(ctx: Ctx, actor: User | None, unit_code: str, username: str) -> None:
     _may_configure(actor)
-    unit = _unit(ctx, unit_code)
+    unit = find_unit(ctx, unit_code)
     row = next((r for r in approver_rows(ctx, unit.id) if r.user.username == username), None)
     if row is None:
         raise UnknownUserError(username=clean_text(username, "username", 64))
@@ -207,7 +207,7 @@ def make_copies(ctx: Ctx, actor: User, number: str, *, approved_by: str,
         raise CopyApproverNotEntitledError(approver=approver_name, unit=actor.unit.code)
     recipient_name = clean_text(recipient_name, "recipient_name", 120)
     if recipient_unit_code:
-        recipient = _unit(ctx, recipient_unit_code)
+        recipient = find_unit(ctx, recipient_unit_code)
         if recipient.kind is not UnitKind.AGENCY:
             raise ValidationError(field="recipient_unit", reason="must be an agency")
     elif original.sender_unit_id == actor.unit_id:
@@ -315,7 +315,7 @@ def copy_register(ctx: Ctx, actor: User | None, unit_code: str | None = None,
             raise UnknownUnitError(code=clean_text(unit_code, "unit", 32))
         unit = actor.unit
     else:
-        unit = _unit(ctx, unit_code or "")
+        unit = find_unit(ctx, unit_code or "")
     query = select(Envelope).where(Envelope.sender_unit_id == unit.id,
                                    Envelope.copy_of_id.is_not(None))
     if year is not None:
