@@ -113,6 +113,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(officer.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(incidents.bp)
+    from kt1.web import copies
+
+    app.register_blueprint(copies.bp)  # copies: sao, chụp (issue 12)
     for name in api_blueprints(app):
         csrf.exempt(app.blueprints[name])
 
