@@ -85,6 +85,8 @@ def test_three_copies_are_items_of_their_own_numbered_1_3_to_3_3(
         assert c.sender_unit.code == "BNV" and c.status is EnvelopeStatus.REGISTERED
         assert c.holder_user_id == network["vt_bnv"].id
         assert c.subject_ciphertext is None
+        assert (c.signer_name, c.classification_basis) == (
+            original.signer_name, original.classification_basis)
         first = ctx.session.execute(select(Handoff).where(
             Handoff.envelope_id == c.id)).scalar_one()
         assert first.kind is EventKind.REGISTERED_OUTGOING
