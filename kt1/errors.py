@@ -458,3 +458,30 @@ RemediationClosedError = _error(
     "tại tái diễn, lần tự kiểm tra sau sẽ mở việc khắc phục mới.",
     "Remediation {remediation} was done on {done_on}: it is not edited; if the problem comes "
     "back, the next self-inspection opens a new one.")
+# Copies (sao, chụp; docs/domain.md §8): issue 12, rules P1 to P3
+OriginalDestroyedError = _error(
+    "original_destroyed", 409,
+    "Tài liệu {number} đã bị tiêu hủy: không thể sao, chụp.",
+    "Document {number} was destroyed: it cannot be copied.")
+CopyForbiddenError = _error(
+    "copy_forbidden", 409,
+    "Tài liệu {number} có dấu \"Không được sao chụp\": không thể sao, chụp.",
+    "Document {number} is marked \"không được sao chụp\" (no copies): it cannot be copied.")
+CopyOfCopyError = _error(
+    "copy_of_copy", 409,
+    "Bưu gửi {number} là một bản sao: chỉ được sao, chụp từ bản gốc.",
+    "{number} is itself a copy: copies are made from the original only.")
+CopyApproverNotEntitledError = _error(
+    "copy_approver_not_entitled", 422,
+    "{approver} không có thẩm quyền cho phép sao, chụp tài liệu tại {unit}.",
+    "{approver} is not entitled to allow copies in {unit}.")
+CopyNumberTakenError = _error(
+    "copy_number_taken", 409,
+    "Tài liệu {number} đã có Bản số {copy_no}.",
+    "Document {number} already has copy no. {copy_no} (Bản số {copy_no}).")
+CopyNumberOutOfSequenceError = _error(
+    "copy_number_out_of_sequence", 409,
+    "Bản số {copy_no} không liền sau bản số cuối cùng của tài liệu {number} ({last}): các "
+    "bản sao được đánh số liên tục.",
+    "Copy no. {copy_no} does not follow the last copy of {number} ({last}): copies are "
+    "numbered without gaps.")

@@ -39,6 +39,9 @@ def register(app: Flask) -> None:
     from kt1.cli import statistics as statistics_cli  # kt1 report statistics
 
     reports.report_group.add_command(statistics_cli.statistics_command)
+    from kt1.cli import copies
+
+    app.cli.add_command(copies.copy_group)  # kt1 copy add|approvers|register (issue 12)
     # kt1 report self-inspection (kt1/cli/inspection.py)
     from kt1.cli import inspection as inspection_cli
 

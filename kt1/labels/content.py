@@ -42,6 +42,7 @@ class LabelData:
     recipient_name: str = ""  # named recipient, when it belongs on the outside
     is_addressee_only: bool = False  # "Chỉ người có tên mới được bóc bì", when outside
     document_number: str | None = None  # số, ký hiệu: only when the setting shows it
+    copy_label: str | None = None  # a copy's "Bản số n/N" (docs/domain.md §8), else None
 
 
 def label_layout(data: LabelData, paper_mm: int = 80) -> Layout:
@@ -88,6 +89,8 @@ def label_layout(data: LabelData, paper_mm: int = 80) -> Layout:
     b.text(data.number, geo.number, bold=True, align="center")
     b.qr(data.number)
     b.text(f"Số đăng ký đi: {data.register_number}", geo.small, align="center")
+    if data.copy_label:
+        b.text(data.copy_label, geo.body, bold=True, align="center")
     if data.document_number:
         b.text(f"Số, ký hiệu: {data.document_number}", geo.small, align="center")
     return b.finish(title=data.number)

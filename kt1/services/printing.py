@@ -236,6 +236,7 @@ def label_data(envelope: Envelope, options: LabelOptions | None = None) -> Label
         is_addressee_only=envelope.is_addressee_only and not outer_only,
         document_number=(envelope.document_number
                          if options.show_document_number and not outer_only else None),
+        copy_label=envelope.copy_label,
     )
 
 

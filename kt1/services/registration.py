@@ -209,9 +209,7 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
                 select(Envelope).join(Handoff, Handoff.envelope_id == Envelope.id)
                 .where(Handoff.scan_id == scan_id)).unique().scalar_one()
 
-    year = local_date(event_at).year
     envelope = Envelope(
-        number=allocate_number(session, s.service_letters, s.country_code),
         classification=classification,
         mark=classification.mark,
         layers=classification.layers,
@@ -219,7 +217,6 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
         agreed_at=draft.agreed_at,
         route=route_between(actor.unit, recipient_unit),
         urgency=urgency,
-        sender_unit_id=actor.unit_id,
         recipient_unit_id=recipient_unit.id,
         recipient_name=recipient_name,
         recipient_user_id=recipient_user.id if recipient_user else None,
@@ -228,12 +225,8 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
         document_date=draft.document_date,
         copies=draft.copies,
         recall_by=draft.recall_by,
-        register_year=year,
-        register_seq=next_value(session, f"out:{actor.unit_id}:{year}"),
         subject_ciphertext=ciphertext,
         subject_approved_by=approved_by,
-        registered_at=now,
-        registered_by_id=actor.id,
         drafter_user_id=drafter.id if drafter else None,
         drafter_name=provenance.drafter_name,
         signer_name=provenance.signer_name,
@@ -242,17 +235,40 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
         copy_forbidden=draft.copy_forbidden,
         classified_on=term.classified_on,
         protection_until=term.until,
-        status=EnvelopeStatus.REGISTERED,
-        holder_unit_id=actor.unit_id,
-        holder_user_id=actor.id,
     )
+    start_outgoing(ctx, actor, envelope, scan_id=scan_id, event_at=event_at, giver=drafter)
+    return envelope
+
+
+def start_outgoing(ctx: Ctx, actor: User, envelope: Envelope, *, scan_id: str,
+                   event_at: datetime, giver: User | None = None) -> Envelope:
+    """Enter an envelope the caller built (its document's facts) in the actor's unit's
+    outgoing register (Sổ đăng ký BMNN đi) and start its custody chain.
+
+    Gives it a fresh S10 number and the next register number of the year, sets who
+    registered it and when, and writes the first link (``registered_outgoing``) held by
+    the registering clerk, from ``giver`` when a user of the unit handed the document to the
+    registry (the drafter). Used by registration and by copies (kt1/services/copies.py).
+    """
+    s = ctx.settings
+    session = ctx.session
+    year = local_date(event_at).year
+    envelope.number = allocate_number(session, s.service_letters, s.country_code)
+    envelope.sender_unit_id = actor.unit_id
+    envelope.register_year = year
+    envelope.register_seq = next_value(session, f"out:{actor.unit_id}:{year}")
+    envelope.registered_at = ctx.now()
+    envelope.registered_by_id = actor.id
+    envelope.status = EnvelopeStatus.REGISTERED
+    envelope.holder_unit_id = actor.unit_id
+    envelope.holder_user_id = actor.id
     session.add(envelope)
     session.flush()
     append_link(ctx, envelope, Link(
         kind=EventKind.REGISTERED_OUTGOING, scan_id=scan_id, event_at=event_at,
         recorded_by=actor, to_unit_id=actor.unit_id, to_user_id=actor.id,
-        from_unit_id=actor.unit_id if drafter else None,
-        from_user_id=drafter.id if drafter else None,
+        from_unit_id=actor.unit_id if giver else None,
+        from_user_id=giver.id if giver else None,
         location=actor.unit.code, ack_user_id=actor.id, ack_method=AckMethod.SELF,
     ))
     return envelope

@@ -117,6 +117,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(incidents.bp)
     app.register_blueprint(statistics.bp)
     app.register_blueprint(inspection.bp)
+    from kt1.web import copies
+
+    app.register_blueprint(copies.bp)  # copies: sao, chụp (issue 12)
     for name in api_blueprints(app):
         csrf.exempt(app.blueprints[name])
 

@@ -40,7 +40,7 @@ MOVEMENT_LABELS = {
     "held": N_("Đang quản lý cuối kỳ"),
     "sent": N_("Gửi đi"),
     "received": N_("Nhận đến"),
-    "copied": N_("Sao, chụp"),
+    "copied": N_("Bản sao đã làm"),
     "declassified": N_("Giải mật"),
     "destroyed": N_("Tiêu hủy"),
     "incidents": N_("Sự cố"),

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from kt1 import demo
 from kt1.extensions import db
-from kt1.models import Envelope, Handoff, HandoverRecord, Incident, Unit, User
+from kt1.models import CopyApprover, Envelope, Handoff, HandoverRecord, Incident, Unit, User
 from kt1.models.enums import (
     INTERNAL_EVENTS,
     AckMethod,
@@ -48,7 +48,14 @@ def test_demo_fills_a_network_with_envelopes_in_every_stage(app: Flask) -> None:
     roles = set(session.execute(select(User.role)).scalars())
     assert roles == set(Role)
     count = session.execute(select(func.count(Envelope.id))).scalar_one()
-    assert 55 <= count <= 70
+    assert 55 <= count <= 90
+    # an approved copy in transit, its approver configured for the unit (issue 12)
+    copies = session.execute(select(Envelope).where(
+        Envelope.copy_of_id.is_not(None))).unique().scalars().all()
+    assert {c.copy_label for c in copies} >= {"Bản số 1/2", "Bản số 2/2"}
+    assert any(str(c.status) == "in_transit" for c in copies)
+    assert all(c.copy_approved_by_id and c.copy_approved_on for c in copies)
+    assert session.execute(select(func.count(CopyApprover.id))).scalar_one() >= 1
     statuses = {str(s) for s in session.execute(select(Envelope.status)).scalars()}
     assert {"registered", "accepted", "bagged", "bag_sealed", "in_transit", "bag_received",
             "at_office", "out_for_delivery", "delivery_failed", "delivered", "arrived",

@@ -189,3 +189,36 @@ def test_a_label_never_shows_the_drafter_the_signer_or_the_classification_basis(
         for value in provenance.values():
             assert value not in text
         assert not words & set(text.split()), words & set(text.split())
+
+
+@pytest.mark.parametrize("classification", [Classification.TOP_SECRET,
+                                            Classification.CONFIDENTIAL])
+def test_a_copys_label_shows_its_copy_number_and_nothing_secret(
+        ctx: Ctx, network: Network, before_2026: Clock, classification: Classification
+) -> None:
+    """A copy (docs/domain.md §8) is labelled "Bản số n/N" like any other item: its own
+    number, the letter, and still no subject or classification word; an original has none."""
+    from kt1.services.copies import make_copies
+
+    original = register(ctx, network, classification=classification, subject=SUBJECT,
+                        subject_approved_by="Bộ trưởng")
+    copies = make_copies(ctx, network["vt_bnv"], original.number, approved_by="head_bnv",
+                         count=3)
+    assert label_data(original).copy_label is None
+    for paper in (58, 80):
+        assert not any("Bản số" in line for line in render_label(
+            label_data(original), paper).lines)
+        rendered = render_label(label_data(copies[1], LabelOptions(show_document_number=True)),
+                                paper)
+        text = "\n".join(rendered.lines)
+        assert "Bản số 2/3" in rendered.lines
+        assert copies[1].number in rendered.lines and original.number not in text
+        assert SUBJECT not in text and not FORBIDDEN.search(text), text
+        for word in SUBJECT.split():
+            assert word not in rendered.lines
+        if classification.mark:
+            assert rendered.lines[0] == classification.mark
+        # the barcodes decode to the copy's own number and nothing else
+        codes = [b.data for b in rendered.document.blocks if isinstance(b, Code128 | QRCode)]
+        assert len(codes) == 2 and set(codes) == {copies[1].number}
+    ctx.session.rollback()

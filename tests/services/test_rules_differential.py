@@ -94,6 +94,11 @@ SAME_RULE: dict[str, set[str]] = {
     "handed_to_self": {"circulated_to_self", "handed_to_self"},
     # rule A8: a paper receipt names a sheet this system printed that covers the handoff
     "paper_receipt_unbound": {"paper_receipt_unbound"},
+    # rules P1 and P2: copies (kt1/services/copies.py, not a handoff step of this walk; the
+    # verifier's side is in tests/services/test_verify.py, the write path's in test_copies.py)
+    "copy_approver_not_entitled": {"copy_unapproved"},
+    "copy_number_taken": {"copy_number_out_of_sequence"},
+    "copy_number_out_of_sequence": {"copy_number_out_of_sequence"},
 }
 
 #: Refusals the verifier cannot judge from the record, and why (the step is skipped).

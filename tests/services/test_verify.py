@@ -783,6 +783,91 @@ def test_an_envelope_with_no_time_limit_in_force_gives_deadline_rule_missing(
     expect(report_of(ctx, env.number), "deadline_rule_missing", status=COMPLETE)
 
 
+# ------------------------------------------------------------------ rules P1 to P3: copies
+
+
+def _copies(ctx: Ctx, network: Network, count: int = 1) -> list[Envelope]:
+    from kt1.services.copies import make_copies
+
+    original = register(ctx, network)
+    return make_copies(ctx, network["vt_bnv"], original.number, approved_by="head_bnv",
+                       count=count)
+
+
+def test_a_copy_without_a_valid_approval_gives_copy_unapproved(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    """docs/rules.md, rule P1: a copy with no approver, no approval date, or an approver
+    not entitled in the copying unit (the rows rewritten and re-sealed as a forger would)."""
+    a, b, c = _copies(ctx, network, 3)
+    expect(report_of(ctx, a.number), status=IN_TRANSIT)
+    rewrite(ctx, a.number, envelope={"copy_approved_by_id": None})
+    expect(report_of(ctx, a.number), "copy_unapproved")
+    rewrite(ctx, b.number, envelope={"copy_approved_on": None})
+    expect(report_of(ctx, b.number), "copy_unapproved")
+    rewrite(ctx, c.number, envelope={"copy_approved_by_id": network["vt_bnv"].id})
+    report = report_of(ctx, c.number)
+    expect(report, "copy_unapproved")
+    assert network["vt_bnv"].full_name in report.findings[0].message_vi
+    # a person listed for the unit is entitled; a head of another unit is not
+    from kt1.services.copies import add_approver
+    add_approver(ctx, None, "BNV", "vt_bnv")
+    expect(report_of(ctx, c.number), status=IN_TRANSIT)
+    rewrite(ctx, c.number, envelope={"copy_approved_by_id": network["head_hcm"].id})
+    expect(report_of(ctx, c.number), "copy_unapproved")
+
+
+def test_copies_numbered_with_a_gap_or_beyond_their_total_give_copy_number_out_of_sequence(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    """docs/rules.md, rule P2: per original, 1..k without a gap or a repeat, n <= N."""
+    a, b, c = _copies(ctx, network, 3)
+    rewrite(ctx, c.number, envelope={"copy_no": 4})  # 4/3
+    expect(report_of(ctx, c.number), "copy_number_out_of_sequence")
+    rewrite(ctx, c.number, envelope={"copy_no": 3})
+    expect(report_of(ctx, c.number), status=IN_TRANSIT)
+    # Bản số 2 renumbered 4/4: 2 is missing, for it and for Bản số 3
+    rewrite(ctx, b.number, envelope={"copy_no": 4, "copy_total": 4})
+    report = report_of(ctx, b.number)
+    expect(report, "copy_number_out_of_sequence")
+    assert "thiếu bản số 2" in report.findings[0].message_vi
+    expect(report_of(ctx, c.number), "copy_number_out_of_sequence")
+    expect(report_of(ctx, a.number), status=IN_TRANSIT)
+
+
+def test_a_copy_whose_original_is_not_on_record_gives_copy_original_unknown(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    """docs/rules.md, rule P3 (the foreign key dropped, as an insider could)."""
+    (a,) = _copies(ctx, network)
+    number = a.number
+    drop_append_only(ctx)
+    env = envelope_of(ctx, number)
+    (first,) = links(ctx, number)
+    ctx.session.expunge(env)
+    env.copy_of_id = 987654  # re-sealed with the forged original
+    sealed = link_hash(first["prev_hash"], canonical(SimpleNamespace(**first),
+                                                     envelope_identity(env)))
+    engine = ctx.session.get_bind()
+    ctx.session.rollback()
+    if engine.dialect.name == "postgresql":
+        ctx.session.execute(text(
+            "ALTER TABLE envelope DROP CONSTRAINT fk_envelope_copy_of_id_envelope"))
+        ctx.session.commit()
+    raw = engine.raw_connection()
+    try:  # SQLite checks foreign keys per connection: one of its own, checks off
+        cur = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            cur.execute("PRAGMA foreign_keys=OFF")
+        # a hex digest and ids this test computed, not input
+        cur.execute(f"UPDATE envelope SET copy_of_id = 987654, last_hash = '{sealed}' "  # noqa: S608
+                    f"WHERE id = {int(env.id)}")
+        cur.execute(f"UPDATE handoff SET hash = '{sealed}' WHERE id = {int(first['id'])}")  # noqa: S608
+        if engine.dialect.name == "sqlite":
+            cur.execute("PRAGMA foreign_keys=ON")
+        raw.commit()
+    finally:
+        raw.close()
+    expect(report_of(ctx, number), "copy_original_unknown")
+
+
 # ------------------------------------------------------------------ coverage
 
 

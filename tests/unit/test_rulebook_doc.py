@@ -29,7 +29,7 @@ DOC = ROOT / "docs" / "rules.md"
 #: The modules of the write path whose refusals the catalogue places.
 WRITE_PATH = ("custody", "judging", "bagging", "handover", "arrivals", "registration",
               "identifiers", "access", "incidents", "leaving", "holdings", "sheets", "paper",
-              "provenance")
+              "provenance", "copies")
 #: Slugs the write path raises that are no custody rule's: input checks and plain lookups.
 NO_RULE = {"invalid_field", "unknown_unit", "unknown_user", "unknown_incident",
            "unknown_handover_record"}

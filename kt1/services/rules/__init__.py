@@ -13,7 +13,8 @@ replays a stored chain; and the rules as data for people.
   rules, in judging order, and :func:`advance` (the chain's state after an event).
 - :mod:`.envelope`, :mod:`.deadlines`, :mod:`.tamper`, :mod:`.incidents`: rules on the
   registered envelope, on time limits, on tamper evidence and on incidents acknowledged in
-  time, judged by the verifier only.
+  time, judged by the verifier only; :mod:`.copies`: rules P1 to P3 on a copy's approval,
+  number and original (refused first by kt1/services/copies.py).
 """
 
 from kt1.services.rules import bags, custody, internal, paper, seals  # noqa: F401  (registers, in order)

@@ -296,6 +296,39 @@ RULES: tuple[Rule, ...] = (
              "giao nội bộ) of the receiving unit, for the signer, marked signed by that unit, "
              "with the item's line ticked. A sheet of another unit is answered as one that "
              "does not exist."),
+    # ------------------------------------------------------------ docs/domain.md §8: copies
+    Rule(
+        "P1", "Sao, chụp phải được người có thẩm quyền cho phép",
+        "A copy is made only with the approval of a person entitled to allow it",
+        "Law 29/2018 Art. 11 [summary] (docs/domain.md §8, copies)",
+        refusals=("copy_approver_not_entitled", "copy_forbidden"), codes=("copy_unapproved",),
+        judged_by=WRITE_AND_VERIFY,
+        note="A copy (bản sao: photocopy, extract, scan to an isolated machine) records who "
+             "approved it and the date. Who may approve: the people an administrator listed "
+             "for the unit (`kt1 copy approvers`), or, when it lists none, its heads of unit; "
+             "active and of the unit that makes the copy. A document marked \"không được "
+             "sao chụp\" refuses copies. The verifier judges the approver against today's "
+             "list leniently (listed for the unit, or a head of it)."),
+    Rule(
+        "P2", "Bản sao được đánh số liên tục (Bản số n/N)",
+        "Copies are numbered without gaps (Bản số n/N)",
+        "Law 29/2018 Art. 11 [summary]; Circular 24/2020 copy register (docs/domain.md §8)",
+        refusals=("copy_number_taken", "copy_number_out_of_sequence"),
+        codes=("copy_number_out_of_sequence",), judged_by=WRITE_AND_VERIFY,
+        note="The copies of one original are numbered 1, 2, … across approvals; a batch's "
+             "N is its highest number (a first batch of 3: 1/3 to 3/3, a later one of 2: "
+             "4/5 and 5/5). Each copy has its own S10 number, its outgoing register number "
+             "and its number in the unit's copy register (sổ quản lý sao, chụp). The copy's "
+             "facts are sealed into its first link: an edit is also `chain_hash_mismatch`."),
+    Rule(
+        "P3", "Bản sao gắn với tài liệu gốc còn hiệu lực",
+        "A copy names a live original",
+        "Law 29/2018 Art. 11 [summary] (docs/domain.md §8)",
+        refusals=("original_destroyed", "copy_of_copy"), codes=("copy_original_unknown",),
+        judged_by=WRITE_AND_VERIFY,
+        note="A copy is made from an original the copying unit holds (another unit's, or "
+             "one not held, is `unknown_envelope`, A1), never from a destroyed document or "
+             "from a copy; the verifier flags a copy whose original is not on record."),
     # ------------------------------------------------------------ recording safeguards
     Rule(
         "R1", "Thời điểm sự kiện không ở tương lai", "No event in the future",

@@ -252,3 +252,15 @@ class World:
     def paper_sheet(self, reference: bytes) -> PaperSheet | None:
         """The sheet a paper receipt's reference names, if this system made one so numbered."""
         return None
+
+    # -- copies (rules P1 to P3)
+    def copy_numbers(self, original: bytes) -> list[int]:
+        """The numbers ("Bản số") of every copy of the envelope ``original``."""
+        return []
+
+    def envelope_exists(self, envelope_id: bytes) -> bool:
+        return True
+
+    def may_allow_copies(self, unit: bytes, user: bytes) -> bool:
+        """Is ``user`` entitled to allow copies in ``unit`` (listed, or a head of it)?"""
+        return True

@@ -193,6 +193,19 @@ FINDINGS: dict[str, FindingSpec] = {
                 "gửi này.",
         "Handoff {seq} was signed on paper, but its reference is no handover sheet or "
         "internal handover sheet this system printed, signed, that lists this item."),
+    # -- rules P1 to P3: copies (docs/domain.md §8)
+    "copy_unapproved": FindingSpec(
+        BROKEN, "Bản sao không có phê duyệt hợp lệ ({why_vi}): người phê duyệt {approver}, "
+                "ngày phê duyệt {approved_on}.",
+        "The copy has no valid approval ({why}): approver {approver}, approved on "
+        "{approved_on}."),
+    "copy_number_out_of_sequence": FindingSpec(
+        BROKEN, "Bản số {no}/{total} sai thứ tự đánh số các bản sao của tài liệu gốc: "
+                "{why_vi}.",
+        "Copy no. {no}/{total} breaks the numbering of the original's copies: {why}."),
+    "copy_original_unknown": FindingSpec(
+        BROKEN, "Bản sao ghi tài liệu gốc (mã {original}) không có trong hệ thống.",
+        "The copy names an original (id {original}) that does not exist."),
     # -- time limits (§4)
     # -- rule T2: incidents reach the head of the unit
     "incident_unacknowledged": FindingSpec(

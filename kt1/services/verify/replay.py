@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from kt1.services.deadlines import local_day_number
-from kt1.services.rules import bags, deadlines, envelope, incidents, people, tamper
+from kt1.services.rules import bags, copies, deadlines, envelope, incidents, people, tamper
 from kt1.services.rules.custody import TERMINAL
-from kt1.services.rules.facts import ChainState, Hit, text
+from kt1.services.rules.facts import JSON_NULL, ChainState, Hit, text
 from kt1.services.verify.compiled import compile_replay
 from kt1.services.verify.findings import EnvelopeReport, Finding, finding_of, verdict
 from kt1.services.verify.hashing import FULL, GENESIS, identity_json, link_content
@@ -58,6 +58,10 @@ def check_envelope(env: Any, links: list[Any], lines: dict[bytes, bytes],
         policy = w.subject_policy(env.classification,
                                   local_day_number(deadlines.epoch(env.registered_at)))
         _add(findings, envelope.subject_allowed(env, policy), None)
+    if env.copy_of_id != JSON_NULL:
+        _add(findings, copies.approved(env, w), None)
+        _add(findings, copies.numbered_in_sequence(env, w), None)
+        _add(findings, copies.original_known(env, w), None)
     if not links:
         _add(findings, tamper.chain_exists(0), None)
         return verdict(text(env.number), findings, None, 0, None)

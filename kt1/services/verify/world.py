@@ -12,7 +12,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kt1.models import Bag, Envelope, Handoff, Incident, ManifestLine, SubjectRule, User
+from kt1.models import (
+    Bag,
+    CopyApprover,
+    Envelope,
+    Handoff,
+    Incident,
+    ManifestLine,
+    SubjectRule,
+    User,
+)
 from kt1.models.enums import Classification, EventKind, IncidentKind
 from kt1.services import chain
 from kt1.services.context import Ctx
@@ -72,6 +81,28 @@ class StoredWorld(World):
         self.lines: dict[bytes, bytes] = {}
         # Rule A8: every sheet a paper receipt may name, with the envelopes it lists.
         self.sheets = paper_sheets(session)
+        self._load_copies(ctx)
+
+    def _load_copies(self, ctx: Ctx) -> None:
+        """Rules P1 to P3: every copy's number by original, which of those originals exist,
+        and who may allow copies in each unit (listed, or its heads)."""
+        session = ctx.session
+        self.copy_nos: dict[bytes, list[int]] = defaultdict(list)
+        for original, no in session.execute(select(Envelope.copy_of_id, Envelope.copy_no)
+                                            .where(Envelope.copy_of_id.is_not(None))):
+            if no is not None:
+                self.copy_nos[number_wire(original)].append(no)
+        self.originals: frozenset[bytes] = frozenset()
+        if self.copy_nos:
+            copied = select(Envelope.copy_of_id).where(Envelope.copy_of_id.is_not(None))
+            self.originals = frozenset(number_wire(i) for (i,) in session.execute(
+                select(Envelope.id).where(Envelope.id.in_(copied))))
+        self.copy_approvers: frozenset[tuple[bytes, bytes]] = frozenset(
+            (number_wire(unit), number_wire(user)) for unit, user in session.execute(
+                select(CopyApprover.unit_id, CopyApprover.user_id)))
+        self.unit_heads: frozenset[tuple[bytes, bytes]] = frozenset(
+            (number_wire(unit), number_wire(user)) for unit, user in session.execute(
+                select(User.unit_id, User.id).where(User.is_unit_head.is_(True))))
 
     def _load_incidents(self, ctx: Ctx) -> None:
         self.seal_by_handoff: dict[bytes, list[_Incident]] = defaultdict(list)
@@ -166,6 +197,17 @@ class StoredWorld(World):
 
     def paper_sheet(self, reference: bytes) -> PaperSheet | None:
         return self.sheets.get(sheet_key(reference))
+
+    def copy_numbers(self, original: bytes) -> list[int]:
+        return self.copy_nos.get(original, [])
+
+    def envelope_exists(self, envelope_id: bytes) -> bool:
+        return envelope_id in self.originals
+
+    def may_allow_copies(self, unit: bytes, user: bytes) -> bool:
+        # today's configuration, leniently: listed for the unit, or a head of it (a unit
+        # that named its approvers after a head allowed a copy does not break that copy)
+        return (unit, user) in self.copy_approvers or (unit, user) in self.unit_heads
 
     # -- beyond the link rules
     def subject_policy(self, classification: bytes, day: int) -> str:
