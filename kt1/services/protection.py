@@ -160,8 +160,8 @@ def held_document(ctx: Ctx, actor: User, number: str) -> Envelope:
         raise ItemInTransitError(number=envelope.number, status=str(envelope.status))
     if (actor.unit_id != envelope.holder_unit_id or actor.role is not Role.REGISTRY_CLERK
             or not actor.is_active):
-        raise ForbiddenError("only a registry clerk or the head of the unit holding the "
-                             "document records a decision on its protection")
+        raise ForbiddenError("only the registry of the unit holding the document records a "
+                             "decision on its protection")
     return envelope
 
 

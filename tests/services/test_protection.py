@@ -95,7 +95,7 @@ def test_a_shorter_term_is_kept_and_a_longer_one_is_refused(
 def test_an_unclassified_item_has_no_term(ctx: Ctx, network: Network, clock: Clock) -> None:
     env = register(ctx, network, classification=Classification.UNCLASSIFIED)
     assert env.classified_on is None and env.protection_until is None
-    assert list(verify(ctx, [env.number]))[0].codes == []
+    assert next(iter(verify(ctx, [env.number]))).codes == []
 
 
 # ------------------------------------------------------------------ extension
@@ -118,7 +118,7 @@ def test_an_extension_is_a_link_with_its_decision_and_moves_the_end(
     assert "until=2041-01-05" in link.note and "decision=15/QĐ-UBND" in link.note
     assert link.from_user_id == link.to_user_id == holder
     # the term is now longer than the rule alone allows: the extension covers it
-    report = list(verify(ctx, [env.number]))[0]
+    report = next(iter(verify(ctx, [env.number])))
     assert report.codes == [], [f.message_en for f in report.findings]
     # a head of the unit may record one too
     protection.extend(ctx, network["head_hcm"], env.number, new_until=date(2042, 1, 5),
@@ -155,7 +155,7 @@ def test_partial_then_full_declassification_and_not_twice(
         ctx, network["vt_hcm"], env.number, **DECISION))
     refused("already_declassified", snapshot, lambda: protection.extend(
         ctx, network["vt_hcm"], env.number, new_until=date(2060, 1, 1), **DECISION))
-    assert list(verify(ctx, [env.number]))[0].codes == []
+    assert next(iter(verify(ctx, [env.number]))).codes == []
 
 
 # ------------------------------------------------------------------ destruction
@@ -173,7 +173,7 @@ def test_a_destruction_ends_the_chain_and_nothing_may_follow(
     last = custody.timeline(ctx, env)[-1]
     assert last.kind is EventKind.DESTROYED and "record=BB-07/2026" in last.note
     assert "council=3" in last.note
-    report = list(verify(ctx, [env.number]))[0]
+    report = next(iter(verify(ctx, [env.number])))
     assert report.codes == [] and report.status == "complete"
     # anything after it: a handoff, a decision, a circulation
     refused("used_after_destruction", snapshot, lambda: custody.record_handoff(
