@@ -36,6 +36,9 @@ def register(app: Flask) -> None:
     from kt1.cli import reports
 
     app.cli.add_command(reports.report_group)
+    from kt1.cli import protection as protection_cli
+
+    app.cli.add_command(protection_cli.protection_group)  # kt1 protection due|extend|...
     # kt1 report statistics (kt1/cli/statistics.py)
     # kt1 report self-inspection (kt1/cli/inspection.py)
 
