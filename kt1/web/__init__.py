@@ -102,6 +102,7 @@ def init_app(app: Flask) -> None:
         internal,
         officer,
         pages,
+        protection,
     )
 
     app.register_blueprint(auth.bp)
@@ -113,6 +114,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(officer.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(incidents.bp)
+    app.register_blueprint(protection.bp)
     for name in api_blueprints(app):
         csrf.exempt(app.blueprints[name])
 
