@@ -181,9 +181,10 @@ def destroy_command(number: str, username: str, decision_number: str, decided_by
 @command
 def rules_command(as_json: bool) -> None:
     """The dated protection terms (docs/domain.md §8), one row per classification and date."""
-    rows = [{"effective_from": r.effective_from.isoformat(),
-             "classification": str(r.classification), "years": r.years, "source": r.source}
-            for r in protection.rules_table(ctx().session)]
+    rows: list[dict[str, Any]] = [{"effective_from": r.effective_from.isoformat(),
+                                   "classification": str(r.classification),
+                                   "years": r.years, "source": r.source}
+                                   for r in protection.rules_table(ctx().session)]
     if as_json:
         dump(rows)
         return
