@@ -52,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kt1.services.chain import HANDOFF_FIELDS, HASHED_FIELDS
 from kt1.services.identifiers import format_number
+from kt1.services.protection import add_years
 from kt1.services.rules.facts import EnvelopeFacts, Link
 from kt1.services.rules.facts import copy_encode as _copy_encode
 from kt1.services.verify.hashing import identity_json, link_content
@@ -136,12 +137,15 @@ def _wire_handoff(r: dict[str, Any]) -> Any:
 def _wire_envelope(r: list[Any]) -> Any:
     values = [*r[:11], _null(r[11]), "true" if r[12] else "false", *r[13:19], "null", "null",
               0, "", "false", None, "", "", "null", None, None, None, None,
-              "null", "null", "null", None, "null", None, "false", None, None, "protected"]
+              "null", "null", "null", None, "null", None, "false", r[19], r[20], "protected"]
     return EnvelopeFacts._make([*(_copy_encode(v) for v in values), True])
 
 
 CLASSES = [("top_secret", "A", 2, 5), ("secret", "B", 1, 25), ("confidential", "C", 1, 50),
            ("unclassified", None, 1, 20)]
+#: The protection term of each classification (docs/domain.md §8, the shipped rule data):
+#: a classified envelope carries its classification date and the end of its term.
+TERM_YEARS = {"top_secret": 30, "secret": 20, "confidential": 10}
 
 
 def generate(args: tuple[int, int, dict[str, Any]]) -> tuple[str, str, str, str, int]:
@@ -182,6 +186,10 @@ def generate(args: tuple[int, int, dict[str, Any]]) -> tuple[str, str, str, str,
                    _iso(agreed) if agreed else None, "intra_province" if sp == rp else
                    "inter_province", urgency, sender, recipient, None, False,
                    f"{eid % 900 + 100}/CV-{sp:02d}", 1, None, 2026, eid, vt_s]
+        day = (t + timedelta(hours=7)).date()  # the registration day in Vietnam
+        years = TERM_YEARS.get(cls)
+        env_row += [day.isoformat() if years else None,
+                    add_years(day, years).isoformat() if years else None]
         info[eid]["row"] = env_row
         if sp != rp:
             bags.setdefault((sp, rp), []).append(eid)
@@ -280,7 +288,7 @@ def generate(args: tuple[int, int, dict[str, Any]]) -> tuple[str, str, str, str,
             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], "", r[11], r[12],
             r[13], None, r[14], r[15], r[16], r[17], 2026, eid, None, None, _iso(e["t"]), r[18],
             "arrived", last_row["to_unit_id"], last_row["to_user_id"], None, len(rows), prev,
-            last_row["event_at"], accepted]))
+            last_row["event_at"], accepted, r[19], r[20]]))
     # handoff ids in time order within the batch
     events.sort(key=lambda x: (x[0], x[1]))
     hand_out = []
@@ -298,7 +306,8 @@ ENV_COLS = ("id, number, classification, mark, layers, service, agreed_at, route
             "is_addressee_only, document_number, document_date, copies, recall_by, "
             "register_year, register_seq, incoming_year, incoming_seq, subject_ciphertext, "
             "subject_approved_by, registered_at, registered_by_id, status, holder_unit_id, "
-            "holder_user_id, bag_id, chain_length, last_hash, last_event_at, accepted_at")
+            "holder_user_id, bag_id, chain_length, last_hash, last_event_at, accepted_at, "
+            "classified_on, protection_until")
 HANDOFF_COLS = ", ".join(f.name for f in HANDOFF_FIELDS)
 BAG_COLS = ("id, number, origin_unit_id, destination_unit_id, status, seal_number, sealed_at, "
             "tracker_id, vehicle, is_dedicated_vehicle, escort_name, holder_unit_id, "

@@ -48,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     # Working days the heads of unit and the sender's security officers have to acknowledge
     # an incident before verify reports it (docs/rules.md, rule T2).
     "INCIDENT_ACK_WORKING_DAYS": 1,
+    # Months ahead the "due for review" list looks for protection terms that end
+    # (docs/domain.md §8; kt1/services/protection.py).
+    "PROTECTION_REVIEW_MONTHS": 6,
     # Incident notices by email as well as the inbox: smtp://host:port on the isolated LAN
     # (unset: the inbox alone), optional login, the sender address, and the address the app
     # is opened at for the link in the email.
@@ -79,7 +82,8 @@ FRAMEWORK_DEFAULTS: dict[str, Any] = {
 ENV_PREFIX = "KT1_"
 _BOOL_KEYS = {"DEMO", "LABEL_SHOW_DOCUMENT_NUMBER"}
 _INT_KEYS = {"MAX_CLOCK_SKEW_SECONDS", "MAX_TEXT_LENGTH", "MAX_SCAN_DELAY_SECONDS",
-             "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "INCIDENT_ACK_WORKING_DAYS"}
+             "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "INCIDENT_ACK_WORKING_DAYS",
+             "PROTECTION_REVIEW_MONTHS"}
 
 
 def _from_env(key: str, raw: str) -> Any:
@@ -174,7 +178,8 @@ def validate(cfg: Any) -> None:
                 "KT1_CHECKPOINT_KEY must be an Ed25519 private key: 32 random bytes in base64 "
                 "(`python -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())'`)"
                 " or a PEM (PKCS#8) key.") from exc
-    for minimum_one in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "INCIDENT_ACK_WORKING_DAYS"):
+    for minimum_one in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "INCIDENT_ACK_WORKING_DAYS",
+                        "PROTECTION_REVIEW_MONTHS"):
         if int(cfg.get(minimum_one, 1)) < 1:
             raise ConfigError(f"KT1_{minimum_one} must be a whole number of at least 1.")
     smtp = cfg.get("SMTP_URL")

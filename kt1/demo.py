@@ -14,8 +14,9 @@ from itertools import cycle
 
 from sqlalchemy import func, select
 
-from kt1.demo_inspection import seed_inspection
 from kt1.demo_copies import seed_copies
+from kt1.demo_inspection import seed_inspection
+from kt1.demo_protection import seed_protection
 from kt1.models import Envelope, Incident, Unit, User
 from kt1.models.enums import (
     AckMethod,
@@ -316,6 +317,7 @@ def build(ctx: Ctx, password: str = DEFAULT_PASSWORD, now: datetime | None = Non
     saved_clock = ctx.now
     try:
         result.envelopes = _envelopes(ctx, users, real_now)
+        result.envelopes += seed_protection(ctx, users, real_now)  # docs/domain.md §8
         result.envelopes += seed_copies(ctx, users, real_now)
         seed_inspection(ctx, users, real_now)
     finally:

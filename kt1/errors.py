@@ -485,3 +485,37 @@ CopyNumberOutOfSequenceError = _error(
     "bản sao được đánh số liên tục.",
     "Copy no. {copy_no} does not follow the last copy of {number} ({last}): copies are "
     "numbered without gaps.")
+# The end of a secret's life: protection terms, extension, declassification, destruction
+# (docs/domain.md §8; kt1/services/protection.py)
+ProtectionTermTooLongError = _error(
+    "protection_term_too_long", 422,
+    "Thời hạn bảo vệ đến {until} dài hơn quy định cho phép: {years} năm kể từ ngày xác định "
+    "độ mật {classified_on} (tối đa đến {longest}).",
+    "A protection term until {until} is longer than the rule allows: {years} years from the "
+    "classification date {classified_on} (until {longest} at most).")
+ExtensionNotLongerError = _error(
+    "extension_not_longer", 422,
+    "Gia hạn phải kéo dài thời hạn bảo vệ: ngày mới {new_until} không sau ngày hết hạn hiện "
+    "tại {current}.",
+    "An extension must lengthen the term: the new end {new_until} is not after the current "
+    "end {current}.")
+DestructionNeedsDecisionError = _error(
+    "destruction_needs_decision", 422,
+    "Chỉ tiêu hủy khi có quyết định của người có thẩm quyền và biên bản của hội đồng: còn "
+    "thiếu {missing_vi}.",
+    "A destruction needs the competent person's decision and the council's record: "
+    "{missing} is missing.")
+ItemInTransitError = _error(
+    "item_in_transit", 409,
+    "Bưu gửi {number} đang trên đường vận chuyển ({status}): chỉ ghi quyết định gia hạn, giải "
+    "mật hay tiêu hủy khi tài liệu đang được đơn vị lưu giữ.",
+    "Item {number} is in transit ({status}): a decision to extend, declassify or destroy is "
+    "recorded only while the document rests with a unit.")
+UsedAfterDestructionError = _error(
+    "used_after_destruction", 409,
+    "Tài liệu {number} đã được tiêu hủy: không thể ghi thêm sự kiện nào.",
+    "Document {number} was destroyed: nothing more can be recorded on it.")
+AlreadyDeclassifiedError = _error(
+    "already_declassified", 409,
+    "Tài liệu {number} đã được giải mật toàn bộ.",
+    "Document {number} is already fully declassified.")

@@ -168,3 +168,60 @@ def test_the_provenance_migration_keeps_every_envelope_and_its_hash(
         assert [r.findings for r in reports] == [[], [], []]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_protection_migration_computes_terms_where_the_document_date_is_known(
+        empty_url: str, tmp_path: Path) -> None:
+    """Issue 12 item 2 on a database that already holds documents: migration 0013 gives a
+    document with a known date its term from the rule in force on that date; one without
+    gets none, and verify flags it (docs/rules.md, rule P4). Hashes do not change."""
+    from datetime import date
+
+    from kt1.models import Envelope
+    from kt1.models.enums import Classification, Role, UnitKind
+    from kt1.services.context import Settings
+    from kt1.services.directory import add_unit, add_user
+    from kt1.services.registration import EnvelopeDraft, register_envelope
+    from kt1.services.verify import verify
+
+    app = create_app({**base_config(tmp_path), "DATABASE_URL": empty_url,
+                      "AUTO_MIGRATE": False})
+    with app.app_context():
+        flask_migrate.upgrade(directory=DIRECTORY, revision="heads")
+        ctx = Ctx(db.session, Settings.from_mapping(app.config))
+        for code in ("BNV", "UBND-HCM"):
+            add_unit(ctx, None, code, code, UnitKind.AGENCY, "01", "Hà Nội")
+        clerk, _ = add_user(ctx, None, "vt_bnv", "VT", Role.REGISTRY_CLERK, "BNV",
+                            "correct-horse-9")
+        dated, undated, plain = (register_envelope(ctx, clerk, EnvelopeDraft(
+            classification=c, recipient_unit_code="UBND-HCM", document_number=f"{i}/CV-BNV",
+            document_date=d)).number for i, (c, d) in enumerate((
+                (Classification.CONFIDENTIAL, date(2025, 6, 1)),
+                (Classification.CONFIDENTIAL, None),
+                (Classification.UNCLASSIFIED, date(2025, 6, 1)))))
+        db.session.remove()
+
+        def hashes() -> dict[str, str]:
+            db.session.rollback()
+            found = {str(number): str(last) for number, last in db.session.execute(text(
+                "SELECT number, last_hash FROM envelope ORDER BY number"))}
+            db.session.rollback()
+            return found
+
+        before = hashes()
+        # the data as it was before terms were recorded
+        flask_migrate.downgrade(directory=DIRECTORY, revision="protection_copies@-1")
+        db.engine.dispose()
+        assert "protection_until" not in {
+            c["name"] for c in inspect(db.engine).get_columns("envelope")}
+        flask_migrate.upgrade(directory=DIRECTORY, revision="heads")
+        assert hashes() == before
+        db.session.expire_all()
+        terms = {e.number: (e.classified_on, e.protection_until)
+                 for e in db.session.query(Envelope).all()}
+        assert terms == {dated: (date(2025, 6, 1), date(2035, 6, 1)), undated: (None, None),
+                         plain: (None, None)}
+        reports = {r.number: r.codes for r in verify(ctx, [dated, undated, plain])}
+        assert reports == {dated: [], undated: ["protection_term_missing"], plain: []}
+        db.session.remove()
+        db.engine.dispose()

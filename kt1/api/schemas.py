@@ -148,6 +148,18 @@ def _handoff_out_fields() -> dict[str, fields.Field]:
 HandoffOut: type[Schema] = type("HandoffOut", (Schema,), _handoff_out_fields())
 
 
+class ProtectionOut(Schema):
+    """The document's protection term (docs/domain.md §8): the classification date, the
+    end of the term (None: unclassified, or not recorded), where it is in its life
+    (``protected``, ``partly_declassified``, ``declassified``, ``destroyed``), and whether
+    it may be copied at all."""
+
+    classified_on = fields.Date(allow_none=True)
+    until = fields.Date(allow_none=True)
+    secrecy = fields.String()
+    copy_forbidden = fields.Boolean()
+
+
 class EnvelopeOut(Schema):
     number = fields.String()
     letter = fields.String(allow_none=True)
@@ -162,6 +174,7 @@ class EnvelopeOut(Schema):
     bag = fields.String(allow_none=True)
     chain_length = fields.Integer()
     last_event_at = fields.DateTime(allow_none=True)
+    protection = fields.Nested(ProtectionOut)
 
 
 class HandoffResultOut(Schema):

@@ -40,6 +40,8 @@ def envelope_out(session: Session, e: Envelope) -> dict[str, Any]:
         "bag": bag.number if bag else None,
         "chain_length": e.chain_length,
         "last_event_at": e.last_event_at,
+        "protection": {"classified_on": e.classified_on, "until": e.protection_until,
+                       "secrecy": str(e.secrecy), "copy_forbidden": e.copy_forbidden},
     }
 
 

@@ -42,6 +42,9 @@ def register(app: Flask) -> None:
     from kt1.cli import copies
 
     app.cli.add_command(copies.copy_group)  # kt1 copy add|approvers|register (issue 12)
+    from kt1.cli import protection as protection_cli
+
+    app.cli.add_command(protection_cli.protection_group)  # kt1 protection due|extend|...
     # kt1 report self-inspection (kt1/cli/inspection.py)
     from kt1.cli import inspection as inspection_cli
 

@@ -25,6 +25,8 @@ class Settings:
     max_scan_delay: timedelta = timedelta(days=1)
     #: Working days a recipient has to acknowledge an incident (rule T2).
     incident_ack_working_days: float = 1
+    #: Months ahead the "due for review" list looks (docs/domain.md §8).
+    protection_review_months: int = 6
     #: Incident notices by email (kt1/services/notices.py): ``smtp://host:port`` on the
     #: isolated LAN, or None for the inbox alone.
     smtp_url: str | None = None
@@ -45,6 +47,7 @@ class Settings:
             checkpoint_key=str(cfg["CHECKPOINT_KEY"]) if cfg.get("CHECKPOINT_KEY") else None,
             max_scan_delay=timedelta(seconds=int(cfg.get("MAX_SCAN_DELAY_SECONDS", 86400))),
             incident_ack_working_days=float(cfg.get("INCIDENT_ACK_WORKING_DAYS", 1)),
+            protection_review_months=int(cfg.get("PROTECTION_REVIEW_MONTHS", 6)),
             smtp_url=str(cfg["SMTP_URL"]) if cfg.get("SMTP_URL") else None,
             smtp_user=str(cfg["SMTP_USER"]) if cfg.get("SMTP_USER") else None,
             smtp_password=str(cfg["SMTP_PASSWORD"]) if cfg.get("SMTP_PASSWORD") else None,

@@ -31,6 +31,7 @@ from kt1.errors import (
     UnknownEnvelopeError,
     UnknownSheetError,
     UnknownUnitError,
+    UsedAfterDestructionError,
     ValidationError,
     WrongUnitError,
 )
@@ -129,6 +130,8 @@ def prepare_sheet(ctx: Ctx, actor: User, numbers: list[str], post_office_code: s
         envelope = visible_envelope(ctx, actor, number)
         if envelope is None or envelope.sender_unit_id != actor.unit_id:
             raise UnknownEnvelopeError(number=number)
+        if envelope.status is EnvelopeStatus.DESTROYED:
+            raise UsedAfterDestructionError(number=number)
         if envelope.status is not EnvelopeStatus.REGISTERED:
             raise EventOrderError(kind=str(EventKind.ACCEPTED), status=str(envelope.status))
         if envelope.holder_user_id != actor.id:

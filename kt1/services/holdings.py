@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 
 from kt1.errors import LastCustodianError, UserHoldsItemsError
 from kt1.models import Bag, Envelope, HandoverSheet, Unit, User
-from kt1.models.enums import Role, UnitKind
+from kt1.models.enums import EnvelopeStatus, Role, UnitKind
 from kt1.models.handover import SheetStatus
 from kt1.services.context import Ctx
 from kt1.services.rules.roles import ROLE_FAMILIES
@@ -66,7 +66,9 @@ def holdings_of(ctx: Ctx, user: User, *, lock: bool = False) -> Holdings:
     if locking:
         bag_stmt = bag_stmt.with_for_update(of=Bag)
     bags = list(ctx.session.execute(bag_stmt).unique().scalars())
-    held = Envelope.holder_user_id == user.id
+    # a destroyed document (docs/rules.md, rule P6) is held by nobody any more
+    held = (Envelope.holder_user_id == user.id) & (
+        Envelope.status != EnvelopeStatus.DESTROYED)
     env_stmt = select(Envelope).where(
         or_(held, Envelope.bag_id.in_([b.id for b in bags])) if bags else held
     ).order_by(Envelope.id).execution_options(populate_existing=True)
@@ -106,7 +108,8 @@ def refuse_last_custodian(ctx: Ctx, user: User) -> None:
     if others:
         return
     held = ctx.session.execute(
-        select(func.count(Envelope.id)).where(Envelope.holder_unit_id == user.unit_id)
+        select(func.count(Envelope.id)).where(Envelope.holder_unit_id == user.unit_id,
+                                              Envelope.status != EnvelopeStatus.DESTROYED)
     ).scalar_one()
     if held:
         unit = ctx.session.get(Unit, user.unit_id)

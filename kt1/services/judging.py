@@ -20,6 +20,7 @@ from kt1.errors import (
     AcknowledgementInvalidError,
     AcknowledgementMissingError,
     AddresseeFirstError,
+    DestructionNeedsDecisionError,
     DirectionNeedsHeadError,
     DiscrepancyOpenError,
     EnvelopeInBagError,
@@ -28,11 +29,13 @@ from kt1.errors import (
     EventTimeFutureError,
     ForbiddenError,
     HandedToSelfError,
+    ItemInTransitError,
     KT1Error,
     NotCurrentHolderError,
     PaperReceiptUnboundError,
     ReportRequiredError,
     SealMismatchError,
+    UsedAfterDestructionError,
     ValidationError,
     WrongUnitError,
 )
@@ -214,6 +217,12 @@ def refusal(hit: Hit, envelope: Envelope, names: Callable[[], dict[str, str]]) -
         return SealMismatchError(seen=names().get("seal", "?"), recorded="***")
     if code == "paper_receipt_unbound":
         return PaperReceiptUnboundError(why=str(why or "unknown"))
+    if code == "used_after_destruction":
+        return UsedAfterDestructionError(number=envelope.number)
+    if code == "item_in_transit":
+        return ItemInTransitError(number=envelope.number, status=hit.params["status"])
+    if code == "destruction_needs_decision":
+        return DestructionNeedsDecisionError(missing="decision", missing_vi="quyết định")
     raise AssertionError(f"no refusal for finding {code}")  # a rule without its error
 
 
@@ -226,4 +235,5 @@ REFUSED = frozenset({
     "seal_anomaly_unreported", "seal_incident_without_report",
     "addressee_only_violated", "seal_number_changed", "circulated_outside_unit",
     "handover_outside_unit", "direction_not_by_head", "handed_to_self",
-    "circulated_to_self", "paper_receipt_unbound"})
+    "circulated_to_self", "paper_receipt_unbound", "used_after_destruction",
+    "item_in_transit", "destruction_needs_decision"})

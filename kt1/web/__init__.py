@@ -103,6 +103,7 @@ def init_app(app: Flask) -> None:
         internal,
         officer,
         pages,
+        protection,
         statistics,
     )
 
@@ -120,6 +121,7 @@ def init_app(app: Flask) -> None:
     from kt1.web import copies
 
     app.register_blueprint(copies.bp)  # copies: sao, chụp (issue 12)
+    app.register_blueprint(protection.bp)
     for name in api_blueprints(app):
         csrf.exempt(app.blueprints[name])
 

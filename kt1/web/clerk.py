@@ -58,6 +58,7 @@ from kt1.services.custody import pass_to_addressee, timeline
 from kt1.services.handover import cancel_sheet, get_sheet, list_sheets, prepare_sheet
 from kt1.services.paper import note_print
 from kt1.services.printing import list_printers, print_history, print_label
+from kt1.services.protection import add_years, term_rule
 from kt1.services.provenance import provenance_policy
 from kt1.services.registration import EnvelopeDraft, register_envelope
 from kt1.services.subjects import local_date, subject_policy
@@ -85,6 +86,7 @@ REGISTER_FIELDS = {
     "unknown_unit": "recipient_unit",
     "unknown_user": "recipient_username",
     "drafter": "drafter_name",  # provenance_required names the drafter, typed or picked
+    "protection_term_too_long": "protection_until",
 }
 
 
@@ -162,6 +164,18 @@ def _provenance_rows(ctx: Ctx) -> list[tuple[str, bool]]:
     return rows
 
 
+def _term_rows(ctx: Ctx) -> list[tuple[str, int, str]]:
+    """Each classification with the years of the term rule in force today and the end it
+    gives a document classified today (docs/domain.md §8), for the form's hint."""
+    today = local_date(ctx.now())
+    rows = []
+    for c in Classification:
+        rule = term_rule(ctx.session, c, today)
+        if rule is not None:
+            rows.append((enum_label(c), rule.years, vn_date(add_years(today, rule.years))))
+    return rows
+
+
 @bp.route("/envelopes/new", methods=["GET", "POST"])
 @requires(CLERK)
 def register() -> Any:
@@ -197,6 +211,9 @@ def register() -> Any:
             signer_name=form.signer_name.data or None,
             signer_title=form.signer_title.data or None,
             classification_basis=form.classification_basis.data or None,
+            classified_on=form.classified_on.data,
+            protection_until=form.protection_until.data,
+            copy_forbidden=bool(form.copy_forbidden.data),
         )
         try:
             envelope = register_envelope(ctx, me, draft)
@@ -211,7 +228,7 @@ def register() -> Any:
         status = 422
     return render_template(
         "clerk/register.html", form=form, policies=policies,
-        provenance_rows=_provenance_rows(ctx),
+        provenance_rows=_provenance_rows(ctx), term_rows=_term_rows(ctx),
         policy_rows=[(c.value, enum_label(c), policies[c.value]) for c in Classification],
         any_subject=any(p != SubjectPolicy.FORBIDDEN for p in policies.values())), status
 

@@ -25,6 +25,7 @@ from kt1.models.enums import (
     IncidentKind,
     IncidentStatus,
     SealState,
+    Secrecy,
     ServiceClass,
     Urgency,
 )
@@ -55,6 +56,7 @@ WORDS: dict[type[StrEnum], dict[str, str]] = {
         "with_addressee": N_("Đã chuyển người có tên"),
         "returned": N_("Đã chuyển hoàn"),
         "recalled": N_("Đã thu hồi"),
+        "destroyed": N_("Đã tiêu hủy"),
     },
     EventKind: {
         "registered_outgoing": N_("Vào sổ đi"),
@@ -75,6 +77,15 @@ WORDS: dict[type[StrEnum], dict[str, str]] = {
         "circulated_for_handling": N_("Giao xử lý"),
         "circulated_to_registry": N_("Trả văn thư"),
         "handed_over": N_("Bàn giao"),
+        "protection_extended": N_("Gia hạn thời hạn bảo vệ"),
+        "declassified": N_("Giải mật"),
+        "destroyed": N_("Tiêu hủy"),
+    },
+    Secrecy: {
+        "protected": N_("Còn thời hạn bảo vệ"),
+        "partly_declassified": N_("Đã giải mật một phần"),
+        "declassified": N_("Đã giải mật toàn bộ"),
+        "destroyed": N_("Đã tiêu hủy"),
     },
     ServiceClass: {
         "standard": N_("KT1 thường"),

@@ -189,6 +189,11 @@ class RegisterForm(WorkForm):
         Length(max=120, message=_l("Tối đa %(max)d ký tự."))])
     classification_basis = StringField(_l("Căn cứ xác định độ mật"), validators=[
         Length(max=500, message=_l("Tối đa %(max)d ký tự."))])
+    # the protection term (docs/domain.md §8): from the dated rule on the classification
+    # date unless the classifier wrote a shorter one; and the "không được sao chụp" mark
+    classified_on = DateField(_l("Ngày xác định độ mật"), validators=[Optional()])
+    protection_until = DateField(_l("Thời hạn bảo vệ đến"), validators=[Optional()])
+    copy_forbidden = BooleanField(_l("Không được sao chụp"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -93,6 +93,18 @@ def test_demo_fills_a_network_with_envelopes_in_every_stage(app: Flask) -> None:
     assert session.execute(select(func.count(Handoff.id)).where(
         Handoff.seal_state == SealState.BROKEN)).scalar_one() >= 1
 
+    # protection terms (docs/domain.md §8): every classified document has its term; one is
+    # due for review at VPTU, one declassified, one destroyed by a council with a record
+    assert session.execute(select(func.count(Envelope.id)).where(
+        Envelope.classification != "unclassified",
+        Envelope.protection_until.is_(None))).scalar_one() == 0
+    secrecy = [str(s) for s in session.execute(select(Envelope.secrecy)).scalars()]
+    assert secrecy.count("declassified") == 1 and secrecy.count("destroyed") == 1
+    due = json.loads(run(app, "protection", "due", "--unit", "VPTU", "--json").output)
+    assert [d["document_number"] for d in due] == ["45/BC-TU"]
+    kinds = set(session.execute(select(Handoff.kind)).scalars())
+    assert {EventKind.PROTECTION_EXTENDED, EventKind.DECLASSIFIED, EventKind.DESTROYED} <= kinds
+
     # a second run creates nothing new and only resets the passwords
     before = session.execute(select(func.count(Handoff.id))).scalar_one()
     session.rollback()

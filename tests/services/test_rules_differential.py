@@ -43,11 +43,12 @@ from kt1.models.enums import (
     EventKind,
     IncidentKind,
     IncidentStatus,
+    Role,
     SealState,
     ServiceClass,
     status_after,
 )
-from kt1.services import bagging, custody
+from kt1.services import bagging, custody, protection
 from kt1.services.access import Receipt
 from kt1.services.chain import canonical, link_hash
 from kt1.services.context import Ctx
@@ -99,6 +100,10 @@ SAME_RULE: dict[str, set[str]] = {
     "copy_approver_not_entitled": {"copy_unapproved"},
     "copy_number_taken": {"copy_number_out_of_sequence"},
     "copy_number_out_of_sequence": {"copy_number_out_of_sequence"},
+    # rules P6, P7: the end of a secret's life
+    "used_after_destruction": {"used_after_destruction"},
+    "item_in_transit": {"item_in_transit"},
+    "destruction_needs_decision": {"destruction_needs_decision"},
 }
 
 #: Refusals the verifier cannot judge from the record, and why (the step is skipped).
@@ -122,6 +127,10 @@ WRITE_ONLY: dict[str, str] = {
     "invalid_field:kind": "recalling an item that is no 'Tài liệu thu hồi' (envelope field "
                           "recall_by): not checked by the verifier yet",
     "invalid_field:destination": "a bag bound for its own office is a malformed request",
+    # decisions on a document's protection (rule P7) the chain alone cannot judge
+    "extension_not_longer": "the term before an extension is the envelope row's, not a link's",
+    "already_declassified": "the document's secrecy state is the envelope row's, not a link's",
+    "invalid_field:classification": "a decision on an unclassified item is a malformed request",
     # idempotency and concurrency
     "scan_id_conflict": "scan ids are the API's idempotency, not custody",
     "custody_conflict": "a concurrent write, retried by the client",
@@ -526,6 +535,49 @@ def append(w: World, e: Envelope, kind: EventKind, event_at: datetime, actor: Us
     return h
 
 
+LIFE_DECISION = {"decision_number": "15/QĐ-UBND", "decided_by": "Nguyễn Văn Quyết"}
+
+
+def life_step(data: st.DataObject, w: World, number: str) -> Step:
+    """A decision on the document's protection (rules P6, P7): an extension, a
+    declassification, a destruction (now and then without its council) by a registry clerk
+    of the unit holding it, or now and then anybody."""
+    env = w.envelope(number)
+    holder = env.holder_user
+    assert holder is not None
+    natural = holder.username if holder.role is Role.REGISTRY_CLERK else "vt_bnv"
+    actor = pick(data, w, natural, "actor")
+    action = data.draw(st.sampled_from(["extend", "declassify", "destroy", "destroy",
+                                        "destroy_bare"]), label="decision")
+    until = (env.protection_until or w.clock.now.date()) + timedelta(days=365)
+    council = ["Trần Văn An"] if action == "destroy_bare" else ["Trần Văn An", "Lê Thị Bình"]
+    kind = {"extend": EventKind.PROTECTION_EXTENDED,
+            "declassify": EventKind.DECLASSIFIED}.get(action, EventKind.DESTROYED)
+    note = {"extend": f"decision=15/QĐ-UBND; until={until.isoformat()}",
+            "declassify": "decision=15/QĐ-UBND; scope=full"}.get(
+        action, f"decision=15/QĐ-UBND; record=BB-1; council={len(council)}")
+
+    def run() -> None:
+        if action == "extend":
+            protection.extend(w.ctx, actor, number, new_until=until, **LIFE_DECISION)
+        elif action == "declassify":
+            protection.declassify(w.ctx, actor, number, **LIFE_DECISION)
+        else:
+            protection.destroy(w.ctx, actor, number, council_members=council,
+                               record_number="BB-1", **LIFE_DECISION)
+
+    def forge() -> None:
+        e = w.envelope(number)
+        keeper = e.holder_user
+        assert keeper is not None
+        append(w, e, kind, w.clock.now, actor, keeper, keeper, ack_user=actor.id,
+               ack_method=AckMethod.SELF, note=note)
+
+    return Step(f"life_{action}", run, forge, {
+        "number": number, "actor": actor.username, "status": str(env.status),
+        "at": w.clock.now, "now": w.clock.now})
+
+
 def other_step(data: st.DataObject, w: World, number: str, action: str) -> None:
     """Steps that write no handoff: a discrepancy reported on the envelope, or settled."""
     ctx = w.ctx
@@ -729,7 +781,8 @@ def fast_forward(w: World, number: str, until: str) -> None:
 
 BAG_NEXT = {"accepted": "add", "at_office": "add", "bagged": "seal", "bag_sealed": "dispatch",
             "in_transit": "receive", "bag_received": "open"}
-ACTIONS = ["single", "add", "seal", "dispatch", "receive", "open", "discrepancy", "resolve"]
+ACTIONS = ["single", "add", "seal", "dispatch", "receive", "open", "discrepancy", "resolve",
+           "life", "life"]
 EXAMPLES = {"sqlite": int(os.environ.get("KT1_DIFF_EXAMPLES", "300")),
             "postgres": int(os.environ.get("KT1_DIFF_EXAMPLES_PG", "100"))}
 
@@ -759,8 +812,11 @@ def run_example(w: World, data: st.DataObject) -> None:
             other_step(data, w, number, action)
             w.baseline = w.findings()
             continue
-        step = (single_step(data, w, number) if action == "single"
-                else bag_step(data, w, number, action))
+        if action == "life":
+            step = life_step(data, w, number)
+        else:
+            step = (single_step(data, w, number) if action == "single"
+                    else bag_step(data, w, number, action))
         check_step(w, step)
 
 

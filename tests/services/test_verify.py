@@ -868,6 +868,89 @@ def test_a_copy_whose_original_is_not_on_record_gives_copy_original_unknown(
     expect(report_of(ctx, number), "copy_original_unknown")
 
 
+# ------------------------------------------------------------------ rules P4 to P7: terms
+
+LIFE_DECISION = {"decision_number": "15/QĐ-UBND", "decided_by": "Nguyễn Văn Quyết"}
+
+
+def test_a_classified_document_without_a_term_gives_protection_term_missing(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    env = register(ctx, network)
+    expect(report_of(ctx, env.number), status=IN_TRANSIT)
+    rewrite(ctx, env.number, envelope={"protection_until": None})
+    expect(report_of(ctx, env.number), "protection_term_missing", status=BROKEN)
+    rewrite(ctx, env.number, envelope={"protection_until": date(2036, 1, 1),
+                                       "classified_on": None})
+    expect(report_of(ctx, env.number), "protection_term_missing", status=BROKEN)
+    # an unclassified item, or a fully declassified one, needs none
+    plain = register(ctx, network, classification=Classification.UNCLASSIFIED)
+    expect(report_of(ctx, plain.number), status=IN_TRANSIT)
+    rewrite(ctx, env.number, envelope={"secrecy": "declassified"})
+    expect(report_of(ctx, env.number), status=IN_TRANSIT)
+
+
+def test_a_term_longer_than_the_rule_gives_protection_term_too_long_unless_extended(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    from kt1.services import protection
+
+    env = register(ctx, network, classification=Classification.CONFIDENTIAL,
+                   document_date=date(2026, 1, 5))  # Law 29/2018 then: 10 years
+    carry(ctx, network, clock, env)
+    rewrite(ctx, env.number, envelope={"protection_until": date(2041, 1, 5)})
+    report = report_of(ctx, env.number)
+    expect(report, "protection_term_too_long")
+    assert "2036-01-05" in report.findings[0].message_vi
+    # the same end reached by a recorded extension is within the rule
+    rewrite(ctx, env.number, envelope={"protection_until": date(2036, 1, 5)})
+    protection.extend(ctx, network["vt_hcm"], env.number, new_until=date(2041, 1, 5),
+                      **LIFE_DECISION)
+    expect(report_of(ctx, env.number), status=COMPLETE)
+    rewrite(ctx, env.number, envelope={"protection_until": date(2041, 1, 6)})
+    expect(report_of(ctx, env.number), "protection_term_too_long")
+
+
+def _destroyed(ctx: Ctx, network: Network, clock: Clock) -> Envelope:
+    from kt1.services import protection
+
+    env = register(ctx, network)
+    carry(ctx, network, clock, env)
+    protection.destroy(ctx, network["vt_hcm"], env.number, record_number="BB-1",
+                       council_members=["Trần Văn An", "Lê Thị Bình"], **LIFE_DECISION)
+    expect(report_of(ctx, env.number), status=COMPLETE)
+    return env
+
+
+def test_a_link_after_the_destruction_gives_used_after_destruction(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    env = _destroyed(ctx, network, clock)
+    rewrite(ctx, env.number, lambda rows: rows.append(link_after(
+        rows[-1], EventKind.CIRCULATED_FOR_HANDLING, network["vt_hcm"], network["cv_hcm"])))
+    report = report_of(ctx, env.number)
+    expect(report, "used_after_destruction")
+    assert report.findings[0].seq == 11  # after the ten links of the journey and the destruction
+
+
+def test_a_destruction_without_its_record_gives_destruction_needs_decision(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    env = _destroyed(ctx, network, clock)
+
+    def no_record(rows: list[dict[str, Any]]) -> None:
+        rows[-1]["note"] = "decision=15/QĐ-UBND; council=1"
+
+    rewrite(ctx, env.number, no_record)
+    expect(report_of(ctx, env.number), "destruction_needs_decision", status=BROKEN)
+
+
+def test_a_decision_recorded_in_transit_gives_item_in_transit(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    env = register(ctx, network)
+    carry(ctx, network, clock, env, until="accepted")  # held by gd_hn at the counter
+    rewrite(ctx, env.number, lambda rows: rows.append(link_after(
+        rows[-1], EventKind.DECLASSIFIED, network["gd_hn"], network["gd_hn"],
+        note="decision=15/QĐ-UBND; scope=full")))
+    expect(report_of(ctx, env.number), "item_in_transit")
+
+
 # ------------------------------------------------------------------ coverage
 
 

@@ -329,6 +329,46 @@ RULES: tuple[Rule, ...] = (
         note="A copy is made from an original the copying unit holds (another unit's, or "
              "one not held, is `unknown_envelope`, A1), never from a destroyed document or "
              "from a copy; the verifier flags a copy whose original is not on record."),
+    # ------------------------------------------------------------ docs/domain.md §8: terms
+    Rule(
+        "P4", "Tài liệu mật phải có thời hạn bảo vệ", "A classified document has its term",
+        "Law 29/2018 Art. 19 [law]; Law 117/2025 from 01/03/2026 [summary]",
+        refusals=(), codes=("protection_term_missing",), judged_by=VERIFY_ONLY,
+        note="Registration records the classification date (by default the document's "
+             "date) and the end of the term from the dated rule (table `protection_rule`, "
+             "`kt1 protection rules`); the verifier flags a classified document, neither "
+             "destroyed nor fully declassified, without them (data from before terms were "
+             "recorded whose document date was unknown)."),
+    Rule(
+        "P5", "Thời hạn bảo vệ không dài hơn quy định", "A term no longer than the rule allows",
+        "Law 29/2018 Art. 19, 20 [law]",
+        refusals=("protection_term_too_long",), codes=("protection_term_too_long",),
+        judged_by=WRITE_AND_VERIFY,
+        note="30 years Tuyệt mật, 20 Tối mật, 10 Mật from the classification date, by the "
+             "rule in force on that date; a shorter term is entered when the classifier "
+             "wrote one. Only an extension (gia hạn, a `protection_extended` link naming the "
+             "decision and the new end) moves the end further."),
+    Rule(
+        "P6", "Không sử dụng tài liệu đã tiêu hủy", "Nothing after a destruction",
+        "Law 29/2018 Art. 23 [summary]",
+        refusals=("used_after_destruction",), codes=("used_after_destruction",),
+        judged_by=WRITE_AND_VERIFY,
+        note="A destruction (tiêu hủy) is the chain's last link: any handoff, circulation, "
+             "copy or decision after it is refused, and reported by the verifier, with this "
+             "slug (judged before the postal order of rule 5)."),
+    Rule(
+        "P7", "Gia hạn, giải mật, tiêu hủy theo quyết định, khi tài liệu đang lưu giữ",
+        "Extension, declassification and destruction by decision, while held",
+        "Law 29/2018 Art. 20, 22, 23 [summary]",
+        refusals=("item_in_transit", "destruction_needs_decision", "extension_not_longer",
+                  "already_declassified"),
+        codes=("item_in_transit", "destruction_needs_decision"), judged_by=WRITE_AND_VERIFY,
+        note="Recorded by a registry clerk (or the head) of the unit holding the document, "
+             "as a link whose holder does not change, with a decision row (number, date, "
+             "who decided): an extension must end later than the current term; a destruction "
+             "names the council (at least two members) and its record (biên bản tiêu hủy). "
+             "Never on an item in transit. `extension_not_longer` and "
+             "`already_declassified` are judged by the write path only."),
     # ------------------------------------------------------------ recording safeguards
     Rule(
         "R1", "Thời điểm sự kiện không ở tương lai", "No event in the future",

@@ -26,6 +26,17 @@ from kt1.services.rules.facts import (
     text,
 )
 
+# The rules on a secret's end (P6, P7) register first (imported before any rule here): judged
+# before the postal order, so that a step after a destruction, or a decision in transit, is
+# refused by its own slug.
+from kt1.services.rules.protection import (
+    HELD_W,
+    K_PROTECTION_EXTENDED,
+    LIFE_W,
+    STATUS_DESTROYED_W,
+    note_day,
+)
+
 
 def _b(kind: EventKind) -> bytes:
     return kind.value.encode()
@@ -35,7 +46,8 @@ TRANSFER = frozenset(_b(k) for k in TRANSFER_EVENTS)
 BAG_KINDS = frozenset(_b(k) for k in BAG_EVENTS)
 STATUS_AFTER_W = {_b(k): v.value.encode() for k, v in STATUS_AFTER.items()}
 ALLOWED_NEXT_W = {k.value.encode(): frozenset(_b(e) for e in v) for k, v in ALLOWED_NEXT.items()}
-TERMINAL = frozenset({b"arrived", b"with_addressee", b"returned", b"recalled"})
+TERMINAL = frozenset({b"arrived", b"with_addressee", b"returned", b"recalled",
+                      STATUS_DESTROYED_W})
 K_REGISTERED_OUTGOING = _b(EventKind.REGISTERED_OUTGOING)
 K_ACCEPTED = _b(EventKind.ACCEPTED)
 K_BAGGED = _b(EventKind.BAGGED)
@@ -97,6 +109,8 @@ def stage_order(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
     register first."""
     if st.length == 0:
         return None
+    if st.status == STATUS_DESTROYED_W or (ln.kind in LIFE_W and st.status not in HELD_W):
+        return None  # rules P6 and P7 report it
     if st.status is None or ln.kind not in ALLOWED_NEXT_W.get(st.status, ()):
         if ln.kind == K_PASSED and not st.registered_in:
             return hit("arrival_unregistered", kind=text(ln.kind), status=text(st.status))
@@ -199,6 +213,8 @@ def advance(st: ChainState, ln: Any) -> None:
                 st.bag_seal = ln.seal_number
             elif kind == K_BAG_OPENED or (kind not in BAG_KINDS and kind != K_HANDED_OVER):
                 st.in_bag = None
+    if kind == K_PROTECTION_EXTENDED:
+        st.extended_until = note_day(ln.note, b"until")
     if kind in _MILESTONES:
         if kind == K_ACCEPTED:
             st.accepted_at = st.accepted_at or event_at

@@ -149,6 +149,8 @@ class ChainState:
     delivered_at: bytes | None = None  # the last delivery
     incoming_at: bytes | None = None  # the first entry in the incoming register
     recalled_at: bytes | None = None  # the first recall
+    # rule P5: the new end the latest extension of the protection term set (``YYYY-MM-DD``)
+    extended_until: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,3 +266,8 @@ class World:
     def may_allow_copies(self, unit: bytes, user: bytes) -> bool:
         """Is ``user`` entitled to allow copies in ``unit`` (listed, or a head of it)?"""
         return True
+
+    def term_years(self, classification: bytes, day: bytes) -> int | None:
+        """Rule P5: the longest protection term, in years, of the dated rule in force on
+        ``day`` (the classification date, ``YYYY-MM-DD``); None when no rule covers it."""
+        return None

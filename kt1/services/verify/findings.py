@@ -206,6 +206,30 @@ FINDINGS: dict[str, FindingSpec] = {
     "copy_original_unknown": FindingSpec(
         BROKEN, "Bản sao ghi tài liệu gốc (mã {original}) không có trong hệ thống.",
         "The copy names an original (id {original}) that does not exist."),
+    # -- rules P4 to P7: the end of a secret's life (docs/domain.md §8)
+    "protection_term_missing": FindingSpec(
+        BROKEN, "Tài liệu mật chưa có thời hạn bảo vệ: thiếu ngày xác định độ mật hoặc ngày "
+                "hết thời hạn bảo vệ.",
+        "A classified document has no protection term: its classification date or the end "
+        "of its term is missing."),
+    "protection_term_too_long": FindingSpec(
+        BROKEN, "Thời hạn bảo vệ đến {until} dài hơn quy định cho phép ({years} năm, tối đa "
+                "đến {longest}) và không có quyết định gia hạn nào.",
+        "The protection term until {until} is longer than the rule allows ({years} years, "
+        "until {longest} at most) and no extension decided it."),
+    "used_after_destruction": FindingSpec(
+        BROKEN, "Lần giao nhận số {seq} ({kind}) được ghi sau khi tài liệu đã bị tiêu hủy.",
+        "Handoff {seq} ({kind}) was recorded after the document was destroyed."),
+    "item_in_transit": FindingSpec(
+        BROKEN, "Lần giao nhận số {seq} ghi một quyết định về thời hạn bảo vệ khi bưu gửi đang "
+                "trên đường vận chuyển ({status}).",
+        "Handoff {seq} records a decision on the protection term while the item was in "
+        "transit ({status})."),
+    "destruction_needs_decision": FindingSpec(
+        BROKEN, "Lần giao nhận số {seq} ghi tiêu hủy nhưng không có số quyết định, số biên bản "
+                "tiêu hủy hoặc đủ thành viên hội đồng.",
+        "Handoff {seq} records a destruction without a decision number, a record number or "
+        "enough council members."),
     # -- time limits (§4)
     # -- rule T2: incidents reach the head of the unit
     "incident_unacknowledged": FindingSpec(

@@ -16,9 +16,18 @@ from contextlib import contextmanager
 from typing import Any
 
 from kt1.services.deadlines import local_day_number
-from kt1.services.rules import bags, copies, deadlines, envelope, incidents, people, tamper
+from kt1.services.rules import (
+    bags,
+    copies,
+    deadlines,
+    envelope,
+    incidents,
+    people,
+    protection,
+    tamper,
+)
 from kt1.services.rules.custody import TERMINAL
-from kt1.services.rules.facts import JSON_NULL, ChainState, Hit, text
+from kt1.services.rules.facts import JSON_NULL, WIRE_NULL, ChainState, Hit, text
 from kt1.services.verify.compiled import compile_replay
 from kt1.services.verify.findings import EnvelopeReport, Finding, finding_of, verdict
 from kt1.services.verify.hashing import FULL, GENESIS, identity_json, link_content
@@ -62,6 +71,7 @@ def check_envelope(env: Any, links: list[Any], lines: dict[bytes, bytes],
         _add(findings, copies.approved(env, w), None)
         _add(findings, copies.numbered_in_sequence(env, w), None)
         _add(findings, copies.original_known(env, w), None)
+    _add(findings, protection.term_recorded(env), None)
     if not links:
         _add(findings, tamper.chain_exists(0), None)
         return verdict(text(env.number), findings, None, 0, None)
@@ -70,6 +80,9 @@ def check_envelope(env: Any, links: list[Any], lines: dict[bytes, bytes],
     _add(findings, tamper.head_agrees(env, st), None)
     _add(findings, bags.left_in_bag(st, lines), None)
     _add(findings, people.holder_active(st, w), None)
+    if env.protection_until != WIRE_NULL and env.classified_on != WIRE_NULL:
+        years = w.term_years(env.classification, env.classified_on)
+        _add(findings, protection.term_within_rule(env, years, st.extended_until), None)
     terminal = st.status in TERMINAL
     hits, due = deadlines.delivery_deadline(env, st, terminal, w.now_epoch, w.deadlines)
     _add(findings, hits, None)

@@ -19,6 +19,7 @@ from kt1.models import (
     Handoff,
     Incident,
     ManifestLine,
+    ProtectionRule,
     SubjectRule,
     User,
 )
@@ -71,6 +72,11 @@ class StoredWorld(World):
             SubjectRule.effective_from, SubjectRule.classification, SubjectRule.policy
         ).order_by(SubjectRule.effective_from)).all()
         self.subject_rules = [(day_number(d), str(c).encode(), str(p)) for d, c, p in rules]
+        # Rule P5: the dated protection terms (docs/domain.md §8), oldest first.
+        self.term_rules = [(d.isoformat().encode(), str(c).encode(), years) for d, c, years in
+                           session.execute(select(
+                               ProtectionRule.effective_from, ProtectionRule.classification,
+                               ProtectionRule.years).order_by(ProtectionRule.effective_from))]
         # Bag facts are not in the hashed chain; only the few bags that break a rule are kept.
         self.bags_without_tracker = frozenset(
             number_wire(b) for (b,) in session.execute(_bags_without_tracker()))
@@ -208,6 +214,13 @@ class StoredWorld(World):
         # today's configuration, leniently: listed for the unit, or a head of it (a unit
         # that named its approvers after a head allowed a copy does not break that copy)
         return (unit, user) in self.copy_approvers or (unit, user) in self.unit_heads
+
+    def term_years(self, classification: bytes, day: bytes) -> int | None:
+        years = None
+        for start, cls, found in self.term_rules:
+            if start <= day and cls == classification:
+                years = found
+        return years
 
     # -- beyond the link rules
     def subject_policy(self, classification: bytes, day: int) -> str:
