@@ -7,7 +7,7 @@ new since the unit's previous report); ``remediation`` what the unit does about 
 (who fixes it, by when, done when), tracked across reports until closed.
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0001
 Create Date: 2026-11-30 09:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0013"
+down_revision = "0001"
 branch_labels = ("self_inspection",)
 depends_on = None
 
