@@ -519,3 +519,7 @@ AlreadyDeclassifiedError = _error(
     "already_declassified", 409,
     "Tài liệu {number} đã được giải mật toàn bộ.",
     "Document {number} is already fully declassified.")
+UnknownNumberError = _error(
+    "unknown_number", 404,
+    "Không tìm thấy số {number}.",
+    "Nothing found with number {number}.")

@@ -101,6 +101,7 @@ def init_app(app: Flask) -> None:
         incidents,
         inspection,
         internal,
+        lookup,
         officer,
         pages,
         protection,
@@ -122,6 +123,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(copies.bp)  # copies: sao, chụp (issue 12)
     app.register_blueprint(protection.bp)
+    app.register_blueprint(lookup.bp)  # one search box for any number (issue 13)
     for name in api_blueprints(app):
         csrf.exempt(app.blueprints[name])
 
