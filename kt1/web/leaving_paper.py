@@ -21,7 +21,7 @@ from reportlab.platypus import KeepTogether, LongTable, Spacer
 from kt1.models import HandoverRecord
 from kt1.models.leaving import RecordItemKind
 from kt1.web.adminforms import ROLE_WORDS
-from kt1.web.paper import _build, _grid, _header, _p, _signatures, _styles
+from kt1.web.paper import Code128, _build, _grid, _header, _p, _signatures, _styles
 from kt1.web.words import vi, vn_time
 
 ITEM_WORDS = {
@@ -79,7 +79,9 @@ def handover_record_pdf(record: HandoverRecord, printed_at: datetime) -> bytes:
         Spacer(1, 5 * mm),
         _p("BIÊN BẢN BÀN GIAO BƯU GỬI, TÀI LIỆU BÍ MẬT NHÀ NƯỚC", st.title),
         _p(f"Số: {record.number} — lập lúc {vn_time(record.created_at)}", st.center),
-        Spacer(1, 4 * mm),
+        Spacer(1, 2 * mm),
+        Code128(record.number),  # its number, to be found again by scanning (issue 13)
+        Spacer(1, 3 * mm),
         _p(f"Đơn vị: {unit.name} ({unit.code})", st.body),
         _p(f"Bên giao (thôi việc hoặc chuyển công tác): "
            f"{_person(giver.full_name, giver.username, record.giver.role)}", st.body),

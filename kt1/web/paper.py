@@ -122,8 +122,9 @@ def _signatures(st: Styles, boxes: Sequence[tuple[str, str]], width: float) -> T
 
 
 class Code128(Flowable):
-    """A sheet's number as a Code 128 barcode (vector bars on whole modules), with the number
-    printed under it: the receiving side scans it to find the sheet (docs/printing.md)."""
+    """A sheet's, a bag's or a record's number as a Code 128 barcode (vector bars on whole
+    modules), with the number printed under it: the receiving side scans it to find the
+    paper's page (docs/printing.md)."""
 
     def __init__(self, data: str, module: float = 0.4 * mm, height: float = 13 * mm) -> None:
         super().__init__()
@@ -362,6 +363,8 @@ def manifest_pdf(*, bag_number: str, origin: str, origin_parent: str, destinatio
         Spacer(1, 5 * mm),
         _p("BẢNG KÊ TÚI THƯ KT1", st.title),
         _p(f"Số túi: {bag_number}", st.center),
+        Spacer(1, 2 * mm),
+        Code128(bag_number),  # scanned at the counter to open the bag (issue 13)
         Spacer(1, 3 * mm),
         _p(f"Từ: {origin} — Đến: {destination}", st.body),
     ]
