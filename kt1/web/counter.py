@@ -47,7 +47,7 @@ from kt1.services.handover import (
     resolve_discrepancy,
     sign_sheet,
 )
-from kt1.web import paper, requires
+from kt1.web import lookup, paper, requires
 from kt1.web.clerk import sheet_pdf_body
 from kt1.web.words import vi, vn_time
 from kt1.web.workforms import (
@@ -118,12 +118,20 @@ def index() -> Any:
 @bp.get("/sheets")
 @requires(COUNTER)
 def sheets() -> Any:
-    """Handover sheets brought to this office; open one by its number (scan the sheet)."""
+    """Handover sheets brought to this office; open one by its number (scan the barcode on
+    the sheet, or on a bag's manifest). A number that leads nowhere is said on this page."""
     ctx, me = service_context(), _me()
-    wanted = (request.args.get("number") or "").strip().upper()
+    wanted = lookup.clean(request.args.get("number"))
+    error, status = None, 200
     if wanted:
-        return redirect(url_for(".sheet", number=wanted))
-    return render_template("counter/sheets.html", sheets=list_sheets(ctx, me, limit=50))
+        try:
+            found = lookup.resolve(ctx, me, wanted)
+        except KT1Error as exc:
+            error, status = exc.message_local, exc.status
+        else:
+            return redirect(found.url or url_for("lookup.lookup", q=wanted))
+    return render_template("counter/sheets.html", sheets=list_sheets(ctx, me, limit=50),
+                           error=error, wanted=wanted), status
 
 
 def _sheet_page(form: SheetForm, rec: Reconciliation | None, sheet: Any, status: int = 200

@@ -49,6 +49,11 @@ def unknown_s10(number: str) -> str:
     return f"{number[:2]}{serial:08d}{check_digit(serial)}{number[11:]}"
 
 
+def mistyped(number: str) -> str:
+    """The number with a wrong check digit."""
+    return f"{number[:10]}{(int(number[10]) + 1) % 10}{number[11:]}"
+
+
 def accepted(ctx: Ctx, net: Network) -> Any:
     envelope = register(ctx, net)
     custody.accept_at_counter(ctx, net["gd_hn"], envelope.number, net["vt_bnv"],
@@ -92,9 +97,8 @@ def test_a_mistyped_number_gets_the_precise_message_and_an_empty_query_stays(
         signed_in: Any, ctx: Ctx, network: Network) -> None:
     envelope = register(ctx, network)
     number = envelope.number
-    wrong = f"{number[:10]}{(int(number[10]) + 1) % 10}{number[11:]}"
     b = signed_in("vt_bnv")
-    status, message = answer(look(b, wrong))
+    status, message = answer(look(b, mistyped(number)))
     assert status == 422 and message.startswith("Sai số kiểm tra")
     status, message = answer(look(b, number[:-3] + "VN"))
     assert status == 422 and "13 ký tự" in message
@@ -178,3 +182,31 @@ def test_internal_sheets_and_handover_records(
         f"/admin/handover-records/{record}")
     for who in ("vt_hcm", "head_hcm", "gd_hn"):
         assert answer(look(signed_in(who), record)) == (404, f"Không tìm thấy số {record}.")
+
+
+def test_the_counter_sheet_field_opens_sheets_and_manifests_and_says_a_wrong_number(
+        signed_in: Any, ctx: Ctx, network: Network) -> None:
+    listed = register(ctx, network)
+    sheet = handover.prepare_sheet(ctx, network["vt_bnv"], [listed.number], "BC-HN").number
+    bag = bagging.open_bag(ctx, network["gd_hn"], "BC-HCM", new_scan()).bag.number
+    counter = signed_in("gd_hn")
+    home = page(counter.get("/counter/"))
+    assert 'id="counter-number"' in home and 'action="/counter/sheets"' in home
+    assert counter.get(f"/counter/sheets?number={sheet}").headers["Location"] == (
+        f"/counter/sheets/{sheet}")
+    assert counter.get(f"/counter/sheets?number=%20{bag.lower()}%20").headers["Location"] == (
+        f"/counter/bags/{bag}")
+    wrong = sheet[:-5] + "99999"
+    for number, status, message in (
+            (wrong, 404, f"Không tìm thấy số {wrong}."),
+            ("GB-XYZ", 404, "Không tìm thấy số GB-XYZ."),
+            (mistyped(listed.number), 422, "Sai số kiểm tra")):
+        shown = counter.get(f"/counter/sheets?number={quote(number)}")
+        assert shown.status_code == status, number
+        body = page(shown)
+        assert 'id="sheet-number-error"' in body and message in body, number
+        assert "Nhận bưu gửi của cơ quan theo bảng kê" in body  # the same page, not an error page
+        assert f'value="{number}"' in body
+    other_office = signed_in("gd_hcm").get(f"/counter/sheets?number={sheet}")
+    assert other_office.status_code == 404
+    assert f"Không tìm thấy số {sheet}." in page(other_office)
