@@ -519,3 +519,7 @@ AlreadyDeclassifiedError = _error(
     "already_declassified", 409,
     "Tài liệu {number} đã được giải mật toàn bộ.",
     "Document {number} is already fully declassified.")
+AlreadyReceivedError = _error(
+    "already_received", 409,
+    "Bưu gửi {number} đã được ghi nhận rồi: {holder} đang giữ. Không ghi thêm gì.",
+    "{number} was already recorded: {holder} holds it. Nothing more was written.")
