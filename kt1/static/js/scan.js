@@ -81,6 +81,7 @@
       if (audio.state === "suspended") audio.resume();
       var tones = kind === "ok" ? [[1046, 0, 0.12]]
         : kind === "queued" ? [[660, 0, 0.09], [660, 0.14, 0.09]]
+        : kind === "already" ? [[880, 0, 0.08], [740, 0.12, 0.12]]
         : [[220, 0, 0.22], [180, 0.28, 0.32]];
       tones.forEach(function (t) {
         var osc = audio.createOscillator();
@@ -96,14 +97,46 @@
         osc.stop(start + t[2] + 0.02);
       });
     } catch (e) { /* no sound is better than no scan */ }
+    buzz(kind);
+  }
+
+  // A short vibration where the device has one: one pulse for a success, two for "already"
+  // or "waiting", a long double pulse for a refusal.
+  var BUZZ = {ok: 60, already: [60, 80, 60], queued: [60, 80, 60], refused: [250, 120, 250]};
+  function buzz(kind) {
+    try {
+      if (navigator.vibrate && BUZZ[kind]) navigator.vibrate(BUZZ[kind]);
+    } catch (e) { /* no vibration either */ }
   }
 
   // ------------------------------------------------------------------ showing results
 
+  // The result of the last scan is always in sight: a bar fixed to the bottom of the
+  // screen, which fills the whole screen for a moment after each scan (it lets taps and
+  // keys through, so the next scan never waits for it).
+  var flashTimer = null;
+  var FLASH_MS = {ok: 1200, replay: 1200, already: 2000, queued: 2000, refused: 3000};
+  function fitResult() {
+    if (el.result.classList.contains("flash")) return;
+    document.body.style.setProperty("--result-space", el.result.offsetHeight + "px");
+  }
   function show(kind, title, detail) {
     el.result.setAttribute("data-state", kind);
     el.resultTitle.textContent = title;
     el.resultDetail.textContent = detail || "";
+    if (flashTimer) clearTimeout(flashTimer);
+    flashTimer = null;
+    if (FLASH_MS[kind]) {
+      el.result.classList.add("flash");
+      flashTimer = setTimeout(function () {
+        flashTimer = null;
+        el.result.classList.remove("flash");
+        fitResult();
+      }, FLASH_MS[kind]);
+    } else {
+      el.result.classList.remove("flash");
+    }
+    fitResult();
     if (!el.camera.hidden && kind !== "idle") {  // the overlay hides the banner: say it there
       el.cameraMessage.textContent = title + (detail ? " — " + detail : "");
       el.cameraMessage.setAttribute("data-state", kind);
@@ -165,7 +198,13 @@
   }
 
   function renderCount() {
-    var n = state.batch.filter(function (b) { return b.state !== "refused"; }).length;
+    // each envelope once, however often it was scanned ("đã nhận rồi" counts, once)
+    var seen = {};
+    var n = state.batch.filter(function (b) {
+      if (b.state === "refused" || seen[b.number]) return false;
+      seen[b.number] = true;
+      return true;
+    }).length;
     if (state.mode === "bagged" && state.bagCount !== null) {
       // what the server last said is in the bag, and what is queued for it
       n = state.bagCount + state.batch.filter(function (b) { return b.state === "queued"; }).length;
@@ -317,9 +356,12 @@
 
   // ------------------------------------------------------------------ scanning view
 
+  window.addEventListener("resize", fitResult);
+
   function showWork() {
     el.setup.hidden = true;
     el.work.hidden = false;
+    fitResult();
     showDevice();
     selectMode(state.mode, true);
     focusCode();
@@ -424,6 +466,58 @@
     if (!/^(INPUT|SELECT|TEXTAREA|LABEL|OPTION)$/.test(ev.target.tagName)) focusCode();
   });
 
+  // Every other field gives the focus back once used: Enter in it (above), or leaving it
+  // with a value (a PIN typed, a name chosen) brings the next scan to the code field.
+  el.context.addEventListener("change", function (ev) {
+    if (ev.target.classList && ev.target.classList.contains("ctx-input")) {
+      setTimeout(function () {
+        var a = document.activeElement;
+        if (!a || a === document.body || !el.context.contains(a)) focusCode();
+      }, 0);
+    }
+  });
+
+  // A scanner's burst typed into ANY other field (the PIN box, a name, a button): keys at
+  // scanner speed ending in Enter or Tab are a scan. It is taken out of that field (which
+  // gets back what it held before the burst) and recorded as a scan, never dropped.
+  var wedge = {target: null, keys: [], before: "", timer: new KT1Input.KeyTimer(35, 4),
+               last: 0};
+  function wedgeReset() {
+    wedge.target = null; wedge.keys = []; wedge.before = ""; wedge.timer.reset();
+  }
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target;
+    if (t === el.code || el.work.hidden || !el.camera.hidden) return;
+    var now = ev.timeStamp || performance.now();
+    var input = t && /^(INPUT|TEXTAREA)$/.test(t.tagName);
+    if (ev.key === "Enter" || ev.key === "Tab") {
+      var fast = wedge.target === t && wedge.timer.isScanner() && now - wedge.last < 120;
+      if (fast) {
+        ev.preventDefault();
+        ev.stopPropagation();
+        var code = wedge.keys.join("");
+        if (input) t.value = wedge.before;
+        wedgeReset();
+        focusCode();
+        handleCode(code, "scanner");
+      } else {
+        wedgeReset();
+      }
+      return;
+    }
+    if (!ev.key || ev.key.length !== 1 || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (wedge.target !== t || now - wedge.last > 100) {
+      // a new run of keys starts here: what the field held before it comes back if the
+      // run turns out to be a scan
+      wedgeReset();
+      wedge.target = t;
+      wedge.before = input ? t.value : "";
+    }
+    wedge.keys.push(ev.key);
+    wedge.timer.key(now);
+    wedge.last = now;
+  }, true);
+
   // Scanner or keyboard: a scan ends at Enter or Tab; the key timing tells which it was.
   var timer = new KT1Input.KeyTimer(35, 4);
   var pasted = false;
@@ -453,6 +547,32 @@
     timer.reset();
     pasted = false;
     handleCode(raw, source);
+  }
+
+  /**
+   * A second scan of an envelope already received at this stage (the server wrote nothing
+   * and says so with ``already_received``; a bag scan, ``envelope_in_bag`` naming this very
+   * bag): not a refusal, the envelope is where it should be. Returns the words, or null.
+   */
+  function alreadyOf(item, data) {
+    var slug = data && data.error;
+    var errors = (data && data.errors) || {};
+    if (slug === "already_received") {
+      var who = errors.holder;
+      // accepting and registering, the receiver is the operator himself
+      var mine = who ? who === state.operator
+                     : (item.mode === "accepted" || item.mode === "registered_incoming");
+      return {title: "Đã nhận rồi: " + item.number,
+              detail: (mine ? "Bạn đã nhận bưu gửi này từ trước"
+                            : "Bưu gửi này đã ở chỗ " + (who || "người nhận") + " từ trước") +
+                      " (" + item.label + "). Không ghi thêm gì."};
+    }
+    if (slug === "envelope_in_bag" && item.mode === "bagged" && errors.bag &&
+        errors.bag === KT1Input.clean(item.path.split("/")[2] || "")) {
+      return {title: "Đã có trong túi: " + item.number,
+              detail: "Bưu gửi này đã ở trong túi " + errors.bag + ". Không ghi thêm gì."};
+    }
+    return null;
   }
 
   function refuse(number, message, scanId) {
@@ -616,6 +736,14 @@
         renderCount();
       } else if (r.status >= 500) {
         enqueue(item, entry);
+      } else if (alreadyOf(item, r.data)) {
+        var a = alreadyOf(item, r.data);
+        entry.state = "already";
+        beep("already");
+        show("already", a.title, a.detail);
+        addRecent({scan_id: item.scan_id, number: item.number, label: item.label,
+                   source: item.source, state: "already", message: a.detail});
+        renderCount();
       } else {
         entry.state = "refused";
         renderCount();
@@ -710,6 +838,12 @@
                                                        : "đã gửi") + " · " + s.detail);
       state.batch.forEach(function (b) { if (b.scan_id === item.scan_id) b.state = "ok"; });
       return "ok";
+    }
+    var already = alreadyOf(item, data);
+    if (already) {
+      updateRecent(item.scan_id, "already", already.detail);
+      state.batch.forEach(function (b) { if (b.scan_id === item.scan_id) b.state = "already"; });
+      return "already";
     }
     var reason = refusalOf(item, data, status);
     updateRecent(item.scan_id, "refused", reason);
