@@ -12,7 +12,7 @@ import pytest
 
 from kt1.models.enums import EventKind
 from kt1.services.context import Ctx
-from tests.browser.conftest import Tab
+from tests.browser.conftest import ARTIFACTS, Tab
 from tests.browser.test_scan_page import (
     counter_ready,
     device,
@@ -50,6 +50,12 @@ def laptop(browser: Any, live_server: str) -> Iterator[Tab]:
     yield from _tab(browser, live_server, LAPTOP)
 
 
+def shot(tab: Tab, name: str) -> None:
+    """What the screen shows (not the whole page: the result is fixed to the screen)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
 def in_viewport(tab: Tab, selector: str = "#result") -> dict[str, float]:
     box = tab.page.locator(selector).bounding_box()
     size = tab.page.viewport_size
@@ -68,6 +74,7 @@ def flashed(tab: Tab) -> None:
     box = in_viewport(tab)
     size = page.viewport_size
     assert box["height"] >= size["height"] * 0.95
+    shot(tab, f"scan-{size['width']}-flash")
     page.wait_for_selector("#result:not(.flash)", timeout=6000)
     in_viewport(tab)
 
@@ -83,7 +90,7 @@ def test_the_result_of_a_scan_fills_the_screen_then_stays_in_sight(
     shown = result(tab, "ok")
     assert number in shown["title"]
     flashed(tab)
-    tab.shot(f"scan-{size}-accepted")
+    shot(tab, f"scan-{size}-accepted")
     # scrolled to the top or to the bottom of a long page, the result is still in sight
     tab.page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     in_viewport(tab)
@@ -102,7 +109,7 @@ def test_a_refusal_on_the_phone_is_in_sight_too(
     scan(phone, "KT999999995VN")
     assert "Không tìm thấy" in result(phone, "refused")["detail"]
     in_viewport(phone)
-    phone.shot("scan-phone-refused")
+    shot(phone, "scan-phone-refused")
 
 
 def test_a_scanner_burst_into_the_pin_box_is_recorded_as_a_scan(
@@ -134,7 +141,7 @@ def test_a_scanner_burst_into_the_pin_box_is_recorded_as_a_scan(
     page.wait_for_selector(f"#result[data-state='ok'] >> text={second}")
     assert page.input_value("#giver-input") == "vt_bnv"
     assert [h.kind for h in handoffs(ctx, second)][-1] is EventKind.ACCEPTED
-    phone.shot("scan-phone-wedge-into-pin")
+    shot(phone, "scan-phone-wedge-into-pin")
 
 
 def test_a_pin_typed_by_hand_and_entered_stays_a_pin(
@@ -168,7 +175,7 @@ def test_scanning_an_envelope_already_received_says_so_kindly(
     assert phone.page.locator("#recent li[data-state='already']").count() == 1
     assert snapshot() == before
     assert len(handoffs(ctx, number)) == 2
-    phone.shot("scan-phone-already-received")
+    shot(phone, "scan-phone-already-received")
 
 
 def test_the_code_field_s_placeholder_fits_on_the_phone(
@@ -184,3 +191,30 @@ def test_the_code_field_s_placeholder_fits_on_the_phone(
         return [canvas.measureText(input.placeholder).width, inner];
     }""")
     assert fits[0] <= fits[1], fits
+
+
+def test_a_failed_delivery_is_scanned_with_its_reason(
+        ctx: Ctx, network: Network, phone: Tab, clock: Any) -> None:
+    from tests.journey import carry, register
+
+    envelope = register(ctx, network, event_at=clock.tick())
+    carry(ctx, network, clock, envelope, until="out_for_delivery")
+    ctx.session.commit()
+    number = envelope.number
+    from tests.browser.conftest import set_up_device
+
+    set_up_device(phone, device(ctx, "BC-HCM"), "bt_hcm")
+    page = phone.page
+    page.click("button.mode[data-mode='delivery_failed']")
+    assert page.is_visible("#reason-input") and not page.is_visible("#pin-input")
+    scan(phone, number)
+    assert "Chưa chọn lý do" in result(phone, "refused")["detail"]
+    page.select_option("#reason-input", "addressee_absent")
+    assert page.evaluate("document.activeElement.id") == "code-input"  # back after the pick
+    scan(phone, number)
+    page.wait_for_selector(f"#result[data-state='ok'] >> text={number}")
+    in_viewport(phone)
+    last = handoffs(ctx, number)[-1]
+    assert last.kind is EventKind.DELIVERY_FAILED and last.reason.value == "addressee_absent"
+    ctx.session.rollback()
+    shot(phone, "scan-phone-delivery-failed")

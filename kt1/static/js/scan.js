@@ -23,12 +23,16 @@
     out_for_delivery: {label: "Giao bưu tá đi phát", party: "courier-input",
                        receipt: "bưu tá nhận"},
     delivered: {label: "Phát cho cơ quan", party: "clerk-input", receipt: "văn thư nhận"},
-    registered_incoming: {label: "Vào sổ đến"}
+    delivery_failed: {label: "Phát không thành công", reason: "reason-input"},
+    registered_incoming: {label: "Vào sổ đến"},
+    passed_to_addressee: {label: "Chuyển người có tên", party: "addressee-input",
+                          receipt: "người có tên nhận"}
   };
   var PARTY_MISSING = {
     "giver-input": "Chưa nhập người giao (văn thư cơ quan gửi).",
     "courier-input": "Chưa nhập bưu tá nhận đi phát.",
-    "clerk-input": "Chưa nhập văn thư cơ quan nhận."
+    "clerk-input": "Chưa nhập văn thư cơ quan nhận.",
+    "addressee-input": "Chưa nhập người có tên trên bì (tên đăng nhập)."
   };
 
   function $(id) { return document.getElementById(id); }
@@ -393,8 +397,8 @@
   });
 
   // Context fields keep their values (not the PIN) across reloads.
-  ["giver-input", "courier-input", "clerk-input", "bag-input", "destination-input",
-   "expected-input"].forEach(function (id) {
+  ["giver-input", "courier-input", "clerk-input", "addressee-input", "reason-input",
+   "bag-input", "destination-input", "expected-input"].forEach(function (id) {
     var input = $(id);
     input.value = localStorage.getItem(KEY + id) || "";
     input.addEventListener("change", function () {
@@ -694,6 +698,11 @@
           b.receiver = who;
         }
         b.receipt = r;
+      }
+      if (spec.reason) {
+        var reason = $(spec.reason).value;
+        if (!reason) throw new Missing("Chưa chọn lý do phát không thành công.");
+        b.reason = reason;
       }
       if (source === "keyboard") b.note = "nhập tay";
     }
