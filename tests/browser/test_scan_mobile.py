@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from kt1.models import Bag
 from kt1.models.enums import EventKind
 from kt1.services.context import Ctx
-from tests.browser.conftest import ARTIFACTS, Tab
+from tests.browser.conftest import ARTIFACTS, Tab, set_up_device
 from tests.browser.test_scan_page import (
     counter_ready,
     device,
@@ -23,6 +25,7 @@ from tests.browser.test_scan_page import (
     scan,
 )
 from tests.conftest import PIN, Network
+from tests.journey import carry, register
 
 PHONE = {"width": 412, "height": 915}
 LAPTOP = {"width": 1366, "height": 900}
@@ -195,13 +198,10 @@ def test_the_code_field_s_placeholder_fits_on_the_phone(
 
 def test_a_failed_delivery_is_scanned_with_its_reason(
         ctx: Ctx, network: Network, phone: Tab, clock: Any) -> None:
-    from tests.journey import carry, register
-
     envelope = register(ctx, network, event_at=clock.tick())
     carry(ctx, network, clock, envelope, until="out_for_delivery")
     ctx.session.commit()
     number = envelope.number
-    from tests.browser.conftest import set_up_device
 
     set_up_device(phone, device(ctx, "BC-HCM"), "bt_hcm")
     page = phone.page
@@ -218,3 +218,61 @@ def test_a_failed_delivery_is_scanned_with_its_reason(
     assert last.kind is EventKind.DELIVERY_FAILED and last.reason.value == "addressee_absent"
     ctx.session.rollback()
     shot(phone, "scan-phone-delivery-failed")
+
+
+def test_a_bag_is_sealed_dispatched_received_and_opened_from_the_page(
+        ctx: Ctx, network: Network, phone: Tab, laptop: Tab, clock: Any) -> None:
+    envelope = register(ctx, network, event_at=clock.tick())
+    bag_no = carry(ctx, network, clock, envelope, until="bagged")["bag"]
+    number = envelope.number
+    ctx.session.commit()
+
+    def bag_status() -> str:
+        ctx.session.rollback()
+        status = str(ctx.session.execute(
+            select(Bag.status).where(Bag.number == bag_no)).scalar_one())
+        ctx.session.rollback()
+        return status
+
+    set_up_device(phone, device(ctx), "gd_hn")
+    page = phone.page
+    page.click("button.mode[data-mode='bag_sealed']")
+    assert not page.is_visible("#btn-new-bag")
+    scan(phone, bag_no)
+    page.wait_for_selector(f"#result >> text=Túi {bag_no}")
+    assert page.input_value("#bag-input") == bag_no
+    page.fill("#seal-input", "NP-4455")
+    page.click("#btn-bag-action")
+    page.wait_for_selector(f"#result[data-state='ok'] >> text=Đã ghi nhận: túi {bag_no}")
+    in_viewport(phone)
+    page.click("button.mode[data-mode='dispatched']")
+    page.fill("#bag-courier-input", "bt_hn")
+    page.fill("#vehicle-input", "29A-12345")
+    page.check("#dedicated-input")
+    page.fill("#pin-input", PIN)
+    page.click("#btn-bag-action")
+    page.wait_for_selector(f"#result[data-state='ok'] >> text=Đã ghi nhận: túi {bag_no}")
+    assert bag_status() == "in_transit"
+    shot(phone, "scan-phone-bag-dispatched")
+
+    set_up_device(laptop, device(ctx, "BC-HCM"), "gd_hcm")
+    page = laptop.page
+    page.click("button.mode[data-mode='bag_received']")
+    scan(laptop, bag_no)
+    page.fill("#bag-courier-input", "bt_hn")
+    page.fill("#courier-pin-input", PIN)
+    page.fill("#seal-input", "NP-4455")
+    page.fill("#pin-input", PIN)
+    page.click("#btn-bag-action")
+    page.wait_for_selector(f"#result[data-state='ok'] >> text=Đã ghi nhận: túi {bag_no}")
+    assert bag_status() == "received"
+    page.click("button.mode[data-mode='bag_opened']")
+    page.focus("#code-input")
+    scan(laptop, number)
+    page.wait_for_selector(f"#result[data-state='ok'] >> text=Đã đọc: {number}")
+    assert page.inner_text("#opened-count") == "1"
+    page.click("#btn-bag-action")
+    page.wait_for_selector(f"#result[data-state='ok'] >> text=Đã ghi nhận: túi {bag_no}")
+    assert bag_status() == "opened"
+    in_viewport(laptop)
+    shot(laptop, "scan-laptop-bag-opened")

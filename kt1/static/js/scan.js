@@ -20,6 +20,14 @@
   var MODES = {
     accepted: {label: "Nhận tại quầy", party: "giver-input", receipt: "bạn (giao dịch viên)"},
     bagged: {label: "Đóng túi"},
+    // Bag actions: the bag label is scanned (or typed), the details filled in, then the
+    // action button sends it. Opening a bag, the envelopes found inside are scanned first.
+    bag_sealed: {label: "Niêm phong túi", bag: "seal", action: "Niêm phong túi"},
+    dispatched: {label: "Chuyển túi đi", bag: "dispatch", action: "Giao túi cho bưu tá",
+                 receipt: "bưu tá nhận túi"},
+    bag_received: {label: "Nhận túi", bag: "receive", action: "Nhận túi",
+                   receipt: "bạn (người nhận túi)"},
+    bag_opened: {label: "Mở túi", bag: "open", action: "Mở túi và đối chiếu"},
     out_for_delivery: {label: "Giao bưu tá đi phát", party: "courier-input",
                        receipt: "bưu tá nhận"},
     delivered: {label: "Phát cho cơ quan", party: "clerk-input", receipt: "văn thư nhận"},
@@ -51,7 +59,11 @@
     receiptWho: $("receipt-who"), bag: $("bag-input"), destination: $("destination-input"),
     newBag: $("btn-new-bag"), expected: $("expected-input"), cameraBtn: $("btn-camera"),
     camera: $("camera"), video: $("camera-video"), cameraMessage: $("camera-message"),
-    cameraClose: $("btn-camera-close")
+    cameraClose: $("btn-camera-close"), bagAction: $("btn-bag-action"),
+    bagCourier: $("bag-courier-input"), sealInput: $("seal-input"), vehicle: $("vehicle-input"),
+    dedicated: $("dedicated-input"), courierPin: $("courier-pin-input"),
+    sealState: $("seal-state-input"), report: $("report-input"),
+    openedList: $("opened-list"), openedCount: $("opened-count")
   };
 
   var state = {
@@ -384,6 +396,11 @@
       fields[j].hidden = fields[j].getAttribute("data-for").split(" ").indexOf(mode) < 0;
     }
     el.receiptWho.textContent = (MODES[mode].receipt || "người nhận");
+    el.bagAction.hidden = !MODES[mode].bag;
+    el.destination.hidden = el.newBag.hidden = mode !== "bagged";
+    el.bagAction.textContent = MODES[mode].action || "";
+    el.scanForm.parentNode.querySelector(".counter").hidden = !!MODES[mode].bag &&
+      MODES[mode].bag !== "open";
     if (!keepBatch) endBatch();
     renderCount();
   }
@@ -398,6 +415,7 @@
 
   // Context fields keep their values (not the PIN) across reloads.
   ["giver-input", "courier-input", "clerk-input", "addressee-input", "reason-input",
+   "bag-courier-input", "seal-input", "vehicle-input",
    "bag-input", "destination-input", "expected-input"].forEach(function (id) {
     var input = $(id);
     input.value = localStorage.getItem(KEY + id) || "";
@@ -623,6 +641,33 @@
       show("ok", "Đã nhận thẻ nhân viên", "Ký nhận cho các bưu gửi tiếp theo của lượt này.");
       return;
     }
+    if (kind === "bag" && MODES[mode].bag) {
+      el.bag.value = code;
+      el.bag.dispatchEvent(new Event("change"));
+      state.opened = [];
+      renderOpened();
+      loadBag();
+      return;
+    }
+    if (MODES[mode].bag) {
+      if (KT1Input.s10Problem(code, LETTERS, COUNTRY) || MODES[mode].bag !== "open") {
+        refuse(code, MODES[mode].bag === "open"
+          ? KT1Input.s10Problem(code, LETTERS, COUNTRY).message_vi
+          : "Thao tác này dùng nhãn túi: quét nhãn túi rồi bấm \"" + MODES[mode].action + "\".");
+        return;
+      }
+      if (state.opened.indexOf(code) >= 0) {
+        beep("already");
+        show("already", "Đã đọc rồi: " + code, "Bưu gửi này đã có trong danh sách mở túi.");
+        return;
+      }
+      state.opened.push(code);
+      renderOpened();
+      beep("ok");
+      show("ok", "Đã đọc: " + code, state.opened.length + " bưu gửi đã đọc; đọc hết rồi bấm \"" +
+           MODES[mode].action + "\".");
+      return;
+    }
     if (kind === "bag") {
       if (mode !== "bagged") {
         refuse(code, "Đây là nhãn túi; chọn \"Đóng túi\" để đóng túi này.");
@@ -805,6 +850,96 @@
       show("queued", "Túi " + bag, "Mất kết nối: chưa xem được số bưu gửi trong túi.");
     });
   }
+
+  // ------------------------------------------------------------------ bag actions
+
+  state.opened = [];
+  function renderOpened() {
+    el.openedList.textContent = state.opened.join(" · ");
+    el.openedCount.textContent = String(state.opened.length);
+  }
+
+  function bagSignature(input) {
+    if (input === el.pin && state.badge) return {method: "badge", secret: state.badge};
+    var v = input.value.trim();
+    return v ? {method: "pin", secret: v} : null;
+  }
+
+  function bagAction() {
+    var mode = state.mode;
+    var spec = MODES[mode];
+    var bag = KT1Input.clean(el.bag.value);
+    if (!bag) { refuse("Túi", "Chưa chọn túi: quét nhãn túi hoặc nhập số túi."); return; }
+    var b = {scan_id: KT1Input.uuid(), operator: state.operator,
+             event_at: KT1Input.deviceTime()};
+    var courier = el.bagCourier.value.trim().toLowerCase();
+    var seal = el.sealInput.value.trim();
+    var path = "/bags/" + encodeURIComponent(bag) + "/";
+    if (spec.bag === "seal") {
+      if (!seal) { refuse(bag, "Nhập số niêm phong (kẹp chì) của túi."); return; }
+      path += "seal";
+      b.seal_number = seal;
+    } else if (spec.bag === "dispatch") {
+      var vehicle = el.vehicle.value.trim();
+      var r = bagSignature(el.pin);
+      if (!courier) { refuse(bag, "Chưa nhập bưu tá nhận túi."); return; }
+      if (!vehicle) { refuse(bag, "Chưa nhập phương tiện (biển số xe)."); return; }
+      if (!r) { refuse(bag, "Bưu tá chưa ký nhận: nhập PIN hoặc quét thẻ nhân viên."); return; }
+      path += "dispatch";
+      b.courier = courier;
+      b.receipt = r;
+      b.vehicle = vehicle;
+      b.is_dedicated_vehicle = el.dedicated.checked;
+    } else if (spec.bag === "receive") {
+      var mine = bagSignature(el.pin);
+      var theirs = bagSignature(el.courierPin);
+      if (!courier) { refuse(bag, "Chưa nhập bưu tá giao túi."); return; }
+      if (!seal) { refuse(bag, "Nhập số niêm phong đọc trên túi."); return; }
+      if (!theirs) { refuse(bag, "Bưu tá giao túi chưa xác nhận: nhập PIN của bưu tá."); return; }
+      if (!mine) { refuse(bag, "Bạn chưa ký nhận: nhập PIN hoặc quét thẻ nhân viên."); return; }
+      path += "receive";
+      b.courier = courier;
+      b.seal_number = seal;
+      b.seal_state = el.sealState.value || "intact";
+      b.receipt = mine;
+      b.courier_receipt = theirs;
+      if (el.report.value.trim()) b.incident_report = el.report.value.trim();
+    } else {
+      path += "open";
+      b.numbers = state.opened.slice();
+    }
+    api("POST", path, b).then(function (r) {
+      if (r.status === 200 || r.status === 201) {
+        var bagOut = r.data.bag;
+        var detail = [spec.label, "đến " + bagOut.destination, bagOut.count + " bưu gửi"];
+        var kind = "ok";
+        if (r.data.missing && r.data.missing.length) {
+          detail.push("THIẾU: " + r.data.missing.join(", "));
+          kind = "refused";
+        }
+        if (r.data.extra && r.data.extra.length) {
+          detail.push("THỪA: " + r.data.extra.join(", "));
+          kind = "refused";
+        }
+        if (r.data.incident_id) detail.push("đã mở sự cố số " + r.data.incident_id);
+        beep(kind);
+        show(kind, (kind === "ok" ? "Đã ghi nhận: túi " : "Có sai lệch: túi ") + bagOut.number,
+             detail.join(" · "));
+        addRecent({scan_id: b.scan_id, number: bagOut.number, label: spec.label,
+                   state: kind === "ok" ? "ok" : "refused", message: detail.join(" · ")});
+        if (spec.bag === "open") { state.opened = []; renderOpened(); }
+        el.pin.value = "";
+        el.courierPin.value = "";
+        state.badge = null;
+      } else {
+        refuse(bag, reasonOf(r.data, r.status), b.scan_id);
+      }
+    }, function () {
+      setOnline(false);
+      refuse(bag, "Cần kết nối máy chủ cho thao tác túi; thử lại khi có mạng.");
+    }).then(focusCode);
+  }
+  el.bagAction.addEventListener("click", bagAction);
 
   el.newBag.addEventListener("click", function () {
     var dest = KT1Input.clean(el.destination.value);
