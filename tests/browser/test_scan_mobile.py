@@ -276,3 +276,20 @@ def test_a_bag_is_sealed_dispatched_received_and_opened_from_the_page(
     assert bag_status() == "opened"
     in_viewport(laptop)
     shot(laptop, "scan-laptop-bag-opened")
+
+
+def test_a_device_is_enrolled_by_scanning_its_qr_code(
+        ctx: Ctx, network: Network, phone: Tab) -> None:
+    """The token's QR code ("KT1-DEVICE:<token>") read by a scanner into the token field
+    sets the device up; no 48 characters typed by hand. (The camera path reads the same
+    text: it needs a real camera, so it is not driven here.)"""
+    token = device(ctx)
+    phone.open()
+    page = phone.page
+    assert page.is_visible("#btn-enrol-camera")
+    page.focus("#token-input")
+    page.keyboard.type("KT1-DEVICE:" + token, delay=5)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#operator-form:not([hidden])")
+    assert page.evaluate("localStorage.getItem('kt1.scan.token')") == token
+    shot(phone, "scan-phone-enrolled-by-qr")

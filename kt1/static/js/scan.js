@@ -60,6 +60,7 @@
     newBag: $("btn-new-bag"), expected: $("expected-input"), cameraBtn: $("btn-camera"),
     camera: $("camera"), video: $("camera-video"), cameraMessage: $("camera-message"),
     cameraClose: $("btn-camera-close"), bagAction: $("btn-bag-action"),
+    enrolCamera: $("btn-enrol-camera"),
     bagCourier: $("bag-courier-input"), sealInput: $("seal-input"), vehicle: $("vehicle-input"),
     dedicated: $("dedicated-input"), courierPin: $("courier-pin-input"),
     sealState: $("seal-state-input"), report: $("report-input"),
@@ -332,10 +333,23 @@
     });
   }
 
+  // The administrator's device page shows the token once, also as a QR code carrying
+  // "KT1-DEVICE:<token>": read by the camera here, or by a scanner into the token field.
+  var ENROL_PREFIX = "KT1-DEVICE:";
+  function tokenFrom(text) {
+    var t = String(text || "").replace(/[\u0000-\u001f\u007f]/g, "").trim();
+    return t.toUpperCase().indexOf(ENROL_PREFIX) === 0 ? t.slice(ENROL_PREFIX.length).trim()
+                                                       : null;
+  }
+
   el.tokenForm.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var token = KT1Input.clean(el.tokenInput.value).length ? el.tokenInput.value.trim() : "";
     if (!token) return;
+    enrol(tokenFrom(token) || token);
+  });
+
+  function enrol(token) {
     el.setupMessage.textContent = "Đang kiểm tra mã truy cập…";
     loadDevice(token).then(function () {
       state.token = token;
@@ -349,6 +363,13 @@
         el.setupMessage.textContent = reasonOf(r.data, r.status);
       }
     });
+  }
+  el.tokenInput.addEventListener("keydown", function (ev) {
+    // a scanner reading the QR code ends with Enter: the form submits; with Tab, submit too
+    if (ev.key === "Tab" && tokenFrom(el.tokenInput.value)) {
+      ev.preventDefault();
+      enrol(tokenFrom(el.tokenInput.value));
+    }
   });
 
   el.operatorForm.addEventListener("submit", function (ev) {
@@ -1117,6 +1138,18 @@
           var now = Date.now();
           if (text === lastCamera.code && now - lastCamera.at < 3000) return;
           lastCamera = {code: text, at: now};
+          var enrolment = tokenFrom(text);
+          if (enrolment !== null || !el.setup.hidden) {
+            closeCamera();
+            if (enrolment) {
+              el.tokenInput.value = "";
+              enrol(enrolment);
+            } else {
+              el.setupMessage.textContent = "Đây không phải mã QR thiết bị (trang Quản trị › " +
+                "Thiết bị quét hiện mã này một lần khi cấp thiết bị).";
+            }
+            return;
+          }
           handleCode(text, "camera");
         });
     }).catch(function (err) {
@@ -1133,6 +1166,7 @@
   }
 
   el.cameraBtn.addEventListener("click", openCamera);
+  el.enrolCamera.addEventListener("click", openCamera);
   el.cameraClose.addEventListener("click", closeCamera);
 
   // ------------------------------------------------------------------ start
