@@ -523,3 +523,7 @@ UnknownNumberError = _error(
     "unknown_number", 404,
     "Không tìm thấy số {number}.",
     "Nothing found with number {number}.")
+AlreadyReceivedError = _error(
+    "already_received", 409,
+    "Bưu gửi {number} đã được ghi nhận rồi: {holder} đang giữ. Không ghi thêm gì.",
+    "{number} was already recorded: {holder} holds it. Nothing more was written.")

@@ -16,18 +16,21 @@ from kt1.api.schemas import BatchIn, BatchOut, ErrorOut, HandoffIn, HandoffResul
 from kt1.api.serialize import recorded_out
 from kt1.database import service_context
 from kt1.errors import (
+    AlreadyReceivedError,
     DatabaseUnavailableError,
     DependsOnRefusedError,
+    EventOrderError,
     InternalError,
     KT1Error,
     NotAttemptedError,
+    NotCurrentHolderError,
     ValidationError,
 )
 from kt1.models import User
 from kt1.models.enums import AckMethod, Authority, DeliveryFailure, EventKind, SealState
 from kt1.services.access import Receipt
 from kt1.services.context import Ctx
-from kt1.services.custody import HandoffRequest, Recorded, record_handoff
+from kt1.services.custody import HandoffRequest, Recorded, already_recorded, record_handoff
 from kt1.services.directory import find_user
 from kt1.services.tx import failure_summary, is_database_unavailable, rollback_quietly
 
@@ -82,7 +85,18 @@ def record(data: dict[str, Any]) -> Recorded:
         note=data.get("note", ""),
         incident_report=data.get("incident_report"),
     )
-    return record_handoff(ctx, actor, req)
+    try:
+        return record_handoff(ctx, actor, req)
+    except (NotCurrentHolderError, EventOrderError):
+        # A second scan of an envelope its receiver already holds at this stage: nothing is
+        # written either way, but the scanner says "already received", not "not held by".
+        done = already_recorded(ctx, actor, req)
+        rollback_quietly(ctx.session)
+        if done is None or done.to_user is None:
+            raise
+        raise AlreadyReceivedError(
+            number=req.number.strip().upper(), holder=done.to_user.username,
+            kind=done.kind.value, at=done.event_at.isoformat()) from None
 
 
 @blp.route("/handoffs")
@@ -91,7 +105,8 @@ class Handoffs(MethodView):
     @blp.response(201, HandoffResultOut, description="Recorded")
     @blp.alt_response(200, schema=HandoffResultOut, description="Replay of an earlier scan id")
     @blp.alt_response(409, schema=ErrorOut,
-                      description="not_current_holder, event_out_of_order, scan_id_conflict")
+                      description="not_current_holder, event_out_of_order, already_received, "
+                                  "scan_id_conflict")
     @blp.alt_response(422, schema=ErrorOut, description="check_digit_invalid, invalid_field")
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Record one handoff. 201 when new; 200 with the same body when replayed."""
@@ -170,7 +185,9 @@ class HandoffBatch(MethodView):
                     stopped_at = index
                     failed(index, scan_id, DatabaseUnavailableError(), "failed")
                 elif isinstance(exc, KT1Error):
-                    if key:
+                    # "already received" wrote nothing but breaks nothing: later scans of
+                    # the envelope build on the recorded state, so they still go through
+                    if key and not isinstance(exc, AlreadyReceivedError):
                         refused.add(key)
                     failed(index, scan_id, exc, "refused")
                 else:

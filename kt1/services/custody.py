@@ -22,6 +22,7 @@ from kt1.errors import (
     ForbiddenError,
     GiverIdentificationInvalidError,
     GiverIdentificationMissingError,
+    KT1Error,
     NotCurrentHolderError,
     PaperReceiptUnboundError,
     ScanIdConflictError,
@@ -500,6 +501,27 @@ def _both_sides(ctx: Ctx, actor: User, req: HandoffRequest, envelope: Envelope, 
     if req.kind is EventKind.ACCEPTED:
         _check_paper(req.receipt, sheet)
     verify_receipt(actor, req.receipt)
+
+
+def already_recorded(ctx: Ctx, actor: User, req: HandoffRequest) -> Handoff | None:
+    """The handoff that already did what ``req`` asks (a second scan of an envelope its
+    receiver already holds at this stage), or None. Read only, for a friendly answer to a
+    refused re-scan: the refusal itself (nothing written) is :func:`record_in`'s."""
+    try:
+        envelope = load_envelope(ctx, req.number)
+    except KT1Error:
+        return None
+    if not may_see_envelope(ctx.session, actor, envelope):
+        return None
+    receiver = req.receiver if req.kind in TRANSFER_EVENTS else actor
+    if receiver is None or envelope.holder_user_id != receiver.id:
+        return None
+    last = ctx.session.execute(
+        select(Handoff).where(Handoff.envelope_id == envelope.id)
+        .order_by(Handoff.seq.desc()).limit(1)).scalar_one_or_none()
+    if last is None or last.kind is not req.kind or last.to_user_id != receiver.id:
+        return None
+    return last
 
 
 @transactional

@@ -353,7 +353,29 @@ def user_password(username: str) -> Any:
 # --------------------------------------------------------------------------- devices
 
 
+#: What a device-enrolment QR code carries before the token: the /scan/ page reads it.
+ENROL_PREFIX = "KT1-DEVICE:"
+
+
+def enrolment_qr(token: str) -> dict[str, Any]:
+    """The device token as a QR code (its size in modules and an SVG path of the dark ones),
+    shown once with the token; nothing of it is cached or stored: the server keeps only the
+    token's hash."""
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4)
+    code.add_data(ENROL_PREFIX + token)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    path = "".join(f"M{x},{y}h1v1h-1z" for y, row in enumerate(matrix)
+                   for x, dark in enumerate(row) if dark)
+    return {"size": len(matrix), "path": path}
+
+
 def _devices_page(ctx: Ctx, form: DeviceForm, status: int = 200, **shown: Any) -> Any:
+    if shown.get("token"):
+        shown["token_qr"] = enrolment_qr(str(shown["token"]))
     page = page_of(devices.list_devices(ctx), _page_no())
     return render_template("admin/devices.html", form=form, page=page, action=EmptyForm(),
                            **shown), status

@@ -175,7 +175,8 @@ def test_scanned_staff_badges_identify_the_giver_then_sign_the_receipt(
     assert result(tab, "ok")["title"] == "Đã nhận thẻ nhân viên"
     assert page.inner_text("#badge-state") == "Đã quét thẻ ✓"
     scan(tab, number)
-    result(tab, "ok")
+    # the badge's answer was green too: wait for the envelope's own
+    page.wait_for_selector(f"#result[data-state='ok'] >> text={number}")
     accepted = handoffs(ctx, number)[1]
     assert accepted.ack_method == "badge"
     assert accepted.from_user.username == "vt_bnv" and accepted.to_user.username == "gd_hn"

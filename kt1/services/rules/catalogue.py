@@ -110,13 +110,16 @@ RULES: tuple[Rule, ...] = (
         "5", "Chuỗi giao nhận không đứt đoạn", "Unbroken custody",
         "[ours], from rules 4 and 6",
         refusals=("not_current_holder", "event_out_of_order", "event_time_backwards",
-                  "custody_conflict"),
+                  "custody_conflict", "already_received"),
         codes=("event_out_of_order", "giver_not_holder", "holder_missing", "holder_mismatch",
                "time_backwards"),
         judged_by=WRITE_AND_VERIFY,
         note="`custody_conflict`: another handoff of the same envelope was written at the "
              "same moment (two holders); the request is refused, never judged on a stale "
-             "state."),
+             "state. `already_received`: the scanner API's answer, instead of "
+             "`not_current_holder` or `event_out_of_order`, when the envelope's last handoff "
+             "is this very stage and its receiver still holds it (a second scan); nothing is "
+             "written either way."),
     Rule(
         "6", "Đối chiếu trước khi ký nhận", "Reconcile before signing",
         "Decree 26/2020 Art. 4(3) [law]",

@@ -20,15 +20,27 @@
   var MODES = {
     accepted: {label: "Nhận tại quầy", party: "giver-input", receipt: "bạn (giao dịch viên)"},
     bagged: {label: "Đóng túi"},
+    // Bag actions: the bag label is scanned (or typed), the details filled in, then the
+    // action button sends it. Opening a bag, the envelopes found inside are scanned first.
+    bag_sealed: {label: "Niêm phong túi", bag: "seal", action: "Niêm phong túi"},
+    dispatched: {label: "Chuyển túi đi", bag: "dispatch", action: "Giao túi cho bưu tá",
+                 receipt: "bưu tá nhận túi"},
+    bag_received: {label: "Nhận túi", bag: "receive", action: "Nhận túi",
+                   receipt: "bạn (người nhận túi)"},
+    bag_opened: {label: "Mở túi", bag: "open", action: "Mở túi và đối chiếu"},
     out_for_delivery: {label: "Giao bưu tá đi phát", party: "courier-input",
                        receipt: "bưu tá nhận"},
     delivered: {label: "Phát cho cơ quan", party: "clerk-input", receipt: "văn thư nhận"},
-    registered_incoming: {label: "Vào sổ đến"}
+    delivery_failed: {label: "Phát không thành công", reason: "reason-input"},
+    registered_incoming: {label: "Vào sổ đến"},
+    passed_to_addressee: {label: "Chuyển người có tên", party: "addressee-input",
+                          receipt: "người có tên nhận"}
   };
   var PARTY_MISSING = {
     "giver-input": "Chưa nhập người giao (văn thư cơ quan gửi).",
     "courier-input": "Chưa nhập bưu tá nhận đi phát.",
-    "clerk-input": "Chưa nhập văn thư cơ quan nhận."
+    "clerk-input": "Chưa nhập văn thư cơ quan nhận.",
+    "addressee-input": "Chưa nhập người có tên trên bì (tên đăng nhập)."
   };
 
   function $(id) { return document.getElementById(id); }
@@ -47,7 +59,12 @@
     receiptWho: $("receipt-who"), bag: $("bag-input"), destination: $("destination-input"),
     newBag: $("btn-new-bag"), expected: $("expected-input"), cameraBtn: $("btn-camera"),
     camera: $("camera"), video: $("camera-video"), cameraMessage: $("camera-message"),
-    cameraClose: $("btn-camera-close")
+    cameraClose: $("btn-camera-close"), bagAction: $("btn-bag-action"),
+    enrolCamera: $("btn-enrol-camera"),
+    bagCourier: $("bag-courier-input"), sealInput: $("seal-input"), vehicle: $("vehicle-input"),
+    dedicated: $("dedicated-input"), courierPin: $("courier-pin-input"),
+    sealState: $("seal-state-input"), report: $("report-input"),
+    openedList: $("opened-list"), openedCount: $("opened-count")
   };
 
   var state = {
@@ -81,6 +98,7 @@
       if (audio.state === "suspended") audio.resume();
       var tones = kind === "ok" ? [[1046, 0, 0.12]]
         : kind === "queued" ? [[660, 0, 0.09], [660, 0.14, 0.09]]
+        : kind === "already" ? [[880, 0, 0.08], [740, 0.12, 0.12]]
         : [[220, 0, 0.22], [180, 0.28, 0.32]];
       tones.forEach(function (t) {
         var osc = audio.createOscillator();
@@ -96,14 +114,46 @@
         osc.stop(start + t[2] + 0.02);
       });
     } catch (e) { /* no sound is better than no scan */ }
+    buzz(kind);
+  }
+
+  // A short vibration where the device has one: one pulse for a success, two for "already"
+  // or "waiting", a long double pulse for a refusal.
+  var BUZZ = {ok: 60, already: [60, 80, 60], queued: [60, 80, 60], refused: [250, 120, 250]};
+  function buzz(kind) {
+    try {
+      if (navigator.vibrate && BUZZ[kind]) navigator.vibrate(BUZZ[kind]);
+    } catch (e) { /* no vibration either */ }
   }
 
   // ------------------------------------------------------------------ showing results
 
+  // The result of the last scan is always in sight: a bar fixed to the bottom of the
+  // screen, which fills the whole screen for a moment after each scan (it lets taps and
+  // keys through, so the next scan never waits for it).
+  var flashTimer = null;
+  var FLASH_MS = {ok: 1200, replay: 1200, already: 2000, queued: 2000, refused: 3000};
+  function fitResult() {
+    if (el.result.classList.contains("flash")) return;
+    document.body.style.setProperty("--result-space", el.result.offsetHeight + "px");
+  }
   function show(kind, title, detail) {
     el.result.setAttribute("data-state", kind);
     el.resultTitle.textContent = title;
     el.resultDetail.textContent = detail || "";
+    if (flashTimer) clearTimeout(flashTimer);
+    flashTimer = null;
+    if (FLASH_MS[kind]) {
+      el.result.classList.add("flash");
+      flashTimer = setTimeout(function () {
+        flashTimer = null;
+        el.result.classList.remove("flash");
+        fitResult();
+      }, FLASH_MS[kind]);
+    } else {
+      el.result.classList.remove("flash");
+    }
+    fitResult();
     if (!el.camera.hidden && kind !== "idle") {  // the overlay hides the banner: say it there
       el.cameraMessage.textContent = title + (detail ? " — " + detail : "");
       el.cameraMessage.setAttribute("data-state", kind);
@@ -165,7 +215,13 @@
   }
 
   function renderCount() {
-    var n = state.batch.filter(function (b) { return b.state !== "refused"; }).length;
+    // each envelope once, however often it was scanned ("đã nhận rồi" counts, once)
+    var seen = {};
+    var n = state.batch.filter(function (b) {
+      if (b.state === "refused" || seen[b.number]) return false;
+      seen[b.number] = true;
+      return true;
+    }).length;
     if (state.mode === "bagged" && state.bagCount !== null) {
       // what the server last said is in the bag, and what is queued for it
       n = state.bagCount + state.batch.filter(function (b) { return b.state === "queued"; }).length;
@@ -277,10 +333,23 @@
     });
   }
 
+  // The administrator's device page shows the token once, also as a QR code carrying
+  // "KT1-DEVICE:<token>": read by the camera here, or by a scanner into the token field.
+  var ENROL_PREFIX = "KT1-DEVICE:";
+  function tokenFrom(text) {
+    var t = String(text || "").replace(/[\u0000-\u001f\u007f]/g, "").trim();
+    return t.toUpperCase().indexOf(ENROL_PREFIX) === 0 ? t.slice(ENROL_PREFIX.length).trim()
+                                                       : null;
+  }
+
   el.tokenForm.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var token = KT1Input.clean(el.tokenInput.value).length ? el.tokenInput.value.trim() : "";
     if (!token) return;
+    enrol(tokenFrom(token) || token);
+  });
+
+  function enrol(token) {
     el.setupMessage.textContent = "Đang kiểm tra mã truy cập…";
     loadDevice(token).then(function () {
       state.token = token;
@@ -294,6 +363,13 @@
         el.setupMessage.textContent = reasonOf(r.data, r.status);
       }
     });
+  }
+  el.tokenInput.addEventListener("keydown", function (ev) {
+    // a scanner reading the QR code ends with Enter: the form submits; with Tab, submit too
+    if (ev.key === "Tab" && tokenFrom(el.tokenInput.value)) {
+      ev.preventDefault();
+      enrol(tokenFrom(el.tokenInput.value));
+    }
   });
 
   el.operatorForm.addEventListener("submit", function (ev) {
@@ -317,9 +393,12 @@
 
   // ------------------------------------------------------------------ scanning view
 
+  window.addEventListener("resize", fitResult);
+
   function showWork() {
     el.setup.hidden = true;
     el.work.hidden = false;
+    fitResult();
     showDevice();
     selectMode(state.mode, true);
     focusCode();
@@ -338,6 +417,11 @@
       fields[j].hidden = fields[j].getAttribute("data-for").split(" ").indexOf(mode) < 0;
     }
     el.receiptWho.textContent = (MODES[mode].receipt || "người nhận");
+    el.bagAction.hidden = !MODES[mode].bag;
+    el.destination.hidden = el.newBag.hidden = mode !== "bagged";
+    el.bagAction.textContent = MODES[mode].action || "";
+    el.scanForm.parentNode.querySelector(".counter").hidden = !!MODES[mode].bag &&
+      MODES[mode].bag !== "open";
     if (!keepBatch) endBatch();
     renderCount();
   }
@@ -351,8 +435,9 @@
   });
 
   // Context fields keep their values (not the PIN) across reloads.
-  ["giver-input", "courier-input", "clerk-input", "bag-input", "destination-input",
-   "expected-input"].forEach(function (id) {
+  ["giver-input", "courier-input", "clerk-input", "addressee-input", "reason-input",
+   "bag-courier-input", "seal-input", "vehicle-input",
+   "bag-input", "destination-input", "expected-input"].forEach(function (id) {
     var input = $(id);
     input.value = localStorage.getItem(KEY + id) || "";
     input.addEventListener("change", function () {
@@ -424,6 +509,58 @@
     if (!/^(INPUT|SELECT|TEXTAREA|LABEL|OPTION)$/.test(ev.target.tagName)) focusCode();
   });
 
+  // Every other field gives the focus back once used: Enter in it (above), or leaving it
+  // with a value (a PIN typed, a name chosen) brings the next scan to the code field.
+  el.context.addEventListener("change", function (ev) {
+    if (ev.target.classList && ev.target.classList.contains("ctx-input")) {
+      setTimeout(function () {
+        var a = document.activeElement;
+        if (!a || a === document.body || !el.context.contains(a)) focusCode();
+      }, 0);
+    }
+  });
+
+  // A scanner's burst typed into ANY other field (the PIN box, a name, a button): keys at
+  // scanner speed ending in Enter or Tab are a scan. It is taken out of that field (which
+  // gets back what it held before the burst) and recorded as a scan, never dropped.
+  var wedge = {target: null, keys: [], before: "", timer: new KT1Input.KeyTimer(35, 4),
+               last: 0};
+  function wedgeReset() {
+    wedge.target = null; wedge.keys = []; wedge.before = ""; wedge.timer.reset();
+  }
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target;
+    if (t === el.code || el.work.hidden || !el.camera.hidden) return;
+    var now = ev.timeStamp || performance.now();
+    var input = t && /^(INPUT|TEXTAREA)$/.test(t.tagName);
+    if (ev.key === "Enter" || ev.key === "Tab") {
+      var fast = wedge.target === t && wedge.timer.isScanner() && now - wedge.last < 120;
+      if (fast) {
+        ev.preventDefault();
+        ev.stopPropagation();
+        var code = wedge.keys.join("");
+        if (input) t.value = wedge.before;
+        wedgeReset();
+        focusCode();
+        handleCode(code, "scanner");
+      } else {
+        wedgeReset();
+      }
+      return;
+    }
+    if (!ev.key || ev.key.length !== 1 || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (wedge.target !== t || now - wedge.last > 100) {
+      // a new run of keys starts here: what the field held before it comes back if the
+      // run turns out to be a scan
+      wedgeReset();
+      wedge.target = t;
+      wedge.before = input ? t.value : "";
+    }
+    wedge.keys.push(ev.key);
+    wedge.timer.key(now);
+    wedge.last = now;
+  }, true);
+
   // Scanner or keyboard: a scan ends at Enter or Tab; the key timing tells which it was.
   var timer = new KT1Input.KeyTimer(35, 4);
   var pasted = false;
@@ -453,6 +590,32 @@
     timer.reset();
     pasted = false;
     handleCode(raw, source);
+  }
+
+  /**
+   * A second scan of an envelope already received at this stage (the server wrote nothing
+   * and says so with ``already_received``; a bag scan, ``envelope_in_bag`` naming this very
+   * bag): not a refusal, the envelope is where it should be. Returns the words, or null.
+   */
+  function alreadyOf(item, data) {
+    var slug = data && data.error;
+    var errors = (data && data.errors) || {};
+    if (slug === "already_received") {
+      var who = errors.holder;
+      // accepting and registering, the receiver is the operator himself
+      var mine = who ? who === state.operator
+                     : (item.mode === "accepted" || item.mode === "registered_incoming");
+      return {title: "Đã nhận rồi: " + item.number,
+              detail: (mine ? "Bạn đã nhận bưu gửi này từ trước"
+                            : "Bưu gửi này đã ở chỗ " + (who || "người nhận") + " từ trước") +
+                      " (" + item.label + "). Không ghi thêm gì."};
+    }
+    if (slug === "envelope_in_bag" && item.mode === "bagged" && errors.bag &&
+        errors.bag === KT1Input.clean(item.path.split("/")[2] || "")) {
+      return {title: "Đã có trong túi: " + item.number,
+              detail: "Bưu gửi này đã ở trong túi " + errors.bag + ". Không ghi thêm gì."};
+    }
+    return null;
   }
 
   function refuse(number, message, scanId) {
@@ -497,6 +660,33 @@
       el.badgeState.className = "pill pill-online";
       beep("ok");
       show("ok", "Đã nhận thẻ nhân viên", "Ký nhận cho các bưu gửi tiếp theo của lượt này.");
+      return;
+    }
+    if (kind === "bag" && MODES[mode].bag) {
+      el.bag.value = code;
+      el.bag.dispatchEvent(new Event("change"));
+      state.opened = [];
+      renderOpened();
+      loadBag();
+      return;
+    }
+    if (MODES[mode].bag) {
+      if (KT1Input.s10Problem(code, LETTERS, COUNTRY) || MODES[mode].bag !== "open") {
+        refuse(code, MODES[mode].bag === "open"
+          ? KT1Input.s10Problem(code, LETTERS, COUNTRY).message_vi
+          : "Thao tác này dùng nhãn túi: quét nhãn túi rồi bấm \"" + MODES[mode].action + "\".");
+        return;
+      }
+      if (state.opened.indexOf(code) >= 0) {
+        beep("already");
+        show("already", "Đã đọc rồi: " + code, "Bưu gửi này đã có trong danh sách mở túi.");
+        return;
+      }
+      state.opened.push(code);
+      renderOpened();
+      beep("ok");
+      show("ok", "Đã đọc: " + code, state.opened.length + " bưu gửi đã đọc; đọc hết rồi bấm \"" +
+           MODES[mode].action + "\".");
       return;
     }
     if (kind === "bag") {
@@ -575,6 +765,11 @@
         }
         b.receipt = r;
       }
+      if (spec.reason) {
+        var reason = $(spec.reason).value;
+        if (!reason) throw new Missing("Chưa chọn lý do phát không thành công.");
+        b.reason = reason;
+      }
       if (source === "keyboard") b.note = "nhập tay";
     }
     return {scan_id: scanId, path: path, body: b, number: number, mode: mode,
@@ -616,6 +811,14 @@
         renderCount();
       } else if (r.status >= 500) {
         enqueue(item, entry);
+      } else if (alreadyOf(item, r.data)) {
+        var a = alreadyOf(item, r.data);
+        entry.state = "already";
+        beep("already");
+        show("already", a.title, a.detail);
+        addRecent({scan_id: item.scan_id, number: item.number, label: item.label,
+                   source: item.source, state: "already", message: a.detail});
+        renderCount();
       } else {
         entry.state = "refused";
         renderCount();
@@ -669,6 +872,96 @@
     });
   }
 
+  // ------------------------------------------------------------------ bag actions
+
+  state.opened = [];
+  function renderOpened() {
+    el.openedList.textContent = state.opened.join(" · ");
+    el.openedCount.textContent = String(state.opened.length);
+  }
+
+  function bagSignature(input) {
+    if (input === el.pin && state.badge) return {method: "badge", secret: state.badge};
+    var v = input.value.trim();
+    return v ? {method: "pin", secret: v} : null;
+  }
+
+  function bagAction() {
+    var mode = state.mode;
+    var spec = MODES[mode];
+    var bag = KT1Input.clean(el.bag.value);
+    if (!bag) { refuse("Túi", "Chưa chọn túi: quét nhãn túi hoặc nhập số túi."); return; }
+    var b = {scan_id: KT1Input.uuid(), operator: state.operator,
+             event_at: KT1Input.deviceTime()};
+    var courier = el.bagCourier.value.trim().toLowerCase();
+    var seal = el.sealInput.value.trim();
+    var path = "/bags/" + encodeURIComponent(bag) + "/";
+    if (spec.bag === "seal") {
+      if (!seal) { refuse(bag, "Nhập số niêm phong (kẹp chì) của túi."); return; }
+      path += "seal";
+      b.seal_number = seal;
+    } else if (spec.bag === "dispatch") {
+      var vehicle = el.vehicle.value.trim();
+      var r = bagSignature(el.pin);
+      if (!courier) { refuse(bag, "Chưa nhập bưu tá nhận túi."); return; }
+      if (!vehicle) { refuse(bag, "Chưa nhập phương tiện (biển số xe)."); return; }
+      if (!r) { refuse(bag, "Bưu tá chưa ký nhận: nhập PIN hoặc quét thẻ nhân viên."); return; }
+      path += "dispatch";
+      b.courier = courier;
+      b.receipt = r;
+      b.vehicle = vehicle;
+      b.is_dedicated_vehicle = el.dedicated.checked;
+    } else if (spec.bag === "receive") {
+      var mine = bagSignature(el.pin);
+      var theirs = bagSignature(el.courierPin);
+      if (!courier) { refuse(bag, "Chưa nhập bưu tá giao túi."); return; }
+      if (!seal) { refuse(bag, "Nhập số niêm phong đọc trên túi."); return; }
+      if (!theirs) { refuse(bag, "Bưu tá giao túi chưa xác nhận: nhập PIN của bưu tá."); return; }
+      if (!mine) { refuse(bag, "Bạn chưa ký nhận: nhập PIN hoặc quét thẻ nhân viên."); return; }
+      path += "receive";
+      b.courier = courier;
+      b.seal_number = seal;
+      b.seal_state = el.sealState.value || "intact";
+      b.receipt = mine;
+      b.courier_receipt = theirs;
+      if (el.report.value.trim()) b.incident_report = el.report.value.trim();
+    } else {
+      path += "open";
+      b.numbers = state.opened.slice();
+    }
+    api("POST", path, b).then(function (r) {
+      if (r.status === 200 || r.status === 201) {
+        var bagOut = r.data.bag;
+        var detail = [spec.label, "đến " + bagOut.destination, bagOut.count + " bưu gửi"];
+        var kind = "ok";
+        if (r.data.missing && r.data.missing.length) {
+          detail.push("THIẾU: " + r.data.missing.join(", "));
+          kind = "refused";
+        }
+        if (r.data.extra && r.data.extra.length) {
+          detail.push("THỪA: " + r.data.extra.join(", "));
+          kind = "refused";
+        }
+        if (r.data.incident_id) detail.push("đã mở sự cố số " + r.data.incident_id);
+        beep(kind);
+        show(kind, (kind === "ok" ? "Đã ghi nhận: túi " : "Có sai lệch: túi ") + bagOut.number,
+             detail.join(" · "));
+        addRecent({scan_id: b.scan_id, number: bagOut.number, label: spec.label,
+                   state: kind === "ok" ? "ok" : "refused", message: detail.join(" · ")});
+        if (spec.bag === "open") { state.opened = []; renderOpened(); }
+        el.pin.value = "";
+        el.courierPin.value = "";
+        state.badge = null;
+      } else {
+        refuse(bag, reasonOf(r.data, r.status), b.scan_id);
+      }
+    }, function () {
+      setOnline(false);
+      refuse(bag, "Cần kết nối máy chủ cho thao tác túi; thử lại khi có mạng.");
+    }).then(focusCode);
+  }
+  el.bagAction.addEventListener("click", bagAction);
+
   el.newBag.addEventListener("click", function () {
     var dest = KT1Input.clean(el.destination.value);
     if (!dest) {
@@ -710,6 +1003,12 @@
                                                        : "đã gửi") + " · " + s.detail);
       state.batch.forEach(function (b) { if (b.scan_id === item.scan_id) b.state = "ok"; });
       return "ok";
+    }
+    var already = alreadyOf(item, data);
+    if (already) {
+      updateRecent(item.scan_id, "already", already.detail);
+      state.batch.forEach(function (b) { if (b.scan_id === item.scan_id) b.state = "already"; });
+      return "already";
     }
     var reason = refusalOf(item, data, status);
     updateRecent(item.scan_id, "refused", reason);
@@ -839,6 +1138,18 @@
           var now = Date.now();
           if (text === lastCamera.code && now - lastCamera.at < 3000) return;
           lastCamera = {code: text, at: now};
+          var enrolment = tokenFrom(text);
+          if (enrolment !== null || !el.setup.hidden) {
+            closeCamera();
+            if (enrolment) {
+              el.tokenInput.value = "";
+              enrol(enrolment);
+            } else {
+              el.setupMessage.textContent = "Đây không phải mã QR thiết bị (trang Quản trị › " +
+                "Thiết bị quét hiện mã này một lần khi cấp thiết bị).";
+            }
+            return;
+          }
           handleCode(text, "camera");
         });
     }).catch(function (err) {
@@ -855,6 +1166,7 @@
   }
 
   el.cameraBtn.addEventListener("click", openCamera);
+  el.enrolCamera.addEventListener("click", openCamera);
   el.cameraClose.addEventListener("click", closeCamera);
 
   // ------------------------------------------------------------------ start
