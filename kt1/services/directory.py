@@ -262,3 +262,42 @@ def active_users_of(ctx: Ctx, unit_id: int, roles: Iterable[Role]) -> list[User]
     return list(ctx.session.execute(
         select(User).where(User.unit_id == unit_id, User.is_active, User.role.in_(list(roles)))
         .order_by(User.username)).unique().scalars())
+
+
+@transactional
+def update_user(ctx: Ctx, actor: User | None, username: str, *, full_name: str,
+                email: str | None = None, is_unit_head: bool = False) -> User:
+    """Correct a user's name and email and set whether they head their unit.
+
+    Their role and unit change only through :func:`move_user` and :func:`change_role`
+    (refused while they hold anything); these fields carry no custody, so nothing is
+    refused here but a wrong value.
+    """
+    _admin(actor)
+    user = find_user(ctx, username)
+    name = clean_text(full_name, "full_name", 120, required=True)
+    mail = clean_text(email or "", "email", 254) or None
+    if mail is not None and not _EMAIL.match(mail):
+        raise ValidationError(field="email", reason="an email address, e.g. ten@coquan.vn")
+    user.full_name, user.email, user.is_unit_head = name, mail, bool(is_unit_head)
+    ctx.session.flush()
+    return user
+
+
+@transactional
+def update_unit(ctx: Ctx, actor: User | None, code: str, *, name: str, province_code: str,
+                province_name: str, address: str = "", parent_name: str = "") -> Unit:
+    """Correct a unit's name, province, address and parent body.
+
+    The code and the kind stay: the code is printed in every number and register the unit
+    has made, and the kind decides which roles work there.
+    """
+    _admin(actor)
+    unit = find_unit(ctx, code)
+    unit.name = clean_text(name, "name", 200, required=True)
+    unit.province_code = clean_text(province_code, "province_code", 8, required=True)
+    unit.province_name = clean_text(province_name, "province_name", 100, required=True)
+    unit.address = clean_text(address, "address", 200)
+    unit.parent_name = clean_text(parent_name, "parent_name", 200)
+    ctx.session.flush()
+    return unit
