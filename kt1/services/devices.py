@@ -12,7 +12,7 @@ from kt1.errors import DuplicateError, ForbiddenError, TokenInvalidError, TokenR
 from kt1.models import Device, User
 from kt1.models.enums import Role
 from kt1.services.context import Ctx
-from kt1.services.directory import find_unit
+from kt1.services.directory import find_active_unit
 from kt1.services.text import clean_text
 from kt1.services.tx import transactional
 
@@ -35,7 +35,7 @@ def add_device(ctx: Ctx, actor: User | None, name: str, unit_code: str) -> tuple
         from kt1.errors import ValidationError
 
         raise ValidationError(field="name", reason="2-64 letters, digits, - _ .")
-    unit = find_unit(ctx, unit_code)
+    unit = find_active_unit(ctx, unit_code)
     if ctx.session.execute(select(Device.id).where(Device.name == name)).first():
         raise DuplicateError(what=f"Device {name}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

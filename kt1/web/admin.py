@@ -60,8 +60,10 @@ def _page_no() -> int:
     return max(1, request.args.get("page", 1, type=int) or 1)
 
 
-def _unit_choices(ctx: Ctx) -> list[tuple[str, str]]:
-    return [(u.code, f"{u.code} — {u.name}") for u in directory.list_units(ctx)]
+def _unit_choices(ctx: Ctx, active_only: bool = True) -> list[tuple[str, str]]:
+    """Units to pick from; a deactivated unit takes nothing new (but is still filtered on)."""
+    return [(u.code, f"{u.code} — {u.name}")
+            for u in directory.list_units(ctx, active_only=active_only)]
 
 
 @bp.app_template_filter("role_label")
@@ -118,7 +120,8 @@ def units() -> Any:
     elif request.method == "POST":
         status = 422
     page = wl.paginate(ctx, directory.units_query(), _page_no())
-    return render_template("admin/units.html", form=form, page=page), status
+    return render_template("admin/units.html", form=form, page=page,
+                           action=EmptyForm()), status
 
 
 @bp.route("/units/<code>/serving", methods=["GET", "POST"])
@@ -184,12 +187,42 @@ def unit_edit(code: str) -> Any:
     return render_template("admin/unit_edit.html", form=form, unit=unit), status
 
 
+@bp.post("/units/<code>/deactivate")
+@requires(ADMIN)
+def unit_deactivate(code: str) -> Any:
+    """Deactivate a unit: refused while anything is held or open there (``unit_in_use``)."""
+    return _set_unit_active(code, False)
+
+
+@bp.post("/units/<code>/activate")
+@requires(ADMIN)
+def unit_activate(code: str) -> Any:
+    return _set_unit_active(code, True)
+
+
+def _set_unit_active(code: str, active: bool) -> Any:
+    ctx, me = service_context(), _me()
+    unit = directory.find_unit(ctx, code)
+    if EmptyForm().validate_on_submit():
+        try:
+            unit = directory.set_unit_active(ctx, me, unit.code, active)
+        except KT1Error as exc:
+            flash(exc.message_local, "error")
+        else:
+            if active:
+                flash(_("Đơn vị %(code)s hoạt động trở lại.", code=unit.code), "success")
+            else:
+                flash(_("Đơn vị %(code)s đã ngừng hoạt động: không nhận thêm người dùng, thiết "
+                        "bị hay bưu gửi gửi đến.", code=unit.code), "success")
+    return redirect(url_for(".units") + f"#unit-{unit.code}", code=303)
+
+
 # --------------------------------------------------------------------------- users
 
 
 def _users_page(ctx: Ctx, form: UserForm, status: int = 200, **shown: Any) -> Any:
     filt = UserFilterForm(request.args)
-    choices = _unit_choices(ctx)
+    choices = _unit_choices(ctx, active_only=False)
     filt.unit.choices = [("", _("Mọi đơn vị")), *choices]
     filt.validate()
     unit = filt.unit.data if not filt.unit.errors else ""
@@ -281,6 +314,9 @@ def _set_active(username: str, active: bool) -> Any:
 def _move_form(ctx: Ctx, user: User) -> MoveUserForm:
     form = MoveUserForm()
     form.unit.choices = _unit_choices(ctx)
+    if not user.unit.is_active:
+        form.unit.choices = [(user.unit.code, f"{user.unit.code} — {user.unit.name}"),
+                             *form.unit.choices]
     if not form.is_submitted():
         form.unit.data, form.role.data = user.unit.code, user.role.value
     return form

@@ -349,6 +349,8 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/admin/users/vt_hcm/edit", {"full_name": "Đổi tên", "email": ""}),
     ("POST", "/admin/users/vt_hcm/badge/print", {"printer": "may-in", "width_mm": "80"}),
     ("POST", "/admin/users/vt_hcm/badge/pdf", {"width_mm": "80"}),
+    ("POST", "/admin/units/UBND-HCM/deactivate", {}),
+    ("POST", "/admin/units/UBND-HCM/activate", {}),
     ("GET", "/admin/units/UBND-HCM/edit", {}),
     ("POST", "/admin/units/UBND-HCM/edit", {"name": "X", "province_code": "79",
                                            "province_name": "Hồ Chí Minh"}),
@@ -404,7 +406,8 @@ def state(ctx: Ctx) -> tuple[Any, ...]:
             count(ctx, PrintJob), count(ctx, DeadlineRuleSet), count(ctx, DayOff),
             count(ctx, HandoverRecord), count(ctx, Handoff), tuple(hcm),
             tuple(revoked), serving(ctx),
-            tuple(ctx.session.execute(select(Unit.code, Unit.name).order_by(Unit.code)).all()),
+            tuple(ctx.session.execute(select(Unit.code, Unit.name, Unit.is_active)
+                                      .order_by(Unit.code)).all()),
             tuple(ctx.session.execute(select(Printer.name, Printer.uri, Printer.is_active)
                                       .order_by(Printer.name)).all()))
 

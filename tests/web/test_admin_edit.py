@@ -270,3 +270,47 @@ def test_a_printer_added_from_the_form_prints_its_test_page_on_a_raw_tcp_printer
         assert "Máy in that đã nhận trang thử" in page(b.get("/admin/printers"))
         fake.settle()
         assert any(p.printed_anything for p in fake.printouts())
+
+
+def test_a_unit_is_deactivated_only_when_nothing_is_held_or_open_there(
+        signed_in: Any, ctx: Ctx, network: Network) -> None:
+    from kt1.services.directory import add_unit
+
+    add_unit(ctx, None, "SO-TRONG", "Sở chưa dùng", "agency", "48", "Đà Nẵng")
+    b = signed_in("admin")
+    b.get("/admin/units")
+    busy = b.post("/admin/units/BNV/deactivate")
+    assert busy.status_code == 303
+    assert ("Đơn vị BNV còn 3 người dùng đang làm việc, 0 bưu gửi đang giữ" in
+            page(b.get("/admin/units")))
+    ctx.session.rollback()
+    assert ctx.session.execute(select(Unit.is_active).where(Unit.code == "BNV")).scalar_one()
+
+    assert b.post("/admin/units/SO-TRONG/deactivate").status_code == 303
+    listed = page(b.get("/admin/units"))
+    assert "Đơn vị SO-TRONG đã ngừng hoạt động" in listed
+    # a deactivated unit takes no new user (and is not offered)
+    assert 'value="SO-TRONG"' not in page(b.get("/admin/users")).split("Thêm người dùng")[1]
+    refused = b.post("/admin/users", {**NEW_USER, "unit": "SO-TRONG"})
+    assert refused.status_code in (409, 422)
+    ctx.session.rollback()
+    assert ctx.session.execute(select(User).where(User.username == "vt3_bnv")).first() is None
+    assert b.post("/admin/units/SO-TRONG/activate").status_code == 303
+    assert "Đơn vị SO-TRONG hoạt động trở lại." in page(b.get("/admin/units"))
+    assert b.post("/admin/units/NOPE/deactivate").status_code == 404
+
+
+def test_a_deactivated_unit_gets_no_new_envelope(ctx: Ctx, network: Network) -> None:
+    import pytest
+
+    from kt1.errors import KT1Error
+    from kt1.services.directory import add_unit, set_unit_active
+    from kt1.services.registration import EnvelopeDraft, register_envelope
+
+    add_unit(ctx, None, "SO-CU", "Sở đã giải thể", "agency", "48", "Đà Nẵng")
+    set_unit_active(ctx, None, "SO-CU", False)
+    with pytest.raises(KT1Error, match=r"ngừng hoạt động|deactivated") as err:
+        register_envelope(ctx, network["vt_bnv"], EnvelopeDraft(
+            classification="confidential", recipient_unit_code="SO-CU",
+            document_number="9/CV"))
+    assert err.value.slug == "unit_inactive"
