@@ -79,3 +79,28 @@ def list_devices(ctx: Ctx) -> list[Device]:
     """Every device, active ones first, then by name."""
     return list(ctx.session.execute(
         select(Device).order_by(Device.revoked_at.is_not(None), Device.name)).unique().scalars())
+
+
+@transactional
+def update_device(ctx: Ctx, actor: User | None, name: str, new_name: str,
+                  unit_code: str) -> Device:
+    """Rename a device that is still in use, or give it to another (active) unit; its token
+    stays. A revoked device is not changed: it is issued anew instead."""
+    if actor is not None and actor.role is not Role.ADMINISTRATOR:
+        raise ForbiddenError()
+    device = ctx.session.execute(select(Device).where(Device.name == name)).scalar_one_or_none()
+    if device is None or device.revoked_at is not None:
+        raise TokenInvalidError()
+    new_name = clean_text(new_name, "name", 64, required=True)
+    if not _NAME.match(new_name):
+        from kt1.errors import ValidationError
+
+        raise ValidationError(field="name", reason="2-64 letters, digits, - _ .")
+    if new_name != device.name and ctx.session.execute(
+            select(Device.id).where(Device.name == new_name)).first():
+        raise DuplicateError(what=f"Device {new_name}")
+    unit = find_active_unit(ctx, unit_code) if unit_code != device.unit.code else device.unit
+    device.name, device.unit_id = new_name, unit.id
+    ctx.session.flush()
+    ctx.session.expire(device, ["unit"])
+    return device

@@ -597,6 +597,36 @@ def device_revoke(name: str) -> Any:
     return redirect(url_for(".devices_page"), code=303)
 
 
+@bp.route("/devices/<name>/edit", methods=["GET", "POST"])
+@requires(ADMIN)
+def device_edit(name: str) -> Any:
+    """Rename a device in use or give it to another unit (its token stays)."""
+    ctx, me = service_context(), _me()
+    device = next((d for d in devices.list_devices(ctx) if d.name == name and d.is_active),
+                  None)
+    if device is None:
+        abort(404)
+    form = _device_form(ctx)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            device = devices.update_device(ctx, me, device.name, form.name.data or "",
+                                           form.unit.data or "")
+        except KT1Error as exc:
+            form.show_error(exc, {"unknown_unit": "unit", "unit_inactive": "unit",
+                                  "already_exists": "name"})
+            status = exc.status
+        else:
+            flash(_("Đã lưu thiết bị %(name)s (%(unit)s).", name=device.name,
+                    unit=device.unit.code), "success")
+            return redirect(url_for(".devices_page"), code=303)
+    elif request.method == "POST":
+        status = 422
+    else:
+        form.name.data, form.unit.data = device.name, device.unit.code
+    return render_template("admin/device_edit.html", form=form, device=device), status
+
+
 # --------------------------------------------------------------------------- printers
 
 

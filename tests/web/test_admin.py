@@ -363,6 +363,8 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/admin/devices", {}),
     ("POST", "/admin/devices", {"name": "quay-x", "unit": "BC-HN"}),
     ("POST", "/admin/devices/quay-hcm/revoke", {}),
+    ("GET", "/admin/devices/quay-hcm/edit", {}),
+    ("POST", "/admin/devices/quay-hcm/edit", {"name": "quay-doi", "unit": "BC-HN"}),
     ("GET", "/admin/printers", {}),
     ("POST", "/admin/printers", {"name": "may-x", "uri": "memory://may-x", "width_mm": "80"}),
     ("POST", "/admin/printers/may-in/test", {}),
@@ -401,7 +403,7 @@ def state(ctx: Ctx) -> tuple[Any, ...]:
     hcm = ctx.session.execute(select(User.is_active, User.password_hash, User.session_epoch,
                                      User.unit_id, User.role, User.full_name, User.badge_hash)
                               .where(User.username == "vt_hcm")).one()
-    revoked = ctx.session.execute(select(Device.revoked_at)).scalars().all()
+    revoked = ctx.session.execute(select(Device.revoked_at, Device.name, Device.unit_id)).all()
     return (count(ctx, Unit), count(ctx, User), count(ctx, Device), count(ctx, Printer),
             count(ctx, PrintJob), count(ctx, DeadlineRuleSet), count(ctx, DayOff),
             count(ctx, HandoverRecord), count(ctx, Handoff), tuple(hcm),

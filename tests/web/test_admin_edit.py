@@ -314,3 +314,28 @@ def test_a_deactivated_unit_gets_no_new_envelope(ctx: Ctx, network: Network) -> 
             classification="confidential", recipient_unit_code="SO-CU",
             document_number="9/CV"))
     assert err.value.slug == "unit_inactive"
+
+
+# --------------------------------------------------------------------------- devices
+
+
+def test_a_device_is_renamed_and_moved_and_keeps_its_token(
+        signed_in: Any, ctx: Ctx, network: Network) -> None:
+    from kt1.services import devices
+
+    _device, token = devices.add_device(ctx, None, "quay-cu", "BC-HN")
+    devices.add_device(ctx, None, "quay-khac", "BC-HN")
+    b = signed_in("admin")
+    assert "/admin/devices/quay-cu/edit" in page(b.get("/admin/devices"))
+    assert 'value="quay-cu"' in page(b.get("/admin/devices/quay-cu/edit"))
+    taken = b.post("/admin/devices/quay-cu/edit", {"name": "quay-khac", "unit": "BC-HN"})
+    assert taken.status_code == 409 and "đã tồn tại" in page(taken)
+    saved = b.post("/admin/devices/quay-cu/edit", {"name": "quay-3-bc-hcm", "unit": "BC-HCM"})
+    assert saved.status_code == 303
+    assert "Đã lưu thiết bị quay-3-bc-hcm (BC-HCM)." in page(b.get("/admin/devices"))
+    ctx.session.rollback()
+    moved = devices.authenticate(ctx, token)
+    assert (moved.name, moved.unit.code) == ("quay-3-bc-hcm", "BC-HCM")
+    devices.revoke_device(ctx, None, "quay-khac")
+    assert b.get("/admin/devices/quay-khac/edit").status_code == 404
+    assert b.get("/admin/devices/nope/edit").status_code == 404
