@@ -72,7 +72,7 @@ class UserForm(WorkForm):
     password = PasswordField(_l("Mật khẩu ban đầu"), validators=[
         DataRequired(_l("Hãy nhập mật khẩu.")),
         Length(min=8, max=200, message=_l("Mật khẩu từ %(min)d đến %(max)d ký tự."))])
-    pin = StringField(_l("Mã PIN ký nhận (4–8 chữ số)"), validators=[
+    pin = PasswordField(_l("Mã PIN ký nhận (4–8 chữ số)"), validators=[
         Optional(), Length(min=4, max=8, message=_l("Mã PIN từ 4 đến 8 chữ số."))])
     is_unit_head = BooleanField(_l("Thủ trưởng đơn vị"))
     email = StringField(_l("Thư điện tử (nhận thông báo sự cố, không bắt buộc)"), validators=[
