@@ -7,6 +7,7 @@ the page in Vietnamese and write nothing."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -69,17 +70,18 @@ def test_the_new_users_pin_and_password_are_not_in_the_page_after_saving(
 
 def test_the_badge_shown_once_is_printed_on_a_chosen_printer_or_downloaded(
         signed_in: Any, ctx: Ctx, network: Network) -> None:
-    printing.add_printer(ctx, None, "the-nv", "memory://the-nv", width_mm=58)
+    name = f"the-{uuid.uuid4().hex[:6]}"  # the memory printer's captures outlive the test
+    printing.add_printer(ctx, None, name, f"memory://{name}", width_mm=58)
     b = signed_in("admin")
     b.get("/admin/users")
     body = page(b.post("/admin/users", NEW_USER))
     badge = secret_of(body)
-    assert '<option value="the-nv">' in body and ">In thẻ</button>" in body
+    assert f'<option value="{name}">' in body and ">In thẻ</button>" in body
     printed = b.post("/admin/users/vt3_bnv/badge/print",
-                     {"code": badge, "printer": "the-nv", "width_mm": "58"})
+                     {"code": badge, "printer": name, "width_mm": "58"})
     assert printed.status_code == 303
-    assert "Đã in thẻ của vt3_bnv trên máy in the-nv." in page(b.get(printed.headers["Location"]))
-    assert len(captured("the-nv")) == 1
+    assert f"Đã in thẻ của vt3_bnv trên máy in {name}." in page(b.get(printed.headers["Location"]))
+    assert len(captured(name)) == 1
     before = user(ctx, "vt3_bnv").badge_hash
 
     png = b.post("/admin/users/vt3_bnv/badge/png", {"code": badge, "width_mm": "80"})
@@ -89,11 +91,11 @@ def test_the_badge_shown_once_is_printed_on_a_chosen_printer_or_downloaded(
     assert user(ctx, "vt3_bnv").badge_hash == before  # the same badge
 
     wrong = b.post("/admin/users/vt3_bnv/badge/print",
-                   {"code": "B" + "1" * 20, "printer": "the-nv", "width_mm": "58"})
+                   {"code": "B" + "1" * 20, "printer": name, "width_mm": "58"})
     assert wrong.status_code == 303
     assert "Mã thẻ không đúng với thẻ hiện hành của vt3_bnv." in page(
         b.get(wrong.headers["Location"]))
-    assert len(captured("the-nv")) == 1
+    assert len(captured(name)) == 1
 
 
 def test_a_badge_that_does_not_print_shows_the_code_again_to_try_another_printer(
@@ -112,17 +114,18 @@ def test_a_badge_that_does_not_print_shows_the_code_again_to_try_another_printer
 
 def test_a_new_badge_is_printed_or_downloaded_from_the_user_page_and_ends_the_old_one(
         signed_in: Any, ctx: Ctx, network: Network) -> None:
-    printing.add_printer(ctx, None, "the-hn", "memory://the-hn")
+    name = f"the-{uuid.uuid4().hex[:6]}"
+    printing.add_printer(ctx, None, name, f"memory://{name}")
     old = user(ctx, "gd_hn").badge_hash
     b = signed_in("admin")
     shown = page(b.get("/admin/users/gd_hn"))
     assert 'id="badge"' in shown and "In thẻ mới" in shown
-    printed = b.post("/admin/users/gd_hn/badge/print", {"printer": "the-hn", "width_mm": "80"})
+    printed = b.post("/admin/users/gd_hn/badge/print", {"printer": name, "width_mm": "80"})
     assert printed.status_code == 303
-    assert "Đã in thẻ mới của gd_hn trên máy in the-hn; thẻ cũ không còn dùng được." in page(
+    assert f"Đã in thẻ mới của gd_hn trên máy in {name}; thẻ cũ không còn dùng được." in page(
         b.get(printed.headers["Location"]))
     new = user(ctx, "gd_hn").badge_hash
-    assert new != old and len(captured("the-hn")) == 1
+    assert new != old and len(captured(name)) == 1
     pdf = b.post("/admin/users/gd_hn/badge/pdf", {"width_mm": "80"})
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert user(ctx, "gd_hn").badge_hash not in (old, new)
