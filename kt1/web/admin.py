@@ -680,38 +680,38 @@ def printers() -> Any:
     return _printers_page(ctx, form)
 
 
-@bp.route("/printers/<name>/edit", methods=["GET", "POST"])
+@bp.route("/printers/<printer>/edit", methods=["GET", "POST"])
 @requires(ADMIN)
-def printer_edit(name: str) -> Any:
+def printer_edit(printer: str) -> Any:
     """Change a printer's model, address, paper, workstation or default flag."""
     ctx, me = service_context(), _me()
-    printer = printing.find_printer(ctx, name)
+    found = printing.find_printer(ctx, printer)
     form = PrinterForm()
     status = 200
     if form.is_submitted():
-        form.name.data = printer.name  # the name stays: print jobs are kept under it
+        form.name.data = found.name  # the name stays: print jobs are kept under it
     if form.validate_on_submit():
         values = _printer_values(form)
         if values is None:
             status = 422
         else:
             try:
-                printing.update_printer(ctx, me, printer.name, **values)
+                printing.update_printer(ctx, me, found.name, **values)
             except KT1Error as exc:
                 form.show_error(exc, _printer_error_field(form))
                 status = exc.status
             else:
-                flash(_("Đã lưu máy in %(name)s. Hãy in thử một trang.", name=printer.name),
+                flash(_("Đã lưu máy in %(name)s. Hãy in thử một trang.", name=found.name),
                       "success")
                 return redirect(url_for(".printers"), code=303)
     elif request.method == "POST":
         status = 422
     else:
-        form.name.data = printer.name
-        form.fill_from(printer.uri, printer.profile)
-        form.width_mm.data = str(printer.width_mm)
-        form.workstation.data, form.is_default.data = printer.workstation, printer.is_default
-    return render_template("admin/printer_edit.html", form=form, printer=printer), status
+        form.name.data = found.name
+        form.fill_from(found.uri, found.profile)
+        form.width_mm.data = str(found.width_mm)
+        form.workstation.data, form.is_default.data = found.workstation, found.is_default
+    return render_template("admin/printer_edit.html", form=form, printer=found), status
 
 
 @bp.post("/printers/<name>/remove")
