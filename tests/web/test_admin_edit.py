@@ -342,3 +342,38 @@ def test_a_device_is_renamed_and_moved_and_keeps_its_token(
     devices.revoke_device(ctx, None, "quay-khac")
     assert b.get("/admin/devices/quay-khac/edit").status_code == 404
     assert b.get("/admin/devices/nope/edit").status_code == 404
+
+
+def test_a_unit_with_a_scanner_or_envelopes_is_not_deactivated(
+        ctx: Ctx, network: Network) -> None:
+    import pytest
+
+    from kt1.errors import KT1Error
+    from kt1.services import devices
+    from kt1.services.directory import add_unit, set_unit_active
+
+    add_unit(ctx, None, "BC-TRONG", "Bưu cục chưa dùng", "post_office", "48", "Đà Nẵng")
+    devices.add_device(ctx, None, "quay-trong", "BC-TRONG")
+    with pytest.raises(KT1Error) as err:
+        set_unit_active(ctx, None, "BC-TRONG", False)
+    assert err.value.slug == "unit_in_use" and err.value.details["devices"] == "1"
+    devices.revoke_device(ctx, None, "quay-trong")
+    assert not set_unit_active(ctx, None, "BC-TRONG", False).is_active
+    with pytest.raises(KT1Error) as inactive:
+        devices.add_device(ctx, None, "quay-moi", "BC-TRONG")
+    assert inactive.value.slug == "unit_inactive"
+
+    register(ctx, network, document_number="6/KH-BNV")  # BNV's registry now holds it
+    ctx.session.rollback()
+    with pytest.raises(KT1Error) as held:
+        set_unit_active(ctx, None, "BNV", False)
+    assert held.value.slug == "unit_in_use" and held.value.details["envelopes"] == "1"
+
+
+def test_removing_the_default_printer_makes_the_only_other_one_the_default(
+        ctx: Ctx, network: Network) -> None:
+    printing.add_printer(ctx, None, "mot", "memory://mot", workstation="vt-1")
+    printing.add_printer(ctx, None, "hai", "memory://hai", workstation="vt-1")
+    assert printer_row(ctx, "mot").is_default and not printer_row(ctx, "hai").is_default
+    printing.remove_printer(ctx, None, "mot")
+    assert printer_row(ctx, "hai").is_default and not printer_row(ctx, "mot").is_active
