@@ -527,3 +527,15 @@ AlreadyReceivedError = _error(
     "already_received", 409,
     "Bưu gửi {number} đã được ghi nhận rồi: {holder} đang giữ. Không ghi thêm gì.",
     "{number} was already recorded: {holder} holds it. Nothing more was written.")
+UnitInUseError = _error(
+    "unit_in_use", 409,
+    "Đơn vị {unit} còn {users} người dùng đang làm việc, {envelopes} bưu gửi đang giữ, {bags} "
+    "túi thư chưa đóng xong, {sheets} bảng kê giao chưa ký nhận và {devices} thiết bị quét: "
+    "hãy chuyển người, bàn giao tài liệu và thu hồi thiết bị trước khi ngừng hoạt động đơn vị.",
+    "Unit {unit} still has {users} active user(s), holds {envelopes} envelope(s), {bags} "
+    "unfinished bag(s), {sheets} unsigned handover sheet(s) and {devices} scanner(s): move the "
+    "people, hand over the documents and revoke the devices before deactivating the unit.")
+UnitInactiveError = _error(
+    "unit_inactive", 409,
+    "Đơn vị {unit} đã ngừng hoạt động.",
+    "Unit {unit} has been deactivated.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, String, Table, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kt1.models.base import Base, StrEnumType, utcnow
@@ -35,6 +35,8 @@ class Unit(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     parent_name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: A deactivated unit takes no new users, devices or envelopes (migration 0015a).
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     users: Mapped[list[User]] = relationship(back_populates="unit")
     #: For an agency: the KT1 post offices that serve it (accept its envelopes).

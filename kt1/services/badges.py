@@ -166,3 +166,39 @@ def reissue_badge(ctx: Ctx, actor: User | None, username: str, *,
     name, result = _print(ctx, user, code, printer, workstation, width_mm)
     _store(ctx, user.username, code)
     return BadgeOutcome(user.username, name, result.bytes_sent, result.confirmed, True)
+
+
+def badge_from_code(ctx: Ctx, actor: User | None, username: str, code: str,
+                    paper_mm: int = 80) -> Rendered:
+    """``username``'s current badge rendered from its code (checked against the digest),
+    to download as a PNG or PDF instead of printing."""
+    _console_or_admin(actor)
+    user = find_user(ctx, username)
+    code = code.strip().upper()
+    if not is_current_badge(user, code):
+        raise BadgeCodeInvalidError(username=user.username)
+    return render_badge(user, code, paper_mm)
+
+
+@transactional
+def reissue_badge_file(ctx: Ctx, actor: User | None, username: str,
+                       paper_mm: int = 80) -> Rendered:
+    """A badge with a new code to download (PNG or PDF); the new digest is stored at once,
+    which ends the old badge: the file goes to the administrator in this response."""
+    _console_or_admin(actor)
+    user = find_user(ctx, username)
+    if not user.is_active:
+        raise ForbiddenError(f"{user.username} is not active")
+    code = new_badge_code()
+    rendered = render_badge(user, code, paper_mm)
+    user.badge_hash = badge_digest(code)
+    return rendered
+
+
+def badge_pdf(rendered: Rendered) -> bytes:
+    """The badge as a one-page PDF at its true size (203 dpi)."""
+    import io
+
+    out = io.BytesIO()
+    rendered.image.convert("L").save(out, "PDF", resolution=float(rendered.document.dpi))
+    return out.getvalue()

@@ -12,7 +12,7 @@ from kt1.errors import DuplicateError, ForbiddenError, TokenInvalidError, TokenR
 from kt1.models import Device, User
 from kt1.models.enums import Role
 from kt1.services.context import Ctx
-from kt1.services.directory import find_unit
+from kt1.services.directory import find_active_unit
 from kt1.services.text import clean_text
 from kt1.services.tx import transactional
 
@@ -35,7 +35,7 @@ def add_device(ctx: Ctx, actor: User | None, name: str, unit_code: str) -> tuple
         from kt1.errors import ValidationError
 
         raise ValidationError(field="name", reason="2-64 letters, digits, - _ .")
-    unit = find_unit(ctx, unit_code)
+    unit = find_active_unit(ctx, unit_code)
     if ctx.session.execute(select(Device.id).where(Device.name == name)).first():
         raise DuplicateError(what=f"Device {name}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -79,3 +79,28 @@ def list_devices(ctx: Ctx) -> list[Device]:
     """Every device, active ones first, then by name."""
     return list(ctx.session.execute(
         select(Device).order_by(Device.revoked_at.is_not(None), Device.name)).unique().scalars())
+
+
+@transactional
+def update_device(ctx: Ctx, actor: User | None, name: str, new_name: str,
+                  unit_code: str) -> Device:
+    """Rename a device that is still in use, or give it to another (active) unit; its token
+    stays. A revoked device is not changed: it is issued anew instead."""
+    if actor is not None and actor.role is not Role.ADMINISTRATOR:
+        raise ForbiddenError()
+    device = ctx.session.execute(select(Device).where(Device.name == name)).scalar_one_or_none()
+    if device is None or device.revoked_at is not None:
+        raise TokenInvalidError()
+    new_name = clean_text(new_name, "name", 64, required=True)
+    if not _NAME.match(new_name):
+        from kt1.errors import ValidationError
+
+        raise ValidationError(field="name", reason="2-64 letters, digits, - _ .")
+    if new_name != device.name and ctx.session.execute(
+            select(Device.id).where(Device.name == new_name)).first():
+        raise DuplicateError(what=f"Device {new_name}")
+    unit = find_active_unit(ctx, unit_code) if unit_code != device.unit.code else device.unit
+    device.name, device.unit_id = new_name, unit.id
+    ctx.session.flush()
+    ctx.session.expire(device, ["unit"])
+    return device

@@ -5,19 +5,23 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from kt1.errors import (
     DuplicateError,
     ForbiddenError,
     RoleUnitKindError,
+    UnitInactiveError,
+    UnitInUseError,
     UnknownUnitError,
     UnknownUserError,
     ValidationError,
 )
-from kt1.models import Unit, User
-from kt1.models.enums import Role, UnitKind
+from kt1.models import Bag, Device, Envelope, HandoverSheet, Unit, User
+from kt1.models.enums import BagStatus, EnvelopeStatus, Role, UnitKind
+from kt1.models.handover import SheetStatus
 from kt1.services.access import badge_digest, hash_secret
 from kt1.services.context import Ctx
 from kt1.services.holdings import (
@@ -75,6 +79,14 @@ def find_unit(ctx: Ctx, code: str) -> Unit:
     return unit
 
 
+def find_active_unit(ctx: Ctx, code: str) -> Unit:
+    """A unit that is still active: a deactivated one takes nothing new (``unit_inactive``)."""
+    unit = find_unit(ctx, code)
+    if not unit.is_active:
+        raise UnitInactiveError(unit=unit.code)
+    return unit
+
+
 def find_user(ctx: Ctx, username: str) -> User:
     user = ctx.session.execute(
         select(User).where(User.username == username.strip().lower())).unique().scalar_one_or_none()
@@ -106,7 +118,7 @@ def add_user(ctx: Ctx, actor: User | None, username: str, full_name: str, role: 
     email = clean_text(email or "", "email", 254) or None
     if email is not None and not _EMAIL.match(email):
         raise ValidationError(field="email", reason="an email address, e.g. ten@coquan.vn")
-    unit = find_unit(ctx, unit_code)
+    unit = find_active_unit(ctx, unit_code)
     if ctx.session.execute(select(User.id).where(User.username == username)).first():
         raise DuplicateError(what=f"User {username}")
     badge = "B" + secrets.token_hex(12).upper()
@@ -126,8 +138,11 @@ def units_query() -> Select[Unit]:
     return select(Unit).order_by(Unit.code)
 
 
-def list_units(ctx: Ctx) -> list[Unit]:
-    return list(ctx.session.execute(units_query()).scalars())
+def list_units(ctx: Ctx, *, active_only: bool = False) -> list[Unit]:
+    stmt = units_query()
+    if active_only:
+        stmt = stmt.where(Unit.is_active)
+    return list(ctx.session.execute(stmt).scalars())
 
 
 def users_query(unit_code: str | None = None, q: str | None = None) -> Select[User]:
@@ -177,6 +192,8 @@ def move_user(ctx: Ctx, actor: User | None, username: str, unit_code: str,
     _admin(actor)
     user = find_user(ctx, username)
     unit = find_unit(ctx, clean_text(unit_code, "unit", 32, required=True))
+    if unit.id != user.unit_id and not unit.is_active:
+        raise UnitInactiveError(unit=unit.code)
     return _reassign(ctx, actor, user, unit, role or user.role)
 
 
@@ -262,3 +279,83 @@ def active_users_of(ctx: Ctx, unit_id: int, roles: Iterable[Role]) -> list[User]
     return list(ctx.session.execute(
         select(User).where(User.unit_id == unit_id, User.is_active, User.role.in_(list(roles)))
         .order_by(User.username)).unique().scalars())
+
+
+@transactional
+def update_user(ctx: Ctx, actor: User | None, username: str, *, full_name: str,
+                email: str | None = None, is_unit_head: bool = False) -> User:
+    """Correct a user's name and email and set whether they head their unit.
+
+    Their role and unit change only through :func:`move_user` and :func:`change_role`
+    (refused while they hold anything); these fields carry no custody, so nothing is
+    refused here but a wrong value.
+    """
+    _admin(actor)
+    user = find_user(ctx, username)
+    name = clean_text(full_name, "full_name", 120, required=True)
+    mail = clean_text(email or "", "email", 254) or None
+    if mail is not None and not _EMAIL.match(mail):
+        raise ValidationError(field="email", reason="an email address, e.g. ten@coquan.vn")
+    user.full_name, user.email, user.is_unit_head = name, mail, bool(is_unit_head)
+    ctx.session.flush()
+    return user
+
+
+@transactional
+def update_unit(ctx: Ctx, actor: User | None, code: str, *, name: str, province_code: str,
+                province_name: str, address: str = "", parent_name: str = "") -> Unit:
+    """Correct a unit's name, province, address and parent body.
+
+    The code and the kind stay: the code is printed in every number and register the unit
+    has made, and the kind decides which roles work there.
+    """
+    _admin(actor)
+    unit = find_unit(ctx, code)
+    unit.name = clean_text(name, "name", 200, required=True)
+    unit.province_code = clean_text(province_code, "province_code", 8, required=True)
+    unit.province_name = clean_text(province_name, "province_name", 100, required=True)
+    unit.address = clean_text(address, "address", 200)
+    unit.parent_name = clean_text(parent_name, "parent_name", 200)
+    ctx.session.flush()
+    return unit
+
+
+def unit_in_use(ctx: Ctx, unit: Unit) -> dict[str, int]:
+    """What keeps a unit from being deactivated: its active users, the envelopes it holds
+    (every one not destroyed: a unit keeps what it received), its bags not yet opened, its
+    unsigned handover sheets (as the agency or the post office) and its active devices."""
+    def count(stmt: Select[Any]) -> int:
+        return int(ctx.session.execute(stmt).scalar_one())
+
+    return {
+        "users": count(select(func.count(User.id)).where(User.unit_id == unit.id,
+                                                         User.is_active)),
+        "envelopes": count(select(func.count(Envelope.id)).where(
+            Envelope.holder_unit_id == unit.id, Envelope.status != EnvelopeStatus.DESTROYED)),
+        "bags": count(select(func.count(Bag.id)).where(Bag.holder_unit_id == unit.id,
+                                                       Bag.status != BagStatus.OPENED)),
+        "sheets": count(select(func.count(HandoverSheet.id)).where(
+            or_(HandoverSheet.unit_id == unit.id, HandoverSheet.post_office_id == unit.id),
+            HandoverSheet.status == SheetStatus.OPEN)),
+        "devices": count(select(func.count(Device.id)).where(Device.unit_id == unit.id,
+                                                             Device.revoked_at.is_(None))),
+    }
+
+
+@transactional
+def set_unit_active(ctx: Ctx, actor: User | None, code: str, active: bool) -> Unit:
+    """Deactivate a unit (ngừng hoạt động) or bring it back.
+
+    Refused (``unit_in_use``) while anything is held or open there: see :func:`unit_in_use`.
+    A deactivated unit stays in every record that names it; it takes no new users, devices
+    or envelopes addressed to it, and is left out of the administrator's choices.
+    """
+    _admin(actor)
+    unit = find_unit(ctx, code)
+    if not active and unit.is_active:
+        used = unit_in_use(ctx, unit)
+        if any(used.values()):
+            raise UnitInUseError(unit=unit.code, **{k: str(v) for k, v in used.items()})
+    unit.is_active = active
+    ctx.session.flush()
+    return unit

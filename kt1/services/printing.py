@@ -177,6 +177,51 @@ def find_printer(ctx: Ctx, name: str) -> Printer:
     return printer
 
 
+@transactional
+def update_printer(ctx: Ctx, actor: User | None, name: str, *, uri: str,
+                   profile: str | None = None, width_mm: int = 80, workstation: str = "",
+                   is_default: bool = False) -> Printer:
+    """Change a printer's URI, profile, paper width, workstation or default flag (checked
+    like :func:`add_printer`). Jobs already made keep the printer they were made for."""
+    _console_or_admin(actor)
+    printer = find_printer(ctx, name)
+    uri = clean_text(uri, "uri", 500, required=True)
+    profile = clean_text(profile, "profile", 64) or None
+    workstation = clean_text(workstation, "workstation", 128)
+    open_label_printer(uri, profile, width_mm)
+    others = ctx.session.execute(
+        select(Printer).where(Printer.workstation == workstation, Printer.is_active,
+                              Printer.id != printer.id)).scalars().all()
+    if is_default:
+        for other in others:
+            other.is_default = False
+    printer.uri, printer.profile, printer.width_mm = uri, profile, width_mm
+    printer.workstation = workstation
+    printer.is_default = is_default or not any(o.is_default for o in others)
+    ctx.session.flush()
+    return printer
+
+
+@transactional
+def remove_printer(ctx: Ctx, actor: User | None, name: str) -> Printer:
+    """Take a printer out of use (never deleted: its print jobs name it). When it was its
+    workstation's default, the workstation's only other printer, if there is one, becomes
+    the default."""
+    _console_or_admin(actor)
+    printer = find_printer(ctx, name)
+    was_default = printer.is_default
+    printer.is_active, printer.is_default = False, False
+    if was_default:
+        others = ctx.session.execute(
+            select(Printer).where(Printer.workstation == printer.workstation,
+                                  Printer.is_active, Printer.id != printer.id)
+        ).scalars().all()
+        if len(others) == 1:
+            others[0].is_default = True
+    ctx.session.flush()
+    return printer
+
+
 @dataclass(frozen=True)
 class Target:
     """The printer a job goes to, copied into the job."""

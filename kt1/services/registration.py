@@ -16,6 +16,7 @@ from kt1.errors import (
     ForbiddenError,
     SubjectApprovalRequiredError,
     SubjectNotAllowedError,
+    UnitInactiveError,
     UnknownUnitError,
     UnknownUserError,
     ValidationError,
@@ -140,6 +141,8 @@ def register_envelope(ctx: Ctx, actor: User, draft: EnvelopeDraft) -> Envelope:
         raise UnknownUnitError(code=clean_text(draft.recipient_unit_code, "recipient_unit", 32))
     if recipient_unit.kind is not UnitKind.AGENCY:
         raise ValidationError(field="recipient_unit", reason="must be an agency")
+    if not recipient_unit.is_active:
+        raise UnitInactiveError(unit=recipient_unit.code)
     recipient_user = None
     if draft.recipient_username:
         recipient_user = session.execute(

@@ -19,7 +19,7 @@ from kt1.database import service_context
 from kt1.errors import KT1Error, PrinterOfflineError, PrintJobFailedError
 from kt1.models import User
 from kt1.models.enums import Role, Route, ServiceClass, UnitKind
-from kt1.services import deadlines, devices, directory, leaving, printing
+from kt1.services import badges, deadlines, devices, directory, leaving, printing
 from kt1.services import worklists as wl
 from kt1.services.context import Ctx
 from kt1.services.holdings import holdings_of
@@ -28,6 +28,7 @@ from kt1.web import requires
 from kt1.web.adminforms import (
     KIND_WORDS,
     ROLE_WORDS,
+    BadgeForm,
     DayOffForm,
     DeviceForm,
     HandOverAllForm,
@@ -35,7 +36,9 @@ from kt1.web.adminforms import (
     PrinterForm,
     RuleSetForm,
     ServingForm,
+    UnitEditForm,
     UnitForm,
+    UserEditForm,
     UserFilterForm,
     UserForm,
     YearForm,
@@ -57,8 +60,10 @@ def _page_no() -> int:
     return max(1, request.args.get("page", 1, type=int) or 1)
 
 
-def _unit_choices(ctx: Ctx) -> list[tuple[str, str]]:
-    return [(u.code, f"{u.code} — {u.name}") for u in directory.list_units(ctx)]
+def _unit_choices(ctx: Ctx, active_only: bool = True) -> list[tuple[str, str]]:
+    """Units to pick from; a deactivated unit takes nothing new (but is still filtered on)."""
+    return [(u.code, f"{u.code} — {u.name}")
+            for u in directory.list_units(ctx, active_only=active_only)]
 
 
 @bp.app_template_filter("role_label")
@@ -115,7 +120,8 @@ def units() -> Any:
     elif request.method == "POST":
         status = 422
     page = wl.paginate(ctx, directory.units_query(), _page_no())
-    return render_template("admin/units.html", form=form, page=page), status
+    return render_template("admin/units.html", form=form, page=page,
+                           action=EmptyForm()), status
 
 
 @bp.route("/units/<code>/serving", methods=["GET", "POST"])
@@ -152,12 +158,71 @@ def unit_serving(code: str) -> Any:
     return render_template("admin/serving.html", form=form, unit=unit), status
 
 
+@bp.route("/units/<code>/edit", methods=["GET", "POST"])
+@requires(ADMIN)
+def unit_edit(code: str) -> Any:
+    """Correct a unit's name, province, address or parent body (the code and kind stay)."""
+    ctx, me = service_context(), _me()
+    unit = directory.find_unit(ctx, code)
+    form = UnitEditForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            unit = directory.update_unit(
+                ctx, me, unit.code, name=form.name.data or "",
+                province_code=form.province_code.data or "",
+                province_name=form.province_name.data or "", address=form.address.data or "",
+                parent_name=form.parent_name.data or "")
+        except KT1Error as exc:
+            form.show_error(exc)
+            status = exc.status
+        else:
+            flash(_("Đã lưu đơn vị %(code)s — %(name)s.", code=unit.code, name=unit.name),
+                  "success")
+            return redirect(url_for(".units"), code=303)
+    elif request.method == "POST":
+        status = 422
+    else:
+        form.process(obj=unit)
+    return render_template("admin/unit_edit.html", form=form, unit=unit), status
+
+
+@bp.post("/units/<code>/deactivate")
+@requires(ADMIN)
+def unit_deactivate(code: str) -> Any:
+    """Deactivate a unit: refused while anything is held or open there (``unit_in_use``)."""
+    return _set_unit_active(code, False)
+
+
+@bp.post("/units/<code>/activate")
+@requires(ADMIN)
+def unit_activate(code: str) -> Any:
+    return _set_unit_active(code, True)
+
+
+def _set_unit_active(code: str, active: bool) -> Any:
+    ctx, me = service_context(), _me()
+    unit = directory.find_unit(ctx, code)
+    if EmptyForm().validate_on_submit():
+        try:
+            unit = directory.set_unit_active(ctx, me, unit.code, active)
+        except KT1Error as exc:
+            flash(exc.message_local, "error")
+        else:
+            if active:
+                flash(_("Đơn vị %(code)s hoạt động trở lại.", code=unit.code), "success")
+            else:
+                flash(_("Đơn vị %(code)s đã ngừng hoạt động: không nhận thêm người dùng, thiết "
+                        "bị hay bưu gửi gửi đến.", code=unit.code), "success")
+    return redirect(url_for(".units") + f"#unit-{unit.code}", code=303)
+
+
 # --------------------------------------------------------------------------- users
 
 
 def _users_page(ctx: Ctx, form: UserForm, status: int = 200, **shown: Any) -> Any:
     filt = UserFilterForm(request.args)
-    choices = _unit_choices(ctx)
+    choices = _unit_choices(ctx, active_only=False)
     filt.unit.choices = [("", _("Mọi đơn vị")), *choices]
     filt.validate()
     unit = filt.unit.data if not filt.unit.errors else ""
@@ -168,8 +233,15 @@ def _users_page(ctx: Ctx, form: UserForm, status: int = 200, **shown: Any) -> An
                            action=EmptyForm(), **shown), status
 
 
-def _user_form(ctx: Ctx) -> UserForm:
-    form = UserForm()
+def _shown_once(result: tuple[str, int]) -> Response:
+    """A response that carries a secret: never stored by the browser or a proxy."""
+    response = Response(result[0], status=result[1], mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _user_form(ctx: Ctx, blank: bool = False) -> UserForm:
+    form = UserForm(formdata=None) if blank else UserForm()
     form.unit.choices = [("", _("— Chọn đơn vị —")), *_unit_choices(ctx)]
     return form
 
@@ -191,8 +263,10 @@ def users() -> Any:
         except KT1Error as exc:
             form.show_error(exc, {"unknown_unit": "unit"})
             return _users_page(ctx, form, exc.status)
-        # The badge code goes in this response only (never in the session or a flash).
-        return _users_page(ctx, _user_form(ctx), 201, created=user, badge=badge)
+        # The badge code goes in this response only (never in the session or a flash):
+        # the new user's page, whose address the browser shows instead of this POST's, so
+        # reloading it shows neither the code nor what was typed (the PIN, the password).
+        return _shown_once(_user_page(ctx, user, 201, created=True, badge=badge))
     if request.method == "POST":
         return _users_page(ctx, form, 422)
     return _users_page(ctx, form)
@@ -240,6 +314,9 @@ def _set_active(username: str, active: bool) -> Any:
 def _move_form(ctx: Ctx, user: User) -> MoveUserForm:
     form = MoveUserForm()
     form.unit.choices = _unit_choices(ctx)
+    if not user.unit.is_active:
+        form.unit.choices = [(user.unit.code, f"{user.unit.code} — {user.unit.name}"),
+                             *form.unit.choices]
     if not form.is_submitted():
         form.unit.data, form.role.data = user.unit.code, user.role.value
     return form
@@ -252,13 +329,132 @@ def _handover_form(ctx: Ctx, user: User) -> HandOverAllForm:
     return form
 
 
+def _edit_form(user: User) -> UserEditForm:
+    form = UserEditForm()
+    if not form.is_submitted():
+        form.full_name.data, form.email.data = user.full_name, user.email or ""
+        form.is_unit_head.data = user.is_unit_head
+    return form
+
+
+def _printer_choices(ctx: Ctx) -> list[tuple[str, str]]:
+    return [(p.name, f"{p.name} ({p.workstation})" if p.workstation else p.name)
+            for p in printing.list_printers(ctx)]
+
+
+def _badge_form(ctx: Ctx, code: str = "", *, posted: bool = False) -> BadgeForm:
+    form = BadgeForm() if posted else BadgeForm(formdata=None)
+    form.printer.choices = _printer_choices(ctx)
+    if code:
+        form.code.data = code
+    return form
+
+
 def _user_page(ctx: Ctx, user: User, status: int = 200, *, move: MoveUserForm | None = None,
-               hand: HandOverAllForm | None = None) -> Any:
+               hand: HandOverAllForm | None = None, edit: UserEditForm | None = None,
+               created: bool = False, badge: str = "",
+               badge_form: BadgeForm | None = None) -> tuple[str, int]:
     held = holdings_of(ctx, user)
     return render_template(
         "admin/user.html", user=user, held=held, action=EmptyForm(),
         move=move or _move_form(ctx, user), hand=hand or _handover_form(ctx, user),
+        edit=edit or _edit_form(user), created=created, badge=badge,
+        badge_form=badge_form or _badge_form(ctx, badge), new_badge=_badge_form(ctx),
         records=leaving.records_of(ctx, user)), status
+
+
+@bp.post("/users/<username>/edit")
+@requires(ADMIN)
+def user_edit(username: str) -> Any:
+    """Correct the user's name and email, and set whether they head their unit."""
+    ctx, me = service_context(), _me()
+    user = directory.find_user(ctx, username)
+    form = _edit_form(user)
+    if not form.validate_on_submit():
+        return _user_page(ctx, user, 422, edit=form)
+    try:
+        directory.update_user(ctx, me, user.username, full_name=form.full_name.data or "",
+                              email=(form.email.data or "").strip() or None,
+                              is_unit_head=bool(form.is_unit_head.data))
+    except KT1Error as exc:
+        form.show_error(exc)
+        return _user_page(ctx, directory.find_user(ctx, username), exc.status, edit=form)
+    flash(_("Đã lưu thông tin của %(user)s.", user=user.username), "success")
+    return redirect(url_for(".user_page", username=user.username), code=303)
+
+
+# A badge: printed on a chosen printer, or downloaded (PNG to look at, PDF to print on an
+# office printer). With the code shown once (a new user) the current badge is printed;
+# without it a new code is made and the old badge ends (``kt1 badge reissue``).
+
+
+@bp.post("/users/<username>/badge/print")
+@requires(ADMIN)
+def badge_print(username: str) -> Any:
+    ctx, me = service_context(), _me()
+    user = directory.find_user(ctx, username)
+    form = _badge_form(ctx, posted=True)
+    code = (form.code.data or "").strip()
+    if not form.validate_on_submit():
+        return redirect(url_for(".user_page", username=user.username), code=303)
+    width = int(form.width_mm.data or 80)
+    try:
+        if code:
+            outcome = badges.print_badge(ctx, me, user.username, code,
+                                         printer=form.printer.data or None, width_mm=width)
+        else:
+            outcome = badges.reissue_badge(ctx, me, user.username,
+                                           printer=form.printer.data or None, width_mm=width)
+    except KT1Error as exc:
+        if exc.slug == "unknown_user":
+            raise
+        if code and exc.slug != "badge_code_invalid":
+            # Still the response to a request that carries the code: shown again so that
+            # another printer can be tried.
+            form.show_error(exc, {"badge_not_printed": "printer", "unknown_printer": "printer",
+                                  "printer_invalid": "printer", "no_printer": "printer"})
+            ctx.session.rollback()
+            return _shown_once(_user_page(ctx, directory.find_user(ctx, username), exc.status,
+                                          created=True, badge=code, badge_form=form))
+        flash(exc.message_local, "error")
+        return redirect(url_for(".user_page", username=user.username), code=303)
+    if outcome.is_new_code:
+        flash(_("Đã in thẻ mới của %(user)s trên máy in %(printer)s; thẻ cũ không còn dùng "
+                "được.", user=outcome.username, printer=outcome.printer), "success")
+    else:
+        flash(_("Đã in thẻ của %(user)s trên máy in %(printer)s.", user=outcome.username,
+                printer=outcome.printer), "success")
+    return redirect(url_for(".user_page", username=user.username), code=303)
+
+
+@bp.post("/users/<username>/badge/<fmt>")
+@requires(ADMIN)
+def badge_download(username: str, fmt: str) -> Any:
+    if fmt not in ("png", "pdf"):
+        abort(404)
+    ctx, me = service_context(), _me()
+    user = directory.find_user(ctx, username)
+    form = BadgeForm()
+    if not form.validate_on_submit():
+        return redirect(url_for(".user_page", username=user.username), code=303)
+    code = (form.code.data or "").strip()
+    width = 58 if form.width_mm.data == "58" else 80
+    try:
+        if code:
+            rendered = badges.badge_from_code(ctx, me, user.username, code, width)
+        else:
+            rendered = badges.reissue_badge_file(ctx, me, user.username, width)
+    except KT1Error as exc:
+        if exc.slug == "unknown_user":
+            raise
+        flash(exc.message_local, "error")
+        return redirect(url_for(".user_page", username=user.username), code=303)
+    data = rendered.png() if fmt == "png" else badges.badge_pdf(rendered)
+    response = Response(data, mimetype="image/png" if fmt == "png" else "application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="the-{user.username}.{fmt}"')
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/users/<username>")
@@ -347,7 +543,8 @@ def user_password(username: str) -> Any:
     if not EmptyForm().validate_on_submit():
         return redirect(url_for(".users"), code=303)
     user, password = directory.reset_password(ctx, me, username)
-    return _users_page(ctx, _user_form(ctx), 200, reset=user, password=password)
+    return _shown_once(_users_page(ctx, _user_form(ctx, blank=True), 200, reset=user,
+                                   password=password))
 
 
 # --------------------------------------------------------------------------- devices
@@ -422,6 +619,36 @@ def device_revoke(name: str) -> Any:
     return redirect(url_for(".devices_page"), code=303)
 
 
+@bp.route("/devices/<name>/edit", methods=["GET", "POST"])
+@requires(ADMIN)
+def device_edit(name: str) -> Any:
+    """Rename a device in use or give it to another unit (its token stays)."""
+    ctx, me = service_context(), _me()
+    device = next((d for d in devices.list_devices(ctx) if d.name == name and d.is_active),
+                  None)
+    if device is None:
+        abort(404)
+    form = _device_form(ctx)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            device = devices.update_device(ctx, me, device.name, form.name.data or "",
+                                           form.unit.data or "")
+        except KT1Error as exc:
+            form.show_error(exc, {"unknown_unit": "unit", "unit_inactive": "unit",
+                                  "already_exists": "name"})
+            status = exc.status
+        else:
+            flash(_("Đã lưu thiết bị %(name)s (%(unit)s).", name=device.name,
+                    unit=device.unit.code), "success")
+            return redirect(url_for(".devices_page"), code=303)
+    elif request.method == "POST":
+        status = 422
+    else:
+        form.name.data, form.unit.data = device.name, device.unit.code
+    return render_template("admin/device_edit.html", form=form, device=device), status
+
+
 # --------------------------------------------------------------------------- printers
 
 
@@ -431,21 +658,41 @@ def _printers_page(ctx: Ctx, form: PrinterForm, status: int = 200, **shown: Any)
                            **shown), status
 
 
+def _printer_values(form: PrinterForm) -> dict[str, Any] | None:
+    built = form.built()
+    if built is None:
+        return None
+    uri, profile = built
+    return {"uri": uri, "profile": profile, "width_mm": int(form.width_mm.data or 80),
+            "workstation": form.workstation.data or "", "is_default": bool(form.is_default.data)}
+
+
+_PRINTER_FIELDS = {"printer_invalid": "host", "already_exists": "name"}
+
+
+def _printer_error_field(form: PrinterForm) -> dict[str, str]:
+    """A refused URI is shown next to the field it was made from."""
+    model = form.model.data or ""
+    where = "uri" if (form.uri.data or "").strip() or model == "uri" else (
+        "folder" if model == "pdf" else "host")
+    return {**_PRINTER_FIELDS, "printer_invalid": where, "uri": where}
+
+
 @bp.route("/printers", methods=["GET", "POST"])
 @requires(ADMIN)
 def printers() -> Any:
-    """Printers per workstation; add one (its URI is checked now), print a test page."""
+    """Printers per workstation; add one (its URI, made from the model and the network
+    address, is checked now), print a test page, change or remove one."""
     ctx, me = service_context(), _me()
     form = PrinterForm()
     if form.validate_on_submit():
+        values = _printer_values(form)
+        if values is None:
+            return _printers_page(ctx, form, 422)
         try:
-            printer = printing.add_printer(
-                ctx, me, form.name.data or "", form.uri.data or "",
-                profile=(form.profile.data or "").strip() or None,
-                width_mm=int(form.width_mm.data or 80),
-                workstation=form.workstation.data or "", is_default=bool(form.is_default.data))
+            printer = printing.add_printer(ctx, me, form.name.data or "", **values)
         except KT1Error as exc:
-            form.show_error(exc, {"printer_invalid": "uri", "already_exists": "name"})
+            form.show_error(exc, _printer_error_field(form))
             return _printers_page(ctx, form, exc.status)
         flash(_("Đã thêm máy in %(name)s. Hãy in thử một trang.", name=printer.name),
               "success")
@@ -453,6 +700,52 @@ def printers() -> Any:
     if request.method == "POST":
         return _printers_page(ctx, form, 422)
     return _printers_page(ctx, form)
+
+
+@bp.route("/printers/<printer>/edit", methods=["GET", "POST"])
+@requires(ADMIN)
+def printer_edit(printer: str) -> Any:
+    """Change a printer's model, address, paper, workstation or default flag."""
+    ctx, me = service_context(), _me()
+    found = printing.find_printer(ctx, printer)
+    form = PrinterForm()
+    status = 200
+    if form.is_submitted():
+        form.name.data = found.name  # the name stays: print jobs are kept under it
+    if form.validate_on_submit():
+        values = _printer_values(form)
+        if values is None:
+            status = 422
+        else:
+            try:
+                printing.update_printer(ctx, me, found.name, **values)
+            except KT1Error as exc:
+                form.show_error(exc, _printer_error_field(form))
+                status = exc.status
+            else:
+                flash(_("Đã lưu máy in %(name)s. Hãy in thử một trang.", name=found.name),
+                      "success")
+                return redirect(url_for(".printers"), code=303)
+    elif request.method == "POST":
+        status = 422
+    else:
+        form.name.data = found.name
+        form.fill_from(found.uri, found.profile)
+        form.width_mm.data = str(found.width_mm)
+        form.workstation.data, form.is_default.data = found.workstation, found.is_default
+    return render_template("admin/printer_edit.html", form=form, printer=found), status
+
+
+@bp.post("/printers/<name>/remove")
+@requires(ADMIN)
+def printer_remove(name: str) -> Any:
+    """Take a printer out of use (its past print jobs keep its name)."""
+    ctx, me = service_context(), _me()
+    printer = printing.find_printer(ctx, name)
+    if EmptyForm().validate_on_submit():
+        printing.remove_printer(ctx, me, printer.name)
+        flash(_("Đã bỏ máy in %(name)s khỏi danh sách.", name=printer.name), "success")
+    return redirect(url_for(".printers"), code=303)
 
 
 @bp.post("/printers/<name>/test")

@@ -13,6 +13,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -71,7 +72,7 @@ class UserForm(WorkForm):
     password = PasswordField(_l("Mật khẩu ban đầu"), validators=[
         DataRequired(_l("Hãy nhập mật khẩu.")),
         Length(min=8, max=200, message=_l("Mật khẩu từ %(min)d đến %(max)d ký tự."))])
-    pin = StringField(_l("Mã PIN ký nhận (4–8 chữ số)"), validators=[
+    pin = PasswordField(_l("Mã PIN ký nhận (4–8 chữ số)"), validators=[
         Optional(), Length(min=4, max=8, message=_l("Mã PIN từ 4 đến 8 chữ số."))])
     is_unit_head = BooleanField(_l("Thủ trưởng đơn vị"))
     email = StringField(_l("Thư điện tử (nhận thông báo sự cố, không bắt buộc)"), validators=[
@@ -111,18 +112,119 @@ class DeviceForm(WorkForm):
     unit = SelectField(_l("Đơn vị"), validators=[DataRequired(_l("Hãy chọn đơn vị."))])
 
 
+def _escpos_models() -> list[tuple[str, str]]:
+    """The python-escpos printer profiles by name (TM-T20II, POS-5890, ...)."""
+    from escpos.capabilities import CAPABILITIES
+
+    names = sorted(n for n in CAPABILITIES["profiles"] if n not in ("default", "simple"))
+    return [(f"escpos:{n}", f"ESC/POS · {n}") for n in names]
+
+
+#: What the model picker offers: an ESC/POS printer by its profile, a generic ESC/POS
+#: one, a Zebra (ZPL) one, labels as PDF files, or a URI typed by hand.
+MODEL_GENERIC = "escpos:"
+MODEL_ZPL, MODEL_PDF, MODEL_URI = "zpl", "pdf", "uri"
+
+
+def model_choices() -> list[tuple[str, Any]]:
+    return [(MODEL_GENERIC, _l("ESC/POS · máy in nhiệt thông dụng")), *_escpos_models(),
+            (MODEL_ZPL, _l("Zebra (ZPL II)")),
+            (MODEL_PDF, _l("Không có máy in nhãn: in ra tệp PDF")),
+            (MODEL_URI, _l("Khác: tự nhập địa chỉ (URI)"))]
+
+
 class PrinterForm(WorkForm):
+    """A printer: its model and where it is on the network; the view builds the URI
+    (``escpos+tcp://host:port``, ``zpl+tcp://host:port``, ``pdf:///folder/``). A URI typed
+    in the last field is used as it is (USB, serial, CUPS)."""
+
     name = StringField(_l("Tên máy in"), validators=[
         DataRequired(_l("Hãy nhập tên máy in.")), Length(max=64, message=_MAX)])
-    uri = StringField(_l("Địa chỉ (URI)"), validators=[
-        DataRequired(_l("Hãy nhập địa chỉ máy in, ví dụ escpos+tcp://10.0.0.5:9100.")),
-        Length(max=500, message=_MAX)])
-    profile = StringField(_l("Cấu hình python-escpos (không bắt buộc)"), validators=[
-        Length(max=64, message=_MAX)])
+    model = SelectField(_l("Kiểu máy in"), choices=model_choices, default="escpos:TM-T20II")
+    host = StringField(_l("Địa chỉ IP hoặc tên máy in trên mạng"), validators=[
+        Optional(), Length(max=200, message=_MAX)])
+    port = IntegerField(_l("Cổng"), default=9100, validators=[
+        Optional(), NumberRange(1, 65535, _l("Cổng từ %(min)s đến %(max)s."))])
+    folder = StringField(_l("Thư mục lưu tệp PDF"), validators=[
+        Optional(), Length(max=400, message=_MAX)])
+    uri = StringField(_l("Địa chỉ (URI), chỉ khi tự nhập"), validators=[
+        Optional(), Length(max=500, message=_MAX)])
     width_mm = SelectField(_l("Khổ giấy"), choices=[("80", "80 mm"), ("58", "58 mm")],
                            default="80")
     workstation = StringField(_l("Máy trạm"), validators=[Length(max=128, message=_MAX)])
     is_default = BooleanField(_l("Máy in mặc định của máy trạm"))
+
+    def built(self) -> tuple[str, str | None] | None:
+        """The URI and python-escpos profile the fields make, or None (with the message
+        next to the field) when a needed field is empty."""
+        typed = (self.uri.data or "").strip()
+        model = self.model.data or ""
+        profile = model.split(":", 1)[1] if model.startswith("escpos:") else ""
+        if typed:
+            return typed, profile or None
+        if model == MODEL_URI:
+            self.uri.errors = [*self.uri.errors, _l(
+                "Hãy nhập địa chỉ máy in, ví dụ escpos+usb://04b8:0202 hoặc cups://ten-hang.")]
+            return None
+        if model == MODEL_PDF:
+            folder = (self.folder.data or "").strip().rstrip("/")
+            if not folder.startswith("/"):
+                self.folder.errors = [*self.folder.errors, _l(
+                    "Hãy nhập thư mục trên máy chủ, ví dụ /var/lib/kt1/nhan.")]
+                return None
+            return f"pdf://{folder}/", None
+        host = (self.host.data or "").strip()
+        if not host or any(c in host for c in "/@?# "):
+            self.host.errors = [*self.host.errors, _l(
+                "Hãy nhập địa chỉ IP của máy in, ví dụ 10.0.0.5.")]
+            return None
+        scheme = "zpl+tcp" if model == MODEL_ZPL else "escpos+tcp"
+        return f"{scheme}://{host}:{self.port.data or 9100}", profile or None
+
+    def fill_from(self, uri: str, profile: str | None) -> None:
+        """Set the fields from a stored printer's URI and profile."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(uri)
+        if parts.scheme in ("escpos+tcp", "zpl+tcp") and not parts.query and parts.hostname:
+            self.model.data = MODEL_ZPL if parts.scheme == "zpl+tcp" else f"escpos:{profile or ''}"
+            self.host.data, self.port.data = parts.hostname, parts.port or 9100
+        elif parts.scheme == "pdf" and not parts.query:
+            self.model.data, self.folder.data = MODEL_PDF, parts.path.rstrip("/")
+        else:
+            self.model.data, self.uri.data = MODEL_URI, uri
+            if profile:
+                self.model.data = f"escpos:{profile}"
+
+
+class UserEditForm(WorkForm):
+    """A user's name, email and head-of-unit flag (role and unit: :class:`MoveUserForm`)."""
+
+    full_name = StringField(_l("Họ và tên"), validators=[
+        DataRequired(_l("Hãy nhập họ và tên.")), Length(max=120, message=_MAX)])
+    email = StringField(_l("Thư điện tử (nhận thông báo sự cố, không bắt buộc)"), validators=[
+        Optional(), Length(max=254, message=_MAX)])
+    is_unit_head = BooleanField(_l("Thủ trưởng đơn vị"))
+
+
+class UnitEditForm(WorkForm):
+    """A unit's name, province, address and parent body (its code and kind stay)."""
+
+    name = UnitForm.name
+    province_code = UnitForm.province_code
+    province_name = UnitForm.province_name
+    address = UnitForm.address
+    parent_name = UnitForm.parent_name
+
+
+class BadgeForm(WorkForm):
+    """Print or download a staff badge: the code (hidden, only in the response that showed
+    it; none for a new badge) and the printer; the choices are filled by the view."""
+
+    code = HiddenField()
+    printer = SelectField(_l("Máy in"), validate_choice=False)
+    width_mm = SelectField(_l("Khổ giấy"), choices=[("80", "80 mm"), ("58", "58 mm")],
+                           default="80")
 
 
 def _days(label: Any) -> DecimalField:

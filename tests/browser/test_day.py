@@ -319,7 +319,8 @@ def sample_data(app: Flask, ctx: Ctx, network: Network) -> dict[str, str]:
               "inspection": report.number,
               "internal": internal.number, "record": record.number,
               "incident_id": str(incident.id),
-              "day": "2099-01-01", "username": "vt_hcm", "name": "quay-mau", "code": "BNV"}
+              "day": "2099-01-01", "username": "vt_hcm", "name": "quay-mau", "code": "BNV",
+              "printer": "may-in-mau"}
     ctx.settings = Settings.from_mapping(app.config)
     checkpoints.create_checkpoint(ctx)
     ctx.session.commit()  # and touch nothing after: an open SQLite transaction locks writers

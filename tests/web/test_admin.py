@@ -346,11 +346,25 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/admin/users/vt_hcm", {}),
     ("POST", "/admin/users/vt_hcm/move", {"unit": "BNV", "role": "registry_clerk"}),
     ("POST", "/admin/users/vt_hcm/handover", {"receiver": "cv_hcm", "receiver_pin": PIN}),
+    ("POST", "/admin/users/vt_hcm/edit", {"full_name": "Đổi tên", "email": ""}),
+    ("POST", "/admin/users/vt_hcm/badge/print", {"printer": "may-in", "width_mm": "80"}),
+    ("POST", "/admin/users/vt_hcm/badge/pdf", {"width_mm": "80"}),
+    ("POST", "/admin/units/UBND-HCM/deactivate", {}),
+    ("POST", "/admin/units/UBND-HCM/activate", {}),
+    ("GET", "/admin/units/UBND-HCM/edit", {}),
+    ("POST", "/admin/units/UBND-HCM/edit", {"name": "X", "province_code": "79",
+                                           "province_name": "Hồ Chí Minh"}),
+    ("GET", "/admin/printers/may-in/edit", {}),
+    ("POST", "/admin/printers/may-in/edit", {"model": "uri", "uri": "memory://may-y",
+                                            "width_mm": "58"}),
+    ("POST", "/admin/printers/may-in/remove", {}),
     ("GET", "/admin/handover-records/BBG-UBND-HCM-2026-00001", {}),
     ("GET", "/admin/handover-records/BBG-UBND-HCM-2026-00001.pdf", {}),
     ("GET", "/admin/devices", {}),
     ("POST", "/admin/devices", {"name": "quay-x", "unit": "BC-HN"}),
     ("POST", "/admin/devices/quay-hcm/revoke", {}),
+    ("GET", "/admin/devices/quay-hcm/edit", {}),
+    ("POST", "/admin/devices/quay-hcm/edit", {"name": "quay-doi", "unit": "BC-HN"}),
     ("GET", "/admin/printers", {}),
     ("POST", "/admin/printers", {"name": "may-x", "uri": "memory://may-x", "width_mm": "80"}),
     ("POST", "/admin/printers/may-in/test", {}),
@@ -387,13 +401,17 @@ def fixtures_of(ctx: Ctx) -> None:
 def state(ctx: Ctx) -> tuple[Any, ...]:
     ctx.session.rollback()
     hcm = ctx.session.execute(select(User.is_active, User.password_hash, User.session_epoch,
-                                     User.unit_id, User.role)
+                                     User.unit_id, User.role, User.full_name, User.badge_hash)
                               .where(User.username == "vt_hcm")).one()
-    revoked = ctx.session.execute(select(Device.revoked_at)).scalars().all()
+    revoked = ctx.session.execute(select(Device.revoked_at, Device.name, Device.unit_id)).all()
     return (count(ctx, Unit), count(ctx, User), count(ctx, Device), count(ctx, Printer),
             count(ctx, PrintJob), count(ctx, DeadlineRuleSet), count(ctx, DayOff),
             count(ctx, HandoverRecord), count(ctx, Handoff), tuple(hcm),
-            tuple(revoked), serving(ctx))
+            tuple(revoked), serving(ctx),
+            tuple(ctx.session.execute(select(Unit.code, Unit.name, Unit.is_active)
+                                      .order_by(Unit.code)).all()),
+            tuple(ctx.session.execute(select(Printer.name, Printer.uri, Printer.is_active)
+                                      .order_by(Printer.name)).all()))
 
 
 def call(b: Browser, method: str, path: str, form: dict[str, Any], csrf: bool = True) -> Any:
@@ -403,7 +421,7 @@ def call(b: Browser, method: str, path: str, form: dict[str, Any], csrf: bool = 
 
 
 def test_the_route_list_covers_every_route_of_the_blueprint(app: Flask) -> None:
-    declared = {(m, re.sub(r"/(vt_hcm|quay-hcm|may-in|2099-06-01|UBND-HCM|"
+    declared = {(m, re.sub(r"/(vt_hcm|quay-hcm|may-in|2099-06-01|UBND-HCM|pdf|"
                            r"BBG-UBND-HCM-2026-00001)(/|\.pdf$|$)", r"/<x>\2", p))
                 for m, p, _f in ROUTES}
     for rule in app.url_map.iter_rules():
