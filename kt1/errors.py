@@ -519,3 +519,14 @@ AlreadyDeclassifiedError = _error(
     "already_declassified", 409,
     "Tài liệu {number} đã được giải mật toàn bộ.",
     "Document {number} is already fully declassified.")
+# Corrections (issue 13): taking an envelope out of a bag still open, the routing check
+EnvelopeNotInBagError = _error(
+    "envelope_not_in_bag", 409,
+    "Bưu gửi {number} không có trong túi {bag}.",
+    "{number} is not in bag {bag}.")
+RouteMismatchError = _error(
+    "route_mismatch", 409,
+    "Bưu gửi {number} gửi đến {recipient}, nhưng túi {bag} đi {destination}, bưu cục không "
+    "phục vụ nơi nhận này. Kiểm tra lại túi; nếu vẫn cần cho vào túi này, ghi rõ lý do.",
+    "{number} is addressed to {recipient}, but bag {bag} goes to {destination}, which does "
+    "not serve that recipient. Check the bag; to put it in anyway, give the reason.")

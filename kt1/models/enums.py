@@ -81,6 +81,9 @@ class EventKind(StrEnum):
     REGISTERED_OUTGOING = "registered_outgoing"  # vào Sổ đăng ký BMNN đi
     ACCEPTED = "accepted"  # chấp nhận tại quầy
     BAGGED = "bagged"  # đóng túi
+    #: Taken out of a bag still open (sửa nhầm: lấy ra khỏi túi chưa niêm phong); the status
+    #: goes back to what it was before the bagging (accepted or at the office).
+    UNBAGGED = "unbagged"
     BAG_SEALED = "bag_sealed"  # niêm phong túi
     DISPATCHED = "dispatched"  # chuyển đi
     BAG_RECEIVED = "bag_received"  # nhận túi
@@ -190,7 +193,7 @@ _ALLOWED_STAGES: dict[EnvelopeStatus, frozenset[EventKind]] = {
     EnvelopeStatus.REGISTERED: frozenset({EventKind.ACCEPTED}),
     EnvelopeStatus.ACCEPTED: frozenset({
         EventKind.BAGGED, EventKind.OUT_FOR_DELIVERY, EventKind.RETURNED}),
-    EnvelopeStatus.BAGGED: frozenset({EventKind.BAG_SEALED}),
+    EnvelopeStatus.BAGGED: frozenset({EventKind.BAG_SEALED, EventKind.UNBAGGED}),
     EnvelopeStatus.BAG_SEALED: frozenset({EventKind.DISPATCHED}),
     EnvelopeStatus.IN_TRANSIT: frozenset({EventKind.BAG_RECEIVED}),
     EnvelopeStatus.BAG_RECEIVED: frozenset({EventKind.BAG_OPENED, EventKind.DISPATCHED}),
@@ -223,8 +226,12 @@ ALLOWED_NEXT: dict[EnvelopeStatus, frozenset[EventKind]] = {
 }
 
 
-def status_after(kind: EventKind, status: EnvelopeStatus) -> EnvelopeStatus:
-    """The envelope's status after ``kind`` recorded while it was at ``status``."""
+def status_after(kind: EventKind, status: EnvelopeStatus,
+                 before_bag: EnvelopeStatus | None = None) -> EnvelopeStatus:
+    """The envelope's status after ``kind`` recorded while it was at ``status``
+    (``before_bag``: for :attr:`EventKind.UNBAGGED`, the status it had when it was bagged)."""
+    if kind is EventKind.UNBAGGED:
+        return before_bag or EnvelopeStatus.ACCEPTED
     return STATUS_AFTER.get(kind, status)
 
 

@@ -62,6 +62,7 @@ WORDS: dict[type[StrEnum], dict[str, str]] = {
         "registered_outgoing": N_("Vào sổ đi"),
         "accepted": N_("Chấp nhận tại quầy"),
         "bagged": N_("Đóng vào túi"),
+        "unbagged": N_("Lấy ra khỏi túi"),
         "bag_sealed": N_("Niêm phong túi"),
         "dispatched": N_("Chuyển đi"),
         "bag_received": N_("Nhận túi"),

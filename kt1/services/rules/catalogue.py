@@ -139,13 +139,17 @@ RULES: tuple[Rule, ...] = (
         "8", "Túi gửi niêm phong suốt hành trình", "Bags",
         "Circular 16/2017 Art. 9 [law, superseded]",
         refusals=("envelope_in_bag", "bag_state_invalid", "bag_already_sealed", "bag_empty",
-                  "seal_mismatch", "tracker_required", "escort_required"),
+                  "seal_mismatch", "tracker_required", "escort_required",
+                  "envelope_not_in_bag", "route_mismatch"),
         codes=("bag_custody_gap", "seal_number_changed", "manifest_mismatch",
                "bag_tracker_missing", "bag_escort_missing"),
         judged_by=WRITE_AND_VERIFY,
         note="While an envelope is in a bag, the bag's handovers are its handovers; the seal "
              "number recorded at sealing is checked at receipt, and what comes out is checked "
-             "against the manifest (a difference opens a discrepancy, rule 6)."),
+             "against the manifest (a difference opens a discrepancy, rule 6). An envelope "
+             "goes into a bag whose destination office serves its recipient, or with the "
+             "reason written in the bagging; one put in by mistake is taken out while the "
+             "bag is still open (an unbagged link: nothing is deleted)."),
     Rule(
         "9", "Vào Sổ đăng ký BMNN đến khi nhận", "Registered on arrival",
         "Decree 26/2020 Art. 4(2)(a) [law]",

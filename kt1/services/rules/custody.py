@@ -51,6 +51,7 @@ TERMINAL = frozenset({b"arrived", b"with_addressee", b"returned", b"recalled",
 K_REGISTERED_OUTGOING = _b(EventKind.REGISTERED_OUTGOING)
 K_ACCEPTED = _b(EventKind.ACCEPTED)
 K_BAGGED = _b(EventKind.BAGGED)
+K_UNBAGGED = _b(EventKind.UNBAGGED)
 K_BAG_SEALED = _b(EventKind.BAG_SEALED)
 K_BAG_RECEIVED = _b(EventKind.BAG_RECEIVED)
 K_BAG_OPENED = _b(EventKind.BAG_OPENED)
@@ -79,7 +80,8 @@ def registered_first(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
 def in_bag_moves_with_bag(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
     """Rule 8 seen from one envelope: while it is in a bag, only that bag's events move it
     (the write path refuses a single-envelope event with ``envelope_in_bag``); a hand-over
-    (rule A6) of a bag names the bag for every envelope in it."""
+    (rule A6) of a bag names the bag for every envelope in it; taking it out of a bag still
+    open (``unbagged``) names that bag."""
     if st.in_bag is None:
         if ln.kind in BAG_KINDS and ln.kind != K_BAGGED:
             return hit("bag_custody_gap")
@@ -89,7 +91,7 @@ def in_bag_moves_with_bag(st: ChainState, ln: Any, env: Any, w: World) -> Hit | 
             return hit("bag_custody_gap")
         return None
     if ln.kind == K_BAGGED or ln.bag_id != st.in_bag or (
-            ln.kind not in BAG_KINDS and ln.kind != K_HANDED_OVER):
+            ln.kind not in BAG_KINDS and ln.kind != K_HANDED_OVER and ln.kind != K_UNBAGGED):
         return hit("bag_custody_gap")
     return None
 
@@ -201,18 +203,21 @@ def advance(st: ChainState, ln: Any) -> None:
     kind = ln.kind
     st.length += 1
     st.last_hash = ln.hash
+    if kind in BAG_KINDS or st.in_bag is not None:
+        if kind == K_BAGGED:
+            st.in_bag, st.bag_seal, st.before_bag = ln.bag_id, None, st.status
+        elif st.in_bag is not None:
+            if kind == K_BAG_SEALED:
+                st.bag_seal = ln.seal_number
+            elif kind == K_UNBAGGED:
+                # back to the stage it was bagged at (accepted, or at the office)
+                st.in_bag, st.status = None, st.before_bag
+            elif kind == K_BAG_OPENED or (kind not in BAG_KINDS and kind != K_HANDED_OVER):
+                st.in_bag = None
     st.status = STATUS_AFTER_W.get(kind, st.status)
     st.holder_unit = ln.to_unit_id
     st.holder_user = ln.to_user_id
     event_at = st.last_event_at = ln.event_at
-    if kind in BAG_KINDS or st.in_bag is not None:
-        if kind == K_BAGGED:
-            st.in_bag, st.bag_seal = ln.bag_id, None
-        elif st.in_bag is not None:
-            if kind == K_BAG_SEALED:
-                st.bag_seal = ln.seal_number
-            elif kind == K_BAG_OPENED or (kind not in BAG_KINDS and kind != K_HANDED_OVER):
-                st.in_bag = None
     if kind == K_PROTECTION_EXTENDED:
         st.extended_until = note_day(ln.note, b"until")
     if kind in _MILESTONES:

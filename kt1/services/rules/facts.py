@@ -142,6 +142,7 @@ class ChainState:
     last_event_at: bytes | None = None
     in_bag: bytes | None = None  # the bag the envelope is in (its id, wire form)
     bag_seal: bytes | None = None  # that bag's seal number once sealed
+    before_bag: bytes | None = None  # the status it had when it was bagged (``unbagged``)
     registered_in: bool = False  # entered in the recipient's incoming register
     # milestones for the time limits (wire times of the events)
     accepted_at: bytes | None = None  # the first acceptance
