@@ -108,6 +108,22 @@ class EventKind(StrEnum):
     PROTECTION_EXTENDED = "protection_extended"  # gia hạn thời hạn bảo vệ
     DECLASSIFIED = "declassified"  # giải mật (toàn bộ hoặc một phần)
     DESTROYED = "destroyed"  # tiêu hủy: the chain's last link
+    #: A scan taken back by its operator within minutes (hủy lần quét nhầm): the link
+    #: before it stays; this one gives the envelope back to who held it before, with the
+    #: status it had then.
+    VOIDED = "voided"
+
+
+#: The handoffs a ``voided`` link may take back: single-envelope handoffs that set no time
+#: limit's milestone and no register number (so the chain's state before them is restored
+#: by the holder and the status alone).
+VOIDABLE_EVENTS = frozenset({
+    EventKind.OUT_FOR_DELIVERY,
+    EventKind.PASSED_TO_ADDRESSEE,
+    EventKind.CIRCULATED_FOR_DIRECTION,
+    EventKind.CIRCULATED_FOR_HANDLING,
+    EventKind.CIRCULATED_TO_REGISTRY,
+})
 
 
 #: Internal circulation inside a unit (luân chuyển nội bộ): the stage does not change.
@@ -217,8 +233,13 @@ _CIRCULATING = frozenset({
 HELD_STATUSES = frozenset({
     EnvelopeStatus.REGISTERED, EnvelopeStatus.ARRIVED, EnvelopeStatus.WITH_ADDRESSEE,
     EnvelopeStatus.RETURNED, EnvelopeStatus.RECALLED})
+#: The statuses a voidable handoff leads to (a ``voided`` link may follow them; whether the
+#: last link was voidable is rule 5's ``void_invalid``).
+_VOIDABLE_AFTER = frozenset({
+    EnvelopeStatus.OUT_FOR_DELIVERY, EnvelopeStatus.WITH_ADDRESSEE, *_CIRCULATING})
 ALLOWED_NEXT: dict[EnvelopeStatus, frozenset[EventKind]] = {
     status: kinds | (
+        frozenset({EventKind.VOIDED}) if status in _VOIDABLE_AFTER else frozenset()) | (
         frozenset() if status is EnvelopeStatus.DESTROYED else {EventKind.HANDED_OVER}) | (
         INTERNAL_EVENTS if status in _CIRCULATING else frozenset()) | (
         LIFE_EVENTS if status in HELD_STATUSES else frozenset())

@@ -81,6 +81,7 @@ WORDS: dict[type[StrEnum], dict[str, str]] = {
         "protection_extended": N_("Gia hạn thời hạn bảo vệ"),
         "declassified": N_("Giải mật"),
         "destroyed": N_("Tiêu hủy"),
+        "voided": N_("Hủy lần quét nhầm"),
     },
     Secrecy: {
         "protected": N_("Còn thời hạn bảo vệ"),

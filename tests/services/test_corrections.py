@@ -9,6 +9,7 @@ taken out, and ``verify`` finds the chain clean.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -253,3 +254,81 @@ def test_an_envelope_on_the_route_needs_no_reason_and_notes_nothing(
     assert link.note == ""
     assert ctx.session.execute(select(Bag.status).where(Bag.number == bag)).scalar_one() \
         is BagStatus.OPEN
+
+
+# ------------------------------------------------------------------ voiding a scan
+
+
+def out_for_delivery(ctx: Ctx, net: Network, clock: Clock) -> Envelope:
+    """At BC-HCM, handed by gd_hcm to the courier bt_hcm (recorded by gd_hcm)."""
+    env = register(ctx, net)
+    carry(ctx, net, clock, env, until="out_for_delivery")
+    return env
+
+
+def test_the_operator_voids_a_scan_and_the_envelope_is_back_as_it_was(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    env = out_for_delivery(ctx, network, clock)
+    clock.tick(3)
+    done = custody.void_last_scan(ctx, network["gd_hcm"], env.number, "Giao nhầm bưu tá",
+                                  new_scan())
+    link = done.handoff
+    assert link.kind is EventKind.VOIDED and link.note.endswith("Giao nhầm bưu tá")
+    assert link.from_user_id == network["bt_hcm"].id and link.to_user_id == network["gd_hcm"].id
+    ctx.session.refresh(env)
+    assert env.status is EnvelopeStatus.AT_OFFICE
+    assert env.holder_user_id == network["gd_hcm"].id
+    assert kinds(ctx, env)[-2:] == [EventKind.OUT_FOR_DELIVERY, EventKind.VOIDED]
+    clean(ctx, env.number)
+    # the chain goes on from the restored state: out again, with the right courier
+    custody.record_handoff(ctx, network["gd_hcm"], custody.HandoffRequest(
+        number=env.number, kind=EventKind.OUT_FOR_DELIVERY, scan_id=new_scan(),
+        event_at=clock.tick(), giver=network["gd_hcm"], receiver=network["bt_hcm"],
+        receipt=pin(network["bt_hcm"])))
+    clean(ctx, env.number)
+
+
+def test_void_refusals_write_nothing(ctx: Ctx, network: Network, clock: Clock,
+                                    snapshot: Snapshot) -> None:
+    env = out_for_delivery(ctx, network, clock)
+
+    def void(actor: str, number: str = env.number, reason: str = "Nhầm") -> Any:
+        return lambda: custody.void_last_scan(ctx, network[actor], number, reason,
+                                              new_scan())
+
+    refused(snapshot, "invalid_field", void("gd_hcm", reason=" "))
+    refused(snapshot, "void_not_allowed", void("bt_hcm"))  # not its operator
+    refused(snapshot, "void_not_allowed", void("gd_hn"))  # BC-HN handled it, not this scan
+    refused(snapshot, "unknown_envelope", void("vt_hn"))  # another unit: as unknown
+    refused(snapshot, "forbidden", void("bm_bnv"))  # an officer records no scan
+    accepted_only = register(ctx, network)
+    carry(ctx, network, clock, accepted_only, until="accepted")
+    refused(snapshot, "void_not_allowed", void("gd_hn", accepted_only.number))  # a milestone
+    clock.tick(11)  # the default window is 10 minutes
+    exc = refused(snapshot, "void_window_passed", void("gd_hcm"))
+    assert "10 phút" in exc.message_local
+
+
+def test_the_window_is_a_setting(ctx: Ctx, network: Network, clock: Clock) -> None:
+    import dataclasses
+
+    env = out_for_delivery(ctx, network, clock)
+    ctx.settings = dataclasses.replace(ctx.settings, void_window=timedelta(minutes=30))
+    clock.tick(25)
+    custody.void_last_scan(ctx, network["gd_hcm"], env.number, "Nhầm", new_scan())
+    clean(ctx, env.number)
+
+
+def test_a_void_that_does_not_restore_the_holder_is_a_finding() -> None:
+    from kt1.services.rules.custody import void_restores
+    from kt1.services.rules.facts import ChainState, World, link_from
+
+    st = ChainState(length=9, status=b"out_for_delivery", last_kind=b"out_for_delivery",
+                    prev_status=b"at_office", prev_holder_unit=b"5", prev_holder_user=b"7",
+                    holder_unit=b"5", holder_user=b"8")
+    right = link_from({"kind": EventKind.VOIDED, "to_unit_id": 5, "to_user_id": 7})
+    assert void_restores(st, right, None, World()) is None
+    wrong = link_from({"kind": EventKind.VOIDED, "to_unit_id": 5, "to_user_id": 9})
+    assert void_restores(st, wrong, None, World()).code == "void_invalid"
+    st.last_kind = b"delivered"
+    assert void_restores(st, right, None, World()).code == "void_invalid"

@@ -110,13 +110,15 @@ RULES: tuple[Rule, ...] = (
         "5", "Chuỗi giao nhận không đứt đoạn", "Unbroken custody",
         "[ours], from rules 4 and 6",
         refusals=("not_current_holder", "event_out_of_order", "event_time_backwards",
-                  "custody_conflict"),
+                  "custody_conflict", "void_not_allowed", "void_window_passed"),
         codes=("event_out_of_order", "giver_not_holder", "holder_missing", "holder_mismatch",
-               "time_backwards"),
+               "time_backwards", "void_invalid"),
         judged_by=WRITE_AND_VERIFY,
         note="`custody_conflict`: another handoff of the same envelope was written at the "
              "same moment (two holders); the request is refused, never judged on a stale "
-             "state."),
+             "state. A scan recorded by mistake is not deleted: its operator voids it within "
+             "minutes (VOID_WINDOW_MINUTES) with a reason, a `voided` link that gives the "
+             "envelope back to its holder before it, with the status it had then."),
     Rule(
         "6", "Đối chiếu trước khi ký nhận", "Reconcile before signing",
         "Decree 26/2020 Art. 4(3) [law]",

@@ -13,6 +13,7 @@ from kt1.models.enums import (
     BAG_EVENTS,
     STATUS_AFTER,
     TRANSFER_EVENTS,
+    VOIDABLE_EVENTS,
     EventKind,
 )
 from kt1.services.rules.book import VERIFY_ONLY, link_rule
@@ -52,6 +53,8 @@ K_REGISTERED_OUTGOING = _b(EventKind.REGISTERED_OUTGOING)
 K_ACCEPTED = _b(EventKind.ACCEPTED)
 K_BAGGED = _b(EventKind.BAGGED)
 K_UNBAGGED = _b(EventKind.UNBAGGED)
+K_VOIDED = _b(EventKind.VOIDED)
+VOIDABLE = frozenset(_b(k) for k in VOIDABLE_EVENTS)
 K_BAG_SEALED = _b(EventKind.BAG_SEALED)
 K_BAG_RECEIVED = _b(EventKind.BAG_RECEIVED)
 K_BAG_OPENED = _b(EventKind.BAG_OPENED)
@@ -163,6 +166,18 @@ def same_name(a: str, b: str) -> bool:
     return bool(a and b and a != "-" and b != "-") and norm(a) == norm(b)
 
 
+@link_rule("5", kinds=frozenset({EventKind.VOIDED}), judged_by=VERIFY_ONLY)
+def void_restores(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """A voided scan takes back the last link only, when it was a single-envelope handoff
+    that set no milestone (going out for delivery, passing to the addressee, internal
+    circulation), and gives the envelope back to whoever held it before that link (the
+    write path also checks the operator and the time allowed)."""
+    if st.last_kind not in VOIDABLE or ln.to_user_id != st.prev_holder_user or (
+            ln.to_unit_id != st.prev_holder_unit):
+        return hit("void_invalid", kind=text(st.last_kind))
+    return None
+
+
 @link_rule("4")
 def receipt_signed(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
     """Rule 4: every handover is signed by its receiver."""
@@ -214,7 +229,10 @@ def advance(st: ChainState, ln: Any) -> None:
                 st.in_bag, st.status = None, st.before_bag
             elif kind == K_BAG_OPENED or (kind not in BAG_KINDS and kind != K_HANDED_OVER):
                 st.in_bag = None
-    st.status = STATUS_AFTER_W.get(kind, st.status)
+    before = st.status
+    st.status = STATUS_AFTER_W.get(kind, st.status) if kind != K_VOIDED else st.prev_status
+    st.prev_status, st.last_kind = before, kind
+    st.prev_holder_unit, st.prev_holder_user = st.holder_unit, st.holder_user
     st.holder_unit = ln.to_unit_id
     st.holder_user = ln.to_user_id
     event_at = st.last_event_at = ln.event_at
