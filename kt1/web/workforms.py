@@ -385,6 +385,13 @@ class RemoveFromBagForm(WorkForm):
         DataRequired(_l("Hãy ghi lý do lấy bưu gửi ra khỏi túi.")), Length(max=200)])
 
 
+class VoidForm(WorkForm):
+    """Void one's own last scan within minutes (hủy lần quét nhầm), with the reason."""
+
+    reason = StringField(_l("Lý do hủy lần quét"), validators=[
+        DataRequired(_l("Hãy ghi lý do hủy lần quét.")), Length(max=200)])
+
+
 class SealForm(WorkForm):
     seal_number = StringField(_l("Số niêm phong"), validators=[
         DataRequired(_l("Hãy nhập số niêm phong.")), Length(max=64)])

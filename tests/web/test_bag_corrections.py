@@ -3,15 +3,18 @@ warning, with a reason to override it, for an envelope the bag's route does not 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import select
 
 from kt1.models import Envelope, Handoff
 from kt1.models.enums import EnvelopeStatus, EventKind
-from kt1.services import bagging
+from kt1.services import bagging, custody
 from kt1.services.context import Ctx
-from tests.conftest import Network, new_scan
+from tests.conftest import Clock, Network, new_scan, pin
+from tests.journey import carry, register
 from tests.web.test_counter import accepted, count, now, page, reload
 
 
@@ -89,3 +92,37 @@ def test_an_envelope_off_the_route_is_warned_and_goes_in_only_with_a_reason(
     link = ctx.session.execute(select(Handoff).where(
         Handoff.envelope_id == for_hanoi.id, Handoff.kind == EventKind.BAGGED)).scalar_one()
     assert link.note == "route_override: Chuyển tiếp qua HCM"
+
+
+def test_the_registry_clerk_voids_a_pass_to_the_wrong_person_from_the_envelope_page(
+        signed_in: Any, ctx: Ctx, network: Network, app: Flask) -> None:
+    """The journey is written hours back (the stages take minutes each); the window is
+    set to four hours for it (VOID_WINDOW_MINUTES)."""
+    clock = Clock()
+    clock.now = now() - timedelta(hours=3)
+    ctx.now = clock
+    app.config["VOID_WINDOW_MINUTES"] = 240
+    env = register(ctx, network)
+    carry(ctx, network, clock, env, until="arrived")
+    custody.pass_to_addressee(ctx, network["vt_hcm"], env.number, network["cv_hcm"],
+                              pin(network["cv_hcm"]), new_scan(), clock.tick(1))
+    b = signed_in("vt_hcm")
+    shown = page(b.get(f"/clerk/envelopes/{env.number}"))
+    assert "Hủy lần quét này" in shown
+
+    before = count(ctx, Handoff)
+    blank = b.post(f"/clerk/envelopes/{env.number}/void", {"v-reason": ""})
+    assert blank.status_code == 422 and "Hãy ghi lý do hủy lần quét." in page(blank)
+    assert count(ctx, Handoff) == before
+    done = b.post(f"/clerk/envelopes/{env.number}/void", {"v-reason": "Nhầm người nhận"})
+    assert done.status_code == 303, page(done)
+    after = page(b.get(f"/clerk/envelopes/{env.number}"))
+    assert f"Đã hủy lần quét cuối của bưu gửi {env.number}." in after
+    assert "Hủy lần quét nhầm" in after  # the chain shows the void
+    found = reload(ctx, env)
+    assert found.status is EnvelopeStatus.ARRIVED
+    assert found.holder_user_id == network["vt_hcm"].id
+    # a void is not voided again
+    again = b.post(f"/clerk/envelopes/{env.number}/void", {"v-reason": "x"})
+    assert again.status_code == 409
+    assert "Không thể hủy lần quét cuối" in page(again)
