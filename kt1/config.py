@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "COUNTRY_CODE": "VN",
     # How far a device clock may run ahead of the server before an event is "in the future".
     "MAX_CLOCK_SKEW_SECONDS": 120,
+    # How long after a scan its operator may still void it (a `voided` link), in minutes.
+    "VOID_WINDOW_MINUTES": 10,
     # Longest free-text field accepted from a user or a device.
     "MAX_TEXT_LENGTH": 200,
     # Print the document number (số, ký hiệu) on the outer label: off by default (docs/rules.md,
@@ -83,7 +85,7 @@ ENV_PREFIX = "KT1_"
 _BOOL_KEYS = {"DEMO", "LABEL_SHOW_DOCUMENT_NUMBER"}
 _INT_KEYS = {"MAX_CLOCK_SKEW_SECONDS", "MAX_TEXT_LENGTH", "MAX_SCAN_DELAY_SECONDS",
              "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "INCIDENT_ACK_WORKING_DAYS",
-             "PROTECTION_REVIEW_MONTHS"}
+             "PROTECTION_REVIEW_MONTHS", "VOID_WINDOW_MINUTES"}
 
 
 def _from_env(key: str, raw: str) -> Any:

@@ -539,3 +539,27 @@ UnitInactiveError = _error(
     "unit_inactive", 409,
     "Đơn vị {unit} đã ngừng hoạt động.",
     "Unit {unit} has been deactivated.")
+# Corrections (issue 13): taking an envelope out of a bag still open, the routing check
+EnvelopeNotInBagError = _error(
+    "envelope_not_in_bag", 409,
+    "Bưu gửi {number} không có trong túi {bag}.",
+    "{number} is not in bag {bag}.")
+RouteMismatchError = _error(
+    "route_mismatch", 409,
+    "Bưu gửi {number} gửi đến {recipient}, nhưng túi {bag} đi {destination}, bưu cục không "
+    "phục vụ nơi nhận này. Kiểm tra lại túi; nếu vẫn cần cho vào túi này, ghi rõ lý do.",
+    "{number} is addressed to {recipient}, but bag {bag} goes to {destination}, which does "
+    "not serve that recipient. Check the bag; to put it in anyway, give the reason.")
+VoidNotAllowedError = _error(
+    "void_not_allowed", 409,
+    "Không thể hủy lần quét cuối của bưu gửi {number} ({kind}): chỉ người đã quét mới hủy "
+    "được, khi đó là lần giao đi phát, chuyển người có tên hoặc luân chuyển nội bộ do chính "
+    "người đó giao đi.",
+    "The last scan of {number} ({kind}) cannot be voided: only its operator voids it, when "
+    "it handed the item out for delivery, to the addressee or inside the unit.")
+VoidWindowPassedError = _error(
+    "void_window_passed", 409,
+    "Lần quét cuối của bưu gửi {number} đã quá {minutes} phút, không hủy được nữa: hãy ghi "
+    "một lần giao nhận mới, hoặc báo sự cố.",
+    "The last scan of {number} is more than {minutes} minutes old and can no longer be "
+    "voided: record a new handoff, or report an incident.")

@@ -63,12 +63,16 @@ class BagEnvelopes(MethodView):
     @blp.arguments(BagAddIn)
     @blp.response(201, BagResultOut)
     @blp.alt_response(200, schema=BagResultOut, description="Replay")
-    @blp.alt_response(409, schema=ErrorOut, description="envelope_in_bag, bag_state_invalid")
+    @blp.alt_response(409, schema=ErrorOut,
+                      description="envelope_in_bag, bag_state_invalid, route_mismatch")
     def post(self, data: dict[str, Any], bag: str) -> tuple[dict[str, Any], int]:
-        """Put a scanned envelope into an open bag (listed on the manifest)."""
+        """Put a scanned envelope into an open bag (listed on the manifest). One whose
+        recipient the bag's destination office does not serve is refused
+        (``route_mismatch``) unless ``route_override`` gives the reason."""
         return _reply(bagging.add_to_bag(service_context(), operator(data["operator"]), bag,
                                          data["number"], data["scan_id"], data["event_at"],
-                                         device=device().name))
+                                         device=device().name,
+                                         route_override=data.get("route_override")))
 
 
 @blp.route("/bags/<string:bag>/seal")

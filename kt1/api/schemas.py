@@ -220,6 +220,8 @@ class BagOpenIn(WriteIn):
 class BagAddIn(WriteIn):
     number = NUMBER
     event_at = EVENT_AT
+    #: the reason to put in an envelope whose recipient the bag's destination does not serve
+    route_override = fields.String(validate=validate.Length(max=200))
 
 
 class BagSealIn(WriteIn):

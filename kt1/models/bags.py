@@ -38,7 +38,12 @@ class Bag(Base):
     destination_unit: Mapped[Unit] = relationship(
         foreign_keys=[destination_unit_id], lazy="joined")
     holder_user: Mapped[User | None] = relationship(foreign_keys=[holder_user_id])
+    #: The manifest: the lines of the envelopes in the bag (not those taken out again).
     lines: Mapped[list[ManifestLine]] = relationship(
+        primaryjoin="and_(Bag.id == ManifestLine.bag_id, ManifestLine.removed_at.is_(None))",
+        order_by="ManifestLine.line_no", viewonly=True)
+    #: Every line ever written, those taken out of the open bag too (``removed_at``).
+    all_lines: Mapped[list[ManifestLine]] = relationship(
         back_populates="bag", order_by="ManifestLine.line_no")
 
     def __repr__(self) -> str:
@@ -60,5 +65,8 @@ class ManifestLine(Base):
     line_no: Mapped[int]
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
     found_at_opening: Mapped[bool | None]
+    #: Taken out of the bag while it was open (the ``unbagged`` link says by whom and why);
+    #: the line stays, so the earlier ``bagged`` link still finds the bag's manifest.
+    removed_at: Mapped[datetime | None]
 
-    bag: Mapped[Bag] = relationship(back_populates="lines")
+    bag: Mapped[Bag] = relationship(back_populates="all_lines")

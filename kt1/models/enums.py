@@ -81,6 +81,9 @@ class EventKind(StrEnum):
     REGISTERED_OUTGOING = "registered_outgoing"  # vào Sổ đăng ký BMNN đi
     ACCEPTED = "accepted"  # chấp nhận tại quầy
     BAGGED = "bagged"  # đóng túi
+    #: Taken out of a bag still open (sửa nhầm: lấy ra khỏi túi chưa niêm phong); the status
+    #: goes back to what it was before the bagging (accepted or at the office).
+    UNBAGGED = "unbagged"
     BAG_SEALED = "bag_sealed"  # niêm phong túi
     DISPATCHED = "dispatched"  # chuyển đi
     BAG_RECEIVED = "bag_received"  # nhận túi
@@ -105,6 +108,22 @@ class EventKind(StrEnum):
     PROTECTION_EXTENDED = "protection_extended"  # gia hạn thời hạn bảo vệ
     DECLASSIFIED = "declassified"  # giải mật (toàn bộ hoặc một phần)
     DESTROYED = "destroyed"  # tiêu hủy: the chain's last link
+    #: A scan taken back by its operator within minutes (hủy lần quét nhầm): the link
+    #: before it stays; this one gives the envelope back to who held it before, with the
+    #: status it had then.
+    VOIDED = "voided"
+
+
+#: The handoffs a ``voided`` link may take back: single-envelope handoffs that set no time
+#: limit's milestone and no register number (so the chain's state before them is restored
+#: by the holder and the status alone).
+VOIDABLE_EVENTS = frozenset({
+    EventKind.OUT_FOR_DELIVERY,
+    EventKind.PASSED_TO_ADDRESSEE,
+    EventKind.CIRCULATED_FOR_DIRECTION,
+    EventKind.CIRCULATED_FOR_HANDLING,
+    EventKind.CIRCULATED_TO_REGISTRY,
+})
 
 
 #: Internal circulation inside a unit (luân chuyển nội bộ): the stage does not change.
@@ -190,7 +209,7 @@ _ALLOWED_STAGES: dict[EnvelopeStatus, frozenset[EventKind]] = {
     EnvelopeStatus.REGISTERED: frozenset({EventKind.ACCEPTED}),
     EnvelopeStatus.ACCEPTED: frozenset({
         EventKind.BAGGED, EventKind.OUT_FOR_DELIVERY, EventKind.RETURNED}),
-    EnvelopeStatus.BAGGED: frozenset({EventKind.BAG_SEALED}),
+    EnvelopeStatus.BAGGED: frozenset({EventKind.BAG_SEALED, EventKind.UNBAGGED}),
     EnvelopeStatus.BAG_SEALED: frozenset({EventKind.DISPATCHED}),
     EnvelopeStatus.IN_TRANSIT: frozenset({EventKind.BAG_RECEIVED}),
     EnvelopeStatus.BAG_RECEIVED: frozenset({EventKind.BAG_OPENED, EventKind.DISPATCHED}),
@@ -214,8 +233,13 @@ _CIRCULATING = frozenset({
 HELD_STATUSES = frozenset({
     EnvelopeStatus.REGISTERED, EnvelopeStatus.ARRIVED, EnvelopeStatus.WITH_ADDRESSEE,
     EnvelopeStatus.RETURNED, EnvelopeStatus.RECALLED})
+#: The statuses a voidable handoff leads to (a ``voided`` link may follow them; whether the
+#: last link was voidable is rule 5's ``void_invalid``).
+_VOIDABLE_AFTER = frozenset({
+    EnvelopeStatus.OUT_FOR_DELIVERY, EnvelopeStatus.WITH_ADDRESSEE, *_CIRCULATING})
 ALLOWED_NEXT: dict[EnvelopeStatus, frozenset[EventKind]] = {
     status: kinds | (
+        frozenset({EventKind.VOIDED}) if status in _VOIDABLE_AFTER else frozenset()) | (
         frozenset() if status is EnvelopeStatus.DESTROYED else {EventKind.HANDED_OVER}) | (
         INTERNAL_EVENTS if status in _CIRCULATING else frozenset()) | (
         LIFE_EVENTS if status in HELD_STATUSES else frozenset())
@@ -223,8 +247,12 @@ ALLOWED_NEXT: dict[EnvelopeStatus, frozenset[EventKind]] = {
 }
 
 
-def status_after(kind: EventKind, status: EnvelopeStatus) -> EnvelopeStatus:
-    """The envelope's status after ``kind`` recorded while it was at ``status``."""
+def status_after(kind: EventKind, status: EnvelopeStatus,
+                 before_bag: EnvelopeStatus | None = None) -> EnvelopeStatus:
+    """The envelope's status after ``kind`` recorded while it was at ``status``
+    (``before_bag``: for :attr:`EventKind.UNBAGGED`, the status it had when it was bagged)."""
+    if kind is EventKind.UNBAGGED:
+        return before_bag or EnvelopeStatus.ACCEPTED
     return STATUS_AFTER.get(kind, status)
 
 

@@ -22,6 +22,7 @@ from kt1.errors import (
     BagStateError,
     DiscrepancyOpenError,
     EnvelopeInBagError,
+    EnvelopeNotInBagError,
     EscortRequiredError,
     ForbiddenError,
     GiverIdentificationInvalidError,
@@ -29,6 +30,7 @@ from kt1.errors import (
     KT1Error,
     NotCurrentHolderError,
     ReportRequiredError,
+    RouteMismatchError,
     ScanIdConflictError,
     SealMismatchError,
     TrackerRequiredError,
@@ -43,6 +45,7 @@ from kt1.models.enums import (
     AckMethod,
     BagStatus,
     Classification,
+    EnvelopeStatus,
     EventKind,
     IncidentKind,
     Role,
@@ -53,6 +56,7 @@ from kt1.services.access import (
     Receipt,
     may_see_envelope,
     receipt_valid,
+    serves,
     unit_sees_bag,
     verify_receipt,
 )
@@ -136,6 +140,7 @@ def _bag_holder(ctx: Ctx, bag: Bag) -> str:
 #: The bag states in which each operation is allowed (the pages offer exactly these).
 ALLOWED_IN: dict[str, frozenset[BagStatus]] = {
     "add": frozenset({BagStatus.OPEN}),
+    "remove": frozenset({BagStatus.OPEN}),
     "seal": frozenset({BagStatus.OPEN}),
     "dispatch": frozenset({BagStatus.SEALED, BagStatus.RECEIVED}),
     "receive": frozenset({BagStatus.IN_TRANSIT}),
@@ -153,6 +158,8 @@ class BagActions:
     """What a counter clerk may do with a bag now (the page shows only these forms)."""
 
     add: bool
+    #: take an envelope out again (the bag is still open, here)
+    remove: bool
     seal: bool
     dispatch: bool
     receive: bool
@@ -172,6 +179,7 @@ def bag_actions(actor: User, bag: Bag, contents: list[Envelope]) -> BagActions:
 
     return BagActions(
         add=allowed("add") and here,
+        remove=allowed("remove") and here,
         seal=allowed("seal") and here and bool(contents),
         dispatch=allowed("dispatch") and here and bag.holder_user_id == actor.id
         and not bound_here,
@@ -241,12 +249,31 @@ def open_bag(ctx: Ctx, actor: User, destination_code: str, scan_id: str) -> BagR
     return BagResult(bag=bag)
 
 
+def on_route(ctx: Ctx, bag: Bag, envelope: Envelope) -> bool:
+    """Is the bag going toward the envelope's recipient: does the bag's destination office
+    serve the recipient unit (it is the office that delivers there)?"""
+    return serves(ctx.session, bag.destination_unit_id, envelope.recipient_unit_id)
+
+
+#: How a routing override is written in the ``bagged`` link's note (hashed with the link).
+ROUTE_OVERRIDE = "route_override: "
+
+
 @transactional
 def add_to_bag(ctx: Ctx, actor: User, bag_number: str, number: str, scan_id: str,
-               event_at: datetime, device: str = "") -> BagResult:
-    """Put an envelope held at this office into an open bag and list it on the manifest."""
+               event_at: datetime, device: str = "", route_override: str | None = None
+               ) -> BagResult:
+    """Put an envelope held at this office into an open bag and list it on the manifest.
+
+    An envelope whose recipient the bag's destination office does not serve is refused
+    (``route_mismatch``) unless ``route_override`` gives the reason to put it in anyway;
+    the reason is written in the ``bagged`` link's note.
+    """
+    override = clean_text(route_override, "route_override", ctx.settings.max_text_length)
     earlier = _claim(ctx, scan_id, "bag_add", {"bag": bag_number, "number": number.upper(),
-                                               "event_at": event_at.isoformat()}, actor)
+                                               "event_at": event_at.isoformat(),
+                                               **({"override": override} if override else {})},
+                     actor)
     if earlier is not None:
         return _replay(ctx, earlier)
     bag = _lock_bag(ctx, bag_number, actor)
@@ -259,6 +286,11 @@ def add_to_bag(ctx: Ctx, actor: User, bag_number: str, number: str, scan_id: str
     if envelope.holder_user_id != actor.id:
         raise NotCurrentHolderError(number=envelope.number, giver=actor.username,
                                     holder=holder_label(envelope))
+    routed = on_route(ctx, bag, envelope)
+    if not routed and not override:
+        raise RouteMismatchError(number=envelope.number, bag=bag.number,
+                                 destination=bag.destination_unit.name,
+                                 recipient=envelope.recipient_unit.name)
     line_no = (ctx.session.execute(
         select(func.max(ManifestLine.line_no)).where(ManifestLine.bag_id == bag.id)
     ).scalar() or 0) + 1
@@ -267,14 +299,79 @@ def add_to_bag(ctx: Ctx, actor: User, bag_number: str, number: str, scan_id: str
         from_unit_id=actor.unit_id, from_user_id=actor.id, to_unit_id=actor.unit_id,
         to_user_id=actor.id, bag_id=bag.id, location=actor.unit.code, device=device,
         ack_user_id=actor.id, ack_method=AckMethod.SELF,
+        note=f"{ROUTE_OVERRIDE}{override}" if not routed else "",
     ))
     envelope.bag_id = bag.id
-    ctx.session.add(ManifestLine(bag_id=bag.id, envelope_id=envelope.id, line_no=line_no,
-                                 added_at=ctx.now()))
+    earlier_line = ctx.session.execute(select(ManifestLine).where(
+        ManifestLine.bag_id == bag.id, ManifestLine.envelope_id == envelope.id)
+    ).scalar_one_or_none()
+    if earlier_line is not None:  # taken out of this bag before, and put back: listed again
+        earlier_line.removed_at = None
+        earlier_line.line_no, earlier_line.added_at = line_no, ctx.now()
+    else:
+        ctx.session.add(ManifestLine(bag_id=bag.id, envelope_id=envelope.id, line_no=line_no,
+                                     added_at=ctx.now()))
     bag.last_event_at = event_at
     _record_scan_bag(ctx, scan_id, bag)
     ctx.session.flush()
     return BagResult(bag=bag, handoffs=[handoff])
+
+
+@transactional
+def remove_from_bag(ctx: Ctx, actor: User, bag_number: str, number: str, scan_id: str,
+                    event_at: datetime, reason: str, device: str = "") -> BagResult:
+    """Take an envelope out of a bag that is still open (sửa nhầm khi đóng túi).
+
+    Nothing is deleted: an ``unbagged`` link in the envelope's chain records who took it out,
+    when and why; its status goes back to what it was when it was bagged (accepted, or at
+    the office); its manifest line is kept, marked taken out. Refused once the bag is sealed
+    (``bag_state_invalid``), for an envelope not in this bag (``envelope_not_in_bag``); a bag
+    or envelope of another unit answers as an unknown number.
+    """
+    why = clean_text(reason, "reason", ctx.settings.max_text_length, required=True)
+    earlier = _claim(ctx, scan_id, "bag_remove", {"bag": bag_number, "number": number.upper(),
+                                                  "reason": why,
+                                                  "event_at": event_at.isoformat()}, actor)
+    if earlier is not None:
+        return _replay(ctx, earlier)
+    bag = _lock_bag(ctx, bag_number, actor)
+    _counter_clerk_at(ctx, actor, bag.holder_unit_id)
+    envelope = _visible_envelope(ctx, actor, number)
+    _need_state(bag, "remove")
+    if envelope.bag_id != bag.id:
+        raise EnvelopeNotInBagError(number=envelope.number, bag=bag.number)
+    if envelope.holder_user_id != actor.id:
+        raise NotCurrentHolderError(number=envelope.number, giver=actor.username,
+                                    holder=holder_label(envelope))
+    before = status_before_bagging(ctx, envelope)
+    handoff = append_link(ctx, envelope, Link(
+        kind=EventKind.UNBAGGED, scan_id=scan_id, event_at=event_at, recorded_by=actor,
+        from_unit_id=actor.unit_id, from_user_id=actor.id, to_unit_id=actor.unit_id,
+        to_user_id=actor.id, bag_id=bag.id, location=actor.unit.code, device=device,
+        ack_user_id=actor.id, ack_method=AckMethod.SELF, note=why,
+    ))
+    envelope.status = before
+    envelope.bag_id = None
+    line = ctx.session.execute(select(ManifestLine).where(
+        ManifestLine.bag_id == bag.id, ManifestLine.envelope_id == envelope.id,
+        ManifestLine.removed_at.is_(None))).scalar_one_or_none()
+    if line is not None:
+        line.removed_at = ctx.now()
+    bag.last_event_at = event_at
+    _record_scan_bag(ctx, scan_id, bag)
+    ctx.session.flush()
+    ctx.session.expire(bag, ["lines", "all_lines"])
+    return BagResult(bag=bag, handoffs=[handoff])
+
+
+def status_before_bagging(ctx: Ctx, envelope: Envelope) -> EnvelopeStatus:
+    """The status an envelope in an open bag had when it was bagged: at the office if a bag
+    was opened on it before (bags are made up from accepted or arrived envelopes only),
+    else accepted. The verifier's replay keeps the same (``ChainState.before_bag``)."""
+    opened = ctx.session.execute(select(Handoff.id).where(
+        Handoff.envelope_id == envelope.id, Handoff.kind == EventKind.BAG_OPENED).limit(1)
+    ).first()
+    return EnvelopeStatus.AT_OFFICE if opened is not None else EnvelopeStatus.ACCEPTED
 
 
 def _bag_links(ctx: Ctx, bag: Bag, envelopes: list[Envelope], link: Link, report: str = ""
@@ -545,8 +642,10 @@ __all__ = [
     "add_to_bag",
     "dispatch_bag",
     "get_bag",
+    "on_route",
     "open_bag",
     "open_bag_contents",
     "receive_bag",
+    "remove_from_bag",
     "seal_bag",
 ]

@@ -35,6 +35,8 @@ class Settings:
     smtp_from: str = "kt1-track@localhost"
     #: The address people open the app at, for links in emails ("" : the path alone).
     public_url: str = ""
+    #: How long after a scan its operator may still void it.
+    void_window: timedelta = timedelta(minutes=10)
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> Settings:
@@ -53,6 +55,7 @@ class Settings:
             smtp_password=str(cfg["SMTP_PASSWORD"]) if cfg.get("SMTP_PASSWORD") else None,
             smtp_from=str(cfg.get("SMTP_FROM") or "kt1-track@localhost"),
             public_url=str(cfg.get("PUBLIC_URL") or "").rstrip("/"),
+            void_window=timedelta(minutes=int(cfg.get("VOID_WINDOW_MINUTES", 10))),
         )
 
 

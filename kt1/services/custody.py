@@ -29,6 +29,8 @@ from kt1.errors import (
     UnitNotServedError,
     UnknownEnvelopeError,
     ValidationError,
+    VoidNotAllowedError,
+    VoidWindowPassedError,
     WrongUnitError,
 )
 from kt1.models import (
@@ -47,9 +49,11 @@ from kt1.models.enums import (
     INTERNAL_EVENTS,
     STAGE_KEEPING_EVENTS,
     TRANSFER_EVENTS,
+    VOIDABLE_EVENTS,
     AckMethod,
     Authority,
     DeliveryFailure,
+    EnvelopeStatus,
     EventKind,
     IncidentKind,
     IncidentStatus,
@@ -671,3 +675,82 @@ def timeline(ctx: Ctx, envelope: Envelope) -> list[Handoff]:
 
 def unit_by_id(session: Session, unit_id: int | None) -> Unit | None:
     return session.get(Unit, unit_id) if unit_id is not None else None
+
+
+# ----------------------------------------------------------------- corrections
+
+
+def chain_state_before_last(ctx: Ctx, envelope: Envelope) -> Any:
+    """The chain's state just before its last link, replayed by the rules' own
+    :func:`~kt1.services.rules.advance` (the verifier's replay, on one short chain)."""
+    from kt1.services.rules.custody import advance
+    from kt1.services.rules.facts import ChainState, link_from
+
+    st = ChainState()
+    for h in timeline(ctx, envelope)[:-1]:
+        ln = link_from({f.name: getattr(h, f.name) for f in HASHED_FIELDS})
+        advance(st, ln._replace(hash=h.hash.encode()))
+    return st
+
+
+def last_link(ctx: Ctx, envelope: Envelope) -> Handoff | None:
+    return ctx.session.execute(
+        select(Handoff).where(Handoff.envelope_id == envelope.id)
+        .order_by(Handoff.seq.desc()).limit(1)).scalar_one_or_none()
+
+
+def may_void(ctx: Ctx, actor: User, envelope: Envelope, last: Handoff | None) -> bool:
+    """Would :func:`void_last_scan` let ``actor`` void the envelope's last link now?"""
+    return (last is not None and last.kind in VOIDABLE_EVENTS
+            and last.recorded_by_id == actor.id and last.from_user_id == actor.id
+            and envelope.bag_id is None
+            and ctx.now() - last.recorded_at <= ctx.settings.void_window)
+
+
+@transactional
+def void_last_scan(ctx: Ctx, actor: User, number: str, reason: str, scan_id: str,
+                   device: str = "") -> Recorded:
+    """Void the envelope's last scan (hủy lần quét nhầm), by its operator, within the time
+    allowed (``VOID_WINDOW_MINUTES``), with a reason.
+
+    Nothing is deleted: a ``voided`` link gives the envelope back to whoever held it before
+    the mistaken scan (the operator, who gave it away), with the status it had then; the
+    reason is in its note. Only a handoff that set no milestone can be voided: going out
+    for delivery, passing to the addressee, internal circulation (``void_not_allowed``
+    otherwise, or when the actor is not the one who recorded it and gave it away);
+    ``void_window_passed`` once the time is over. Another unit's envelope is unknown.
+    """
+    why = clean_text(reason, "reason", ctx.settings.max_text_length, required=True)
+    if actor.role not in OPERATIONAL_ROLES or not actor.is_active:
+        raise ForbiddenError()
+    earlier = claim_scan(ctx.session, clean_scan_id(scan_id), "void",
+                         {"number": number.strip().upper(), "reason": why}, actor)
+    if earlier is not None:
+        return _replayed(ctx.session, earlier)
+    envelope = load_envelope(ctx, number, lock=True)
+    if not may_see_envelope(ctx.session, actor, envelope):
+        raise UnknownEnvelopeError(number=envelope.number)
+    last = last_link(ctx, envelope)
+    if last is None or last.kind not in VOIDABLE_EVENTS or last.recorded_by_id != actor.id \
+            or last.from_user_id != actor.id or last.from_unit_id is None \
+            or envelope.bag_id is not None:
+        raise VoidNotAllowedError(number=envelope.number,
+                                  kind=str(last.kind) if last else "-")
+    window = ctx.settings.void_window
+    if ctx.now() - last.recorded_at > window:
+        raise VoidWindowPassedError(number=envelope.number,
+                                    minutes=int(window.total_seconds() // 60))
+    before = chain_state_before_last(ctx, envelope)
+    now = ctx.now()
+    handoff = append_link(ctx, envelope, Link(
+        kind=EventKind.VOIDED, scan_id=clean_scan_id(scan_id),
+        event_at=max(now, last.event_at), recorded_by=actor,
+        from_unit_id=last.to_unit_id, from_user_id=last.to_user_id,
+        to_unit_id=last.from_unit_id, to_user_id=last.from_user_id,
+        location=actor.unit.code, device=clean_text(device, "device", 64),
+        ack_user_id=actor.id, ack_method=AckMethod.SESSION,
+        note=f"void #{last.seq + 1}: {why}",
+    ))
+    envelope.status = EnvelopeStatus(before.status.decode())
+    ctx.session.flush()
+    return Recorded(handoff=handoff, envelope=envelope)

@@ -116,7 +116,7 @@ def _sending_incidents(unit_id: int) -> list[Select[Any]]:
         .where(Envelope.sender_unit_id == unit_id),
         select(Incident.id).join(ManifestLine, ManifestLine.bag_id == Incident.bag_id)
         .join(Envelope, Envelope.id == ManifestLine.envelope_id)
-        .where(Envelope.sender_unit_id == unit_id),
+        .where(Envelope.sender_unit_id == unit_id, ManifestLine.removed_at.is_(None)),
         select(Incident.id).join(Bag, Bag.id == Incident.bag_id)
         .where(Bag.origin_unit_id == unit_id),
         select(HandoverSheet.incident_id.label("id"))
@@ -224,7 +224,8 @@ def incident_units(ctx: Ctx, incident: Incident) -> IncidentUnits:
         sending.update(session.execute(
             select(Envelope.sender_unit_id).distinct()
             .join(ManifestLine, ManifestLine.envelope_id == Envelope.id)
-            .where(ManifestLine.bag_id == incident.bag_id)).scalars())
+            .where(ManifestLine.bag_id == incident.bag_id,
+                   ManifestLine.removed_at.is_(None))).scalars())
     sending.update(session.execute(select(HandoverSheet.unit_id)
                                    .where(HandoverSheet.incident_id == incident.id)).scalars())
     return IncidentUnits(involved=frozenset(involved | sending), sending=frozenset(sending))

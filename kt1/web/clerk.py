@@ -54,7 +54,13 @@ from kt1.services import worklists as wl
 from kt1.services.access import Receipt, receipt_valid
 from kt1.services.arrivals import receive_incoming
 from kt1.services.context import Ctx
-from kt1.services.custody import pass_to_addressee, timeline
+from kt1.services.custody import (
+    last_link,
+    may_void,
+    pass_to_addressee,
+    timeline,
+    void_last_scan,
+)
 from kt1.services.handover import cancel_sheet, get_sheet, list_sheets, prepare_sheet
 from kt1.services.paper import note_print
 from kt1.services.printing import list_printers, print_history, print_label
@@ -72,6 +78,7 @@ from kt1.web.workforms import (
     PrintForm,
     RegisterFilterForm,
     RegisterForm,
+    VoidForm,
     identification,
     local_to_utc,
 )
@@ -250,12 +257,17 @@ def _print_form(ctx: Ctx) -> PrintForm:
 
 
 def _envelope_page(ctx: Ctx, me: User, envelope: Envelope, form: PrintForm,
-                   status: int = 200) -> Any:
+                   status: int = 200, void_form: VoidForm | None = None) -> Any:
     prints = print_history(ctx, envelope)
+    last = last_link(ctx, envelope)
+    voidable = may_void(ctx, me, envelope, last)
     return render_template(
         "clerk/envelope.html", envelope=envelope, chain=timeline(ctx, envelope),
         prints=prints, form=form, may_print=envelope.sender_unit_id == me.unit_id,
-        printed=any(p["state"] == "done" and p["kind"] == "label" for p in prints)), status
+        printed=any(p["state"] == "done" and p["kind"] == "label" for p in prints),
+        void_form=void_form or VoidForm(prefix="v"), last=last, may_void=voidable,
+        void_until=last.recorded_at + ctx.settings.void_window if voidable and last
+        else None), status
 
 
 @bp.get("/envelopes/<number>")
@@ -291,6 +303,27 @@ def print_envelope_label(number: str) -> Any:
         return _envelope_page(ctx, me, env, form, exc.status)
     flash(_("Đã in nhãn %(number)s trên máy in %(printer)s (lệnh in số %(job)s).",
             number=env.number, printer=outcome.printer, job=outcome.job_id), "success")
+    return redirect(url_for(".envelope", number=env.number), code=303)
+
+
+@bp.post("/envelopes/<number>/void")
+@requires(CLERK)
+def void_scan(number: str) -> Any:
+    """Void one's own last scan of the envelope within minutes, with the reason: a
+    ``voided`` link gives it back as it was (nothing deleted)."""
+    ctx, me = service_context(), _me()
+    env = wl.find_envelope(ctx, me, number)
+    form = VoidForm(prefix="v")
+    if not form.validate_on_submit():
+        return _envelope_page(ctx, me, env, _print_form(ctx), 422, void_form=form)
+    try:
+        void_last_scan(ctx, me, env.number, form.reason.data or "", str(uuid.uuid4()))
+    except KT1Error as exc:
+        form.show_error(exc, {"invalid_field": "reason"})
+        ctx.session.expire_all()
+        return _envelope_page(ctx, me, wl.find_envelope(ctx, me, number), _print_form(ctx),
+                              exc.status, void_form=form)
+    flash(_("Đã hủy lần quét cuối của bưu gửi %(number)s.", number=env.number), "success")
     return redirect(url_for(".envelope", number=env.number), code=303)
 
 

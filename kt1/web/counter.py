@@ -51,12 +51,14 @@ from kt1.web import lookup, paper, requires
 from kt1.web.clerk import sheet_pdf_body
 from kt1.web.words import vi, vn_time
 from kt1.web.workforms import (
+    BagAddForm,
     DeliverForm,
     DeliveryOutForm,
     DispatchForm,
     FailedForm,
     NewBagForm,
     ReceiveBagForm,
+    RemoveFromBagForm,
     ScanForm,
     SealForm,
     SheetForm,
@@ -287,8 +289,9 @@ def _bag_forms(ctx: Ctx, me: User) -> dict[str, Any]:
     dispatch.courier.choices = [("", _("— Chọn bưu tá —"))] + [
         (u.username, f"{u.full_name} ({u.username})")
         for u in wl.colleagues(ctx, me.unit_id, [Role.COURIER])]
-    return {"add": ScanForm(prefix="a"), "seal": SealForm(prefix="s"), "dispatch": dispatch,
-            "receive": ReceiveBagForm(prefix="r"), "unpack": ScanForm(prefix="o")}
+    return {"add": BagAddForm(prefix="a"), "seal": SealForm(prefix="s"), "dispatch": dispatch,
+            "receive": ReceiveBagForm(prefix="r"), "unpack": ScanForm(prefix="o"),
+            "remove": RemoveFromBagForm(prefix="x")}
 
 
 def _bag_page(ctx: Ctx, me: User, bag: Bag, forms: dict[str, Any] | None = None,
@@ -296,11 +299,12 @@ def _bag_page(ctx: Ctx, me: User, bag: Bag, forms: dict[str, Any] | None = None,
     forms = forms or _bag_forms(ctx, me)
     contents = wl.bag_contents(ctx, bag)
     can = bagging.bag_actions(me, bag, contents)
+    loose = wl.loose_for_bag(ctx, me, bag) if can.add else []
     return render_template(
-        "counter/bag.html", bag=bag, contents=contents,
-        loose=wl.loose_for_bag(ctx, me, bag) if can.add else [], forms=forms,
+        "counter/bag.html", bag=bag, contents=contents, loose=loose, forms=forms,
         lines={line.envelope_id: line for line in bag.lines},
-        can_add=can.add, can_seal=can.seal, can_dispatch=can.dispatch,
+        off_route={e.id for e in [*contents, *loose] if not bagging.on_route(ctx, bag, e)},
+        can_add=can.add, can_remove=can.remove, can_seal=can.seal, can_dispatch=can.dispatch,
         can_receive=can.receive, can_open=can.open, show_seal_number=can.show_seal_number,
         **extra), status
 
@@ -326,12 +330,46 @@ def bag_add(number: str) -> Any:
         form.numbers.data = "\n".join([*picked, form.numbers.data or ""]).strip()
     if not form.validate_on_submit():
         return _bag_page(ctx, me, found, forms, 422)
+    override = (form.route_override.data or "").strip() or None
     results, status = _each(form.items(), lambda n: bagging.add_to_bag(
-        ctx, me, found.number, wl.find_envelope(ctx, me, n).number, _scan_id(), ctx.now()))
-    if status == 200:
+        ctx, me, found.number, wl.find_envelope(ctx, me, n).number, _scan_id(), ctx.now(),
+        route_override=override))
+    # An envelope for a place the bag does not go to waits, with its number kept in the
+    # field, for the clerk to take it back or to give the reason to put it in anyway.
+    off_route = [r["number"] for r in results if r.get("slug") == "route_mismatch"]
+    if off_route:
+        form.numbers.data = "\n".join(off_route)
+    elif status == 200:
         form.numbers.data = ""
+    if status == 200:
+        form.route_override.data = ""
     ctx.session.expire_all()
-    return _bag_page(ctx, me, wl.find_bag(ctx, me, number), forms, status, results=results)
+    return _bag_page(ctx, me, wl.find_bag(ctx, me, number), forms, status, results=results,
+                     route_warning=bool(off_route))
+
+
+@bp.post("/bags/<number>/remove")
+@requires(COUNTER)
+def bag_remove(number: str) -> Any:
+    """Take an envelope out of the open bag again (put in by mistake), with the reason: an
+    ``unbagged`` link in its chain, nothing deleted."""
+    ctx, me = service_context(), _me()
+    found = wl.find_bag(ctx, me, number)
+    forms = _bag_forms(ctx, me)
+    form = forms["remove"]
+    if not form.validate_on_submit():
+        return _bag_page(ctx, me, found, forms, 422)
+    try:
+        envelope = wl.find_envelope(ctx, me, form.number.data or "")
+        bagging.remove_from_bag(ctx, me, found.number, envelope.number, _scan_id(),
+                                ctx.now(), reason=form.reason.data or "")
+    except KT1Error as exc:
+        form.show_error(exc, {"invalid_field": "reason"})
+        ctx.session.expire_all()
+        return _bag_page(ctx, me, wl.find_bag(ctx, me, number), forms, exc.status)
+    flash(_("Đã lấy bưu gửi %(number)s ra khỏi túi %(bag)s.", number=envelope.number,
+            bag=found.number), "success")
+    return redirect(url_for(".bag", number=found.number), code=303)
 
 
 @bp.post("/bags/<number>/seal")

@@ -62,6 +62,7 @@ WORDS: dict[type[StrEnum], dict[str, str]] = {
         "registered_outgoing": N_("Vào sổ đi"),
         "accepted": N_("Chấp nhận tại quầy"),
         "bagged": N_("Đóng vào túi"),
+        "unbagged": N_("Lấy ra khỏi túi"),
         "bag_sealed": N_("Niêm phong túi"),
         "dispatched": N_("Chuyển đi"),
         "bag_received": N_("Nhận túi"),
@@ -80,6 +81,7 @@ WORDS: dict[type[StrEnum], dict[str, str]] = {
         "protection_extended": N_("Gia hạn thời hạn bảo vệ"),
         "declassified": N_("Giải mật"),
         "destroyed": N_("Tiêu hủy"),
+        "voided": N_("Hủy lần quét nhầm"),
     },
     Secrecy: {
         "protected": N_("Còn thời hạn bảo vệ"),

@@ -20,6 +20,7 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     Field,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -365,6 +366,30 @@ class SheetForm(WorkForm):
 class NewBagForm(WorkForm):
     destination = SelectField(_l("Bưu cục đến"), validators=[
         DataRequired(_l("Hãy chọn bưu cục đến."))])
+
+
+class BagAddForm(ScanForm):
+    """Numbers put into a bag, and the reason to put in one the bag's route does not serve
+    (shown after the counter warned about it)."""
+
+    route_override = StringField(
+        _l("Lý do vẫn cho vào túi này (bưu gửi không đúng tuyến của túi)"),
+        validators=[Optional(), Length(max=200)])
+
+
+class RemoveFromBagForm(WorkForm):
+    """Take one envelope out of an open bag, with the reason (sửa nhầm)."""
+
+    number = HiddenField(validators=[DataRequired()])
+    reason = StringField(_l("Lý do lấy ra"), validators=[
+        DataRequired(_l("Hãy ghi lý do lấy bưu gửi ra khỏi túi.")), Length(max=200)])
+
+
+class VoidForm(WorkForm):
+    """Void one's own last scan within minutes (hủy lần quét nhầm), with the reason."""
+
+    reason = StringField(_l("Lý do hủy lần quét"), validators=[
+        DataRequired(_l("Hãy ghi lý do hủy lần quét.")), Length(max=200)])
 
 
 class SealForm(WorkForm):

@@ -120,6 +120,8 @@ WRITE_ONLY: dict[str, str] = {
     "giver_identification_invalid": "the giver's identification is not kept in the record",
     # configuration that changes over time
     "unit_not_served": "which office serves which agency is today's setting, not history",
+    "route_mismatch": "the bag's route is judged by today's serving offices; an override's "
+                      "reason is written in the bagged link's note",
     # nothing would be written on any chain
     "bag_empty": "sealing an empty bag writes no handoff",
     # request validation (the request is malformed, not a custody event)

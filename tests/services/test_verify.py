@@ -472,6 +472,29 @@ def test_a_link_that_leaves_nobody_holding_the_envelope_gives_holder_missing(
     expect(report_of(ctx, env.number), "holder_missing")
 
 
+def test_a_void_of_a_milestone_gives_void_invalid(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    """Only a handoff without a milestone can be voided (issue 13): a ``voided`` link after
+    the incoming register is forged."""
+    env = register(ctx, network)
+    carry(ctx, network, clock, env)
+    clerk = network["vt_hcm"]
+
+    def void_register(rows: list[dict[str, Any]]) -> None:
+        rows.append(link_after(rows[-1], EventKind.VOIDED, clerk, clerk, note="void"))
+
+    rewrite(ctx, env.number, void_register)
+    expect(report_of(ctx, env.number), "void_invalid")
+
+
+def test_a_void_by_the_service_verifies_clean(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    env = register(ctx, network)
+    carry(ctx, network, clock, env, until="out_for_delivery")
+    custody.void_last_scan(ctx, network["gd_hcm"], env.number, "Nhầm bưu tá", new_scan())
+    expect(report_of(ctx, env.number), status=IN_TRANSIT)
+
+
 def test_an_envelope_row_naming_another_holder_gives_holder_mismatch(
         ctx: Ctx, network: Network, clock: Clock) -> None:
     env = register(ctx, network)

@@ -444,6 +444,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/clerk/envelopes/new", register_form(recipient_unit="UBND-HN")),
     ("GET", "/clerk/envelopes/{number}", {}),
     ("POST", "/clerk/envelopes/{number}/label", {"printer": "x"}),
+    ("POST", "/clerk/envelopes/{number}/void", {"v-reason": "x"}),
     ("GET", "/clerk/outgoing", {}),
     ("GET", "/clerk/outgoing/register.pdf", {}),
     ("GET", "/clerk/handover", {}),
@@ -551,6 +552,7 @@ OTHER_UNIT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/clerk/envelopes/new"): (422, "Lựa chọn không hợp lệ."),  # not to itself
     ("GET", "/clerk/envelopes/{number}"): (404, "unknown_envelope"),
     ("POST", "/clerk/envelopes/{number}/label"): (404, "unknown_envelope"),
+    ("POST", "/clerk/envelopes/{number}/void"): (404, "unknown_envelope"),
     ("GET", "/clerk/outgoing"): (200, None),
     ("GET", "/clerk/outgoing/register.pdf"): (200, None),
     ("GET", "/clerk/handover"): (200, None),

@@ -382,6 +382,8 @@ ROUTES: list[tuple[str, str, dict[str, Any], str]] = [
     ("POST", "/counter/bags", {"destination": "{own}"}, COUNTER),
     ("GET", "/counter/bags/{bag}", {}, COUNTER),
     ("POST", "/counter/bags/{bag}/add", {"a-numbers": "{number}"}, COUNTER),
+    ("POST", "/counter/bags/{bag}/remove", {"x-number": "{inside}", "x-reason": "x"},
+     COUNTER),
     ("POST", "/counter/bags/{bag}/seal", {"s-seal_number": "NP-1"}, COUNTER),
     ("POST", "/counter/bags/{bag}/dispatch", {"d-courier": "bt_hn", "d-pin": PIN,
                                               "d-vehicle": "x", "d-is_dedicated": "y"}, COUNTER),
@@ -411,7 +413,7 @@ def fixtures_of(ctx: Ctx, network: Network) -> dict[str, str]:
         number=out.number, kind=EventKind.OUT_FOR_DELIVERY, scan_id=new_scan(),
         event_at=now(), receiver=network["bt_hn"], receipt=pin(network["bt_hn"])))
     return {"sheet": sheet, "number": envelopes[0].number, "bag": bag, "out": out.number,
-            "own": "BC-HN", "courier": "bt_hn"}
+            "own": "BC-HN", "courier": "bt_hn", "inside": inside.number}
 
 
 def fill(text: str, values: dict[str, str]) -> str:
@@ -512,6 +514,7 @@ OTHER_UNIT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/counter/bags"): (422, "Lựa chọn không hợp lệ."),  # not to itself
     ("GET", "/counter/bags/{bag}"): (404, NO_BAG),
     ("POST", "/counter/bags/{bag}/add"): (404, NO_BAG),
+    ("POST", "/counter/bags/{bag}/remove"): (404, NO_BAG),
     ("POST", "/counter/bags/{bag}/seal"): (404, NO_BAG),
     ("POST", "/counter/bags/{bag}/dispatch"): (404, NO_BAG),
     ("POST", "/counter/bags/{bag}/receive"): (404, NO_BAG),

@@ -110,16 +110,20 @@ RULES: tuple[Rule, ...] = (
         "5", "Chuỗi giao nhận không đứt đoạn", "Unbroken custody",
         "[ours], from rules 4 and 6",
         refusals=("not_current_holder", "event_out_of_order", "event_time_backwards",
-                  "custody_conflict", "already_received"),
+                  "custody_conflict", "already_received", "void_not_allowed",
+                  "void_window_passed"),
         codes=("event_out_of_order", "giver_not_holder", "holder_missing", "holder_mismatch",
-               "time_backwards"),
+               "time_backwards", "void_invalid"),
         judged_by=WRITE_AND_VERIFY,
         note="`custody_conflict`: another handoff of the same envelope was written at the "
              "same moment (two holders); the request is refused, never judged on a stale "
              "state. `already_received`: the scanner API's answer, instead of "
              "`not_current_holder` or `event_out_of_order`, when the envelope's last handoff "
              "is this very stage and its receiver still holds it (a second scan); nothing is "
-             "written either way."),
+             "written either way. A scan recorded by mistake is not deleted: its operator "
+             "voids it within minutes (VOID_WINDOW_MINUTES) with a reason, a `voided` link "
+             "that gives the envelope back to its holder before it, with the status it had "
+             "then."),
     Rule(
         "6", "Đối chiếu trước khi ký nhận", "Reconcile before signing",
         "Decree 26/2020 Art. 4(3) [law]",
@@ -142,13 +146,17 @@ RULES: tuple[Rule, ...] = (
         "8", "Túi gửi niêm phong suốt hành trình", "Bags",
         "Circular 16/2017 Art. 9 [law, superseded]",
         refusals=("envelope_in_bag", "bag_state_invalid", "bag_already_sealed", "bag_empty",
-                  "seal_mismatch", "tracker_required", "escort_required"),
+                  "seal_mismatch", "tracker_required", "escort_required",
+                  "envelope_not_in_bag", "route_mismatch"),
         codes=("bag_custody_gap", "seal_number_changed", "manifest_mismatch",
                "bag_tracker_missing", "bag_escort_missing"),
         judged_by=WRITE_AND_VERIFY,
         note="While an envelope is in a bag, the bag's handovers are its handovers; the seal "
              "number recorded at sealing is checked at receipt, and what comes out is checked "
-             "against the manifest (a difference opens a discrepancy, rule 6)."),
+             "against the manifest (a difference opens a discrepancy, rule 6). An envelope "
+             "goes into a bag whose destination office serves its recipient, or with the "
+             "reason written in the bagging; one put in by mistake is taken out while the "
+             "bag is still open (an unbagged link: nothing is deleted)."),
     Rule(
         "9", "Vào Sổ đăng ký BMNN đến khi nhận", "Registered on arrival",
         "Decree 26/2020 Art. 4(2)(a) [law]",

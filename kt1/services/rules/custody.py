@@ -13,6 +13,7 @@ from kt1.models.enums import (
     BAG_EVENTS,
     STATUS_AFTER,
     TRANSFER_EVENTS,
+    VOIDABLE_EVENTS,
     EventKind,
 )
 from kt1.services.rules.book import VERIFY_ONLY, link_rule
@@ -51,6 +52,9 @@ TERMINAL = frozenset({b"arrived", b"with_addressee", b"returned", b"recalled",
 K_REGISTERED_OUTGOING = _b(EventKind.REGISTERED_OUTGOING)
 K_ACCEPTED = _b(EventKind.ACCEPTED)
 K_BAGGED = _b(EventKind.BAGGED)
+K_UNBAGGED = _b(EventKind.UNBAGGED)
+K_VOIDED = _b(EventKind.VOIDED)
+VOIDABLE = frozenset(_b(k) for k in VOIDABLE_EVENTS)
 K_BAG_SEALED = _b(EventKind.BAG_SEALED)
 K_BAG_RECEIVED = _b(EventKind.BAG_RECEIVED)
 K_BAG_OPENED = _b(EventKind.BAG_OPENED)
@@ -79,7 +83,8 @@ def registered_first(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
 def in_bag_moves_with_bag(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
     """Rule 8 seen from one envelope: while it is in a bag, only that bag's events move it
     (the write path refuses a single-envelope event with ``envelope_in_bag``); a hand-over
-    (rule A6) of a bag names the bag for every envelope in it."""
+    (rule A6) of a bag names the bag for every envelope in it; taking it out of a bag still
+    open (``unbagged``) names that bag."""
     if st.in_bag is None:
         if ln.kind in BAG_KINDS and ln.kind != K_BAGGED:
             return hit("bag_custody_gap")
@@ -89,7 +94,7 @@ def in_bag_moves_with_bag(st: ChainState, ln: Any, env: Any, w: World) -> Hit | 
             return hit("bag_custody_gap")
         return None
     if ln.kind == K_BAGGED or ln.bag_id != st.in_bag or (
-            ln.kind not in BAG_KINDS and ln.kind != K_HANDED_OVER):
+            ln.kind not in BAG_KINDS and ln.kind != K_HANDED_OVER and ln.kind != K_UNBAGGED):
         return hit("bag_custody_gap")
     return None
 
@@ -161,6 +166,18 @@ def same_name(a: str, b: str) -> bool:
     return bool(a and b and a != "-" and b != "-") and norm(a) == norm(b)
 
 
+@link_rule("5", kinds=frozenset({EventKind.VOIDED}), judged_by=VERIFY_ONLY)
+def void_restores(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
+    """A voided scan takes back the last link only, when it was a single-envelope handoff
+    that set no milestone (going out for delivery, passing to the addressee, internal
+    circulation), and gives the envelope back to whoever held it before that link (the
+    write path also checks the operator and the time allowed)."""
+    if st.last_kind not in VOIDABLE or ln.to_user_id != st.prev_holder_user or (
+            ln.to_unit_id != st.prev_holder_unit):
+        return hit("void_invalid", kind=text(st.last_kind))
+    return None
+
+
 @link_rule("4")
 def receipt_signed(st: ChainState, ln: Any, env: Any, w: World) -> Hit | None:
     """Rule 4: every handover is signed by its receiver."""
@@ -201,18 +218,24 @@ def advance(st: ChainState, ln: Any) -> None:
     kind = ln.kind
     st.length += 1
     st.last_hash = ln.hash
-    st.status = STATUS_AFTER_W.get(kind, st.status)
-    st.holder_unit = ln.to_unit_id
-    st.holder_user = ln.to_user_id
-    event_at = st.last_event_at = ln.event_at
     if kind in BAG_KINDS or st.in_bag is not None:
         if kind == K_BAGGED:
-            st.in_bag, st.bag_seal = ln.bag_id, None
+            st.in_bag, st.bag_seal, st.before_bag = ln.bag_id, None, st.status
         elif st.in_bag is not None:
             if kind == K_BAG_SEALED:
                 st.bag_seal = ln.seal_number
+            elif kind == K_UNBAGGED:
+                # back to the stage it was bagged at (accepted, or at the office)
+                st.in_bag, st.status = None, st.before_bag
             elif kind == K_BAG_OPENED or (kind not in BAG_KINDS and kind != K_HANDED_OVER):
                 st.in_bag = None
+    before = st.status
+    st.status = STATUS_AFTER_W.get(kind, st.status) if kind != K_VOIDED else st.prev_status
+    st.prev_status, st.last_kind = before, kind
+    st.prev_holder_unit, st.prev_holder_user = st.holder_unit, st.holder_user
+    st.holder_unit = ln.to_unit_id
+    st.holder_user = ln.to_user_id
+    event_at = st.last_event_at = ln.event_at
     if kind == K_PROTECTION_EXTENDED:
         st.extended_until = note_day(ln.note, b"until")
     if kind in _MILESTONES:

@@ -142,6 +142,13 @@ class ChainState:
     last_event_at: bytes | None = None
     in_bag: bytes | None = None  # the bag the envelope is in (its id, wire form)
     bag_seal: bytes | None = None  # that bag's seal number once sealed
+    before_bag: bytes | None = None  # the status it had when it was bagged (``unbagged``)
+    # before the last link (a ``voided`` link takes it back): its kind, and the status and
+    # the holder before it
+    last_kind: bytes | None = None
+    prev_status: bytes | None = None
+    prev_holder_unit: bytes = JSON_NULL
+    prev_holder_user: bytes = JSON_NULL
     registered_in: bool = False  # entered in the recipient's incoming register
     # milestones for the time limits (wire times of the events)
     accepted_at: bytes | None = None  # the first acceptance

@@ -77,6 +77,13 @@ FINDINGS: dict[str, FindingSpec] = {
     "event_out_of_order": FindingSpec(
         BROKEN, "Sự kiện {kind} (bản ghi số {seq}) không thể xảy ra sau trạng thái {status}.",
         "Event {kind} (handoff {seq}) cannot follow status {status}."),
+    "void_invalid": FindingSpec(
+        BROKEN, "Bản ghi hủy lần quét số {seq} không hợp lệ: chỉ hủy được lần giao nhận cuối "
+                "(giao đi phát, chuyển người có tên, luân chuyển nội bộ; ở đây: {kind}) và trả "
+                "bưu gửi về người giữ trước đó.",
+        "The void at handoff {seq} is invalid: only the last handoff (out for delivery, "
+        "passed to the addressee, internal circulation; here: {kind}) is voided, and the "
+        "envelope goes back to its holder before it."),
     "receipt_missing": FindingSpec(
         BROKEN, "Lần giao nhận số {seq} không có chữ ký nhận của người nhận.",
         "Handoff {seq} has no receipt signed by the receiver."),

@@ -254,7 +254,8 @@ def _bags_without_tracker() -> Any:
             .join(ManifestLine, ManifestLine.bag_id == Bag.id)
             .join(Envelope, Envelope.id == ManifestLine.envelope_id)
             .where(Bag.tracker_id.is_(None) | (Bag.tracker_id == ""),
-                   Envelope.classification == Classification.TOP_SECRET))
+                   Envelope.classification == Classification.TOP_SECRET,
+                   ManifestLine.removed_at.is_(None)))  # taken out before the sealing
 
 
 def _bags_without_escort() -> Any:
