@@ -32,7 +32,7 @@ WRITE_PATH = ("custody", "judging", "bagging", "handover", "arrivals", "registra
               "provenance", "copies")
 #: Slugs the write path raises that are no custody rule's: input checks and plain lookups.
 NO_RULE = {"invalid_field", "unknown_unit", "unknown_user", "unknown_incident",
-           "unknown_handover_record"}
+           "unknown_handover_record", "unit_inactive"}
 
 
 def all_error_slugs() -> set[str]:

@@ -17,7 +17,7 @@ write path that is this project's own design (``"R1"``...). Each rule names:
 Every finding code belongs to exactly one rule, and so does every slug listed here
 (``tests/unit/test_rulebook_doc.py``). The generic slugs ``forbidden`` and ``wrong_unit`` are
 listed once, under A4; ``note`` says where another rule also refuses with them. Input checks
-and plain lookups (``invalid_field``, ``unknown_unit``, ``unknown_user``,
+and plain lookups (``invalid_field``, ``unknown_unit``, ``unit_inactive``, ``unknown_user``,
 ``unknown_incident``) are no rule's. ``docs/rules.md`` is generated from this module
 (``kt1 rules explain --markdown``). This module imports nothing of the services: it is
 plain data that the verifier and the write path may both import.
