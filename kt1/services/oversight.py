@@ -340,8 +340,13 @@ def envelope_file(ctx: Ctx, actor: User, number: str) -> EnvelopeFile:
         allowed = True
     except ForbiddenError:
         subject, allowed = None, False
+    # The envelope's own incidents and those of the bags it travelled in (a seal found
+    # broken on receiving a bag is the bag's incident).
+    bag_ids = select(Handoff.bag_id).where(Handoff.envelope_id == envelope.id,
+                                           Handoff.bag_id.is_not(None))
     incidents = list(ctx.session.execute(
-        select(Incident).where(Incident.envelope_id == envelope.id)
+        select(Incident).where(or_(Incident.envelope_id == envelope.id,
+                                   Incident.bag_id.in_(bag_ids)))
         .order_by(Incident.opened_at, Incident.id)).scalars())
     return EnvelopeFile(envelope=envelope, chain=timeline(ctx, envelope), report=report,
                         prints=print_history(ctx, envelope), incidents=incidents,

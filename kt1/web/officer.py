@@ -21,8 +21,8 @@ from sqlalchemy import select
 from kt1.database import service_context
 from kt1.errors import KT1Error
 from kt1.models import Unit, User
-from kt1.models.enums import Classification, Role, ServiceClass
-from kt1.services import checkpoints, oversight
+from kt1.models.enums import Classification, IncidentKind, Role, ServiceClass
+from kt1.services import checkpoints, incidents, oversight
 from kt1.services import worklists as wl
 from kt1.services.context import Ctx
 from kt1.services.registers import RegisterKind, build_register
@@ -30,8 +30,8 @@ from kt1.services.subjects import local_date
 from kt1.web import registers as paper
 from kt1.web import requires
 from kt1.web.forms import EmptyForm
-from kt1.web.words import enum_label
-from kt1.web.workforms import RegisterFilterForm
+from kt1.web.words import N_, enum_label
+from kt1.web.workforms import IncidentFromFindingForm, RegisterFilterForm
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 OFFICER = Role.SECURITY_OFFICER
@@ -158,8 +158,60 @@ def envelope(number: str) -> Any:
     by_seq: dict[int | None, list[Any]] = {}
     for finding in file.report.findings:
         by_seq.setdefault(finding.seq, []).append(finding)
+    forms = {f.code: IncidentFromFindingForm(finding=f.code, report=f.message_vi)
+             for f in file.report.findings if f.code in INCIDENT_FROM}
     return render_template("officer/envelope.html", file=file, e=file.envelope,
-                           by_seq=by_seq, english=_english())
+                           by_seq=by_seq, english=_english(), incident_forms=forms)
+
+
+#: Labels of the ``key=value`` parts some handoff notes carry (kt1/services/bagging.py).
+NOTE_KEYS = {"vehicle": N_("Phương tiện"), "escort": N_("Người áp tải")}
+
+#: Findings from which the officer may open an incident, and the incident's kind.
+INCIDENT_FROM = {"seal_anomaly": IncidentKind.SEAL_ANOMALY,
+                 "seal_anomaly_unreported": IncidentKind.SEAL_ANOMALY,
+                 "seal_number_changed": IncidentKind.SEAL_ANOMALY,
+                 "manifest_mismatch": IncidentKind.DISCREPANCY}
+
+
+@bp.app_template_filter("note_words")
+def note_words(note: str | None) -> list[tuple[str, str]] | None:
+    """``vehicle=29C-123.45; escort=Nguyễn Văn Hộ`` as labelled words, or ``None`` for a
+    note in plain words (shown as it is)."""
+    parts = [p.strip() for p in (note or "").split(";") if p.strip()]
+    if not parts:
+        return None
+    out = []
+    for part in parts:
+        name, sep, value = part.partition("=")
+        if not sep or name.strip() not in NOTE_KEYS:
+            return None
+        out.append((_(NOTE_KEYS[name.strip()]), value.strip()))
+    return out
+
+
+@bp.post("/envelopes/<number>/incidents")
+@requires(OFFICER)
+def open_incident(number: str) -> Any:
+    """Open an incident on the envelope from one of its findings (a seal anomaly): the same
+    service as everywhere, so only a party to its current or next handover may."""
+    ctx, me = service_context(), _me()
+    form = IncidentFromFindingForm()
+    back = url_for(".envelope", number=number)
+    if not form.validate_on_submit() or form.finding.data not in INCIDENT_FROM:
+        flash(_("Hãy ghi nội dung biên bản sự cố."), "error")
+        return redirect(back, code=303)
+    try:
+        made = incidents.report_incident(ctx, me, INCIDENT_FROM[form.finding.data],
+                                         form.report.data or "", number=number)
+    except KT1Error as exc:
+        if exc.status == 404:
+            raise
+        flash(exc.message_local if not _english() else exc.message, "error")
+        return redirect(back, code=303)
+    flash(_("Đã mở sự cố số %(n)s; đơn vị liên quan sẽ thấy trong hộp thư sự cố.", n=made.id),
+          "success")
+    return redirect(back, code=303)
 
 
 # --------------------------------------------------------------------------- registers
