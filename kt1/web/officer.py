@@ -28,9 +28,9 @@ from kt1.services.context import Ctx
 from kt1.services.registers import RegisterKind, build_register
 from kt1.services.subjects import local_date
 from kt1.web import registers as paper
-from kt1.web import requires
+from kt1.web import requires, words
 from kt1.web.forms import EmptyForm
-from kt1.web.words import N_, enum_label
+from kt1.web.words import enum_label
 from kt1.web.workforms import IncidentFromFindingForm, RegisterFilterForm
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
@@ -164,9 +164,6 @@ def envelope(number: str) -> Any:
                            by_seq=by_seq, english=_english(), incident_forms=forms)
 
 
-#: Labels of the ``key=value`` parts some handoff notes carry (kt1/services/bagging.py).
-NOTE_KEYS = {"vehicle": N_("Phương tiện"), "escort": N_("Người áp tải")}
-
 #: Findings from which the officer may open an incident, and the incident's kind.
 INCIDENT_FROM = {"seal_anomaly": IncidentKind.SEAL_ANOMALY,
                  "seal_anomaly_unreported": IncidentKind.SEAL_ANOMALY,
@@ -176,18 +173,8 @@ INCIDENT_FROM = {"seal_anomaly": IncidentKind.SEAL_ANOMALY,
 
 @bp.app_template_filter("note_words")
 def note_words(note: str | None) -> list[tuple[str, str]] | None:
-    """``vehicle=29C-123.45; escort=Nguyễn Văn Hộ`` as labelled words, or ``None`` for a
-    note in plain words (shown as it is)."""
-    parts = [p.strip() for p in (note or "").split(";") if p.strip()]
-    if not parts:
-        return None
-    out = []
-    for part in parts:
-        name, sep, value = part.partition("=")
-        if not sep or name.strip() not in NOTE_KEYS:
-            return None
-        out.append((_(NOTE_KEYS[name.strip()]), value.strip()))
-    return out
+    """A handoff note's ``key=value`` parts as labelled words in the page's language."""
+    return words.note_words(note, _)
 
 
 @bp.post("/envelopes/<number>/incidents")
