@@ -17,6 +17,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -38,6 +39,8 @@ from kt1.errors import (
     PrintJobFailedError,
     ReprintReasonRequiredError,
 )
+from kt1.labels import render_label
+from kt1.labels.sheet import render_sheet
 from kt1.models import Envelope, User
 from kt1.models.enums import (
     AckMethod,
@@ -58,7 +61,13 @@ from kt1.services.context import Ctx
 from kt1.services.custody import pass_to_addressee, timeline
 from kt1.services.handover import cancel_sheet, get_sheet, list_sheets, prepare_sheet
 from kt1.services.paper import note_print
-from kt1.services.printing import list_printers, print_history, print_label
+from kt1.services.printing import (
+    LabelOptions,
+    label_data,
+    list_printers,
+    print_history,
+    print_label,
+)
 from kt1.services.protection import add_years, term_rule
 from kt1.services.provenance import provenance_policy
 from kt1.services.registers import Register, RegisterKind, build_register
@@ -295,6 +304,41 @@ def print_envelope_label(number: str) -> Any:
     flash(_("Đã in nhãn %(number)s trên máy in %(printer)s (lệnh in số %(job)s).",
             number=env.number, printer=outcome.printer, job=outcome.job_id), "success")
     return redirect(url_for(".envelope", number=env.number), code=303)
+
+
+def _label_of(number: str) -> tuple[Envelope, Any]:
+    """The label the sender's clerk may see before printing (what the printer would get:
+    never the subject, never the classification word)."""
+    ctx, me = service_context(), _me()
+    env = wl.find_envelope(ctx, me, number)
+    if env.sender_unit_id != me.unit_id:
+        raise ForbiddenError()
+    options = LabelOptions(
+        show_document_number=bool(current_app.config.get("LABEL_SHOW_DOCUMENT_NUMBER", False)))
+    return env, label_data(env, options)
+
+
+def _paper_mm() -> int:
+    return 58 if request.args.get("width") == "58" else 80
+
+
+@bp.get("/envelopes/<number>/label.png")
+@requires(CLERK)
+def label_png(number: str) -> Any:
+    """A preview of the label as the printer draws it (PNG at 203 dpi)."""
+    _env, data = _label_of(number)
+    response = Response(render_label(data, _paper_mm()).png(), mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/envelopes/<number>/label.pdf")
+@requires(CLERK)
+def label_pdf(number: str) -> Any:
+    """The label on an A4 sheet, to print on an office printer when no label printer is
+    declared yet ("In ra PDF")."""
+    env, data = _label_of(number)
+    return _pdf(render_sheet([data], _paper_mm(), title=env.number), f"nhan-{env.number}.pdf")
 
 
 # --------------------------------------------------------------------------- outgoing register

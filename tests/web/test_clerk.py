@@ -444,6 +444,8 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/clerk/envelopes/new", register_form(recipient_unit="UBND-HN")),
     ("GET", "/clerk/envelopes/{number}", {}),
     ("POST", "/clerk/envelopes/{number}/label", {"printer": "x"}),
+    ("GET", "/clerk/envelopes/{number}/label.png", {}),
+    ("GET", "/clerk/envelopes/{number}/label.pdf", {}),
     ("GET", "/clerk/outgoing", {}),
     ("GET", "/clerk/outgoing/register.pdf", {}),
     ("GET", "/clerk/outgoing/register.xlsx", {}),
@@ -478,7 +480,7 @@ def call(b: Browser, method: str, path: str, form: dict[str, Any], values: dict[
          csrf: bool = True) -> Any:
     url = fill(path, values)
     if method == "GET":
-        return get_pdf(b, url) if url.endswith((".pdf", ".xlsx")) else b.get(url)
+        return get_pdf(b, url) if url.endswith((".pdf", ".xlsx", ".png")) else b.get(url)
     return b.post(url, {k: fill(v, values) if isinstance(v, str) else v
                         for k, v in form.items()}, csrf=csrf)
 
@@ -554,6 +556,8 @@ OTHER_UNIT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/clerk/envelopes/new"): (422, "Lựa chọn không hợp lệ."),  # not to itself
     ("GET", "/clerk/envelopes/{number}"): (404, "unknown_envelope"),
     ("POST", "/clerk/envelopes/{number}/label"): (404, "unknown_envelope"),
+    ("GET", "/clerk/envelopes/{number}/label.png"): (404, "unknown_envelope"),
+    ("GET", "/clerk/envelopes/{number}/label.pdf"): (404, "unknown_envelope"),
     ("GET", "/clerk/outgoing"): (200, None),
     ("GET", "/clerk/outgoing/register.pdf"): (200, None),
     ("GET", "/clerk/outgoing/register.xlsx"): (200, None),
