@@ -338,7 +338,9 @@ def label_pdf(number: str) -> Any:
     """The label on an A4 sheet, to print on an office printer when no label printer is
     declared yet ("In ra PDF")."""
     env, data = _label_of(number)
-    return _pdf(render_sheet([data], _paper_mm(), title=env.number), f"nhan-{env.number}.pdf")
+    response = _pdf(render_sheet([data], _paper_mm(), title=env.number), "")
+    response.headers["Content-Disposition"] = f'attachment; filename="nhan-{env.number}.pdf"'
+    return response
 
 
 # --------------------------------------------------------------------------- outgoing register

@@ -41,14 +41,14 @@ def test_findings_read_as_words_with_the_code_in_small_print(
     assert '<small class="code-small"><code>seal_anomaly</code></small>' in body
     assert body.index("Niêm phong bất thường") < body.index("<code>seal_anomaly</code>")
     assert "vehicle=" not in body
-    assert "<dt>Phương tiện</dt><dd>29A-12345</dd>" in body
+    assert '<span class="note-label">Phương tiện</span>: 29A-12345' in body
     assert "Không có sự cố nào." not in body  # the bag's seal incident is listed
     assert "Niêm phong bất thường" in body.split("Chuỗi giao nhận")[0]
 
     b.post("/language", {"lang": "en", "next": "/"})
     english = page(b.get(f"/officer/envelopes/{env.number}"))
     assert "Seal anomaly (broken) at handoff" in english
-    assert "<dt>Vehicle</dt><dd>29A-12345</dd>" in english
+    assert '<span class="note-label">Vehicle</span>: 29A-12345' in english
 
 
 def test_an_officer_party_to_the_handover_opens_an_incident_from_a_seal_anomaly(
