@@ -85,6 +85,8 @@ class Attention:
     holder_unit: str
     due_at: datetime | None
     codes: tuple[str, ...]
+    #: One finding per code, in words: (code, Vietnamese message, English message).
+    words: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass
@@ -151,6 +153,14 @@ def _reason(report: verification.EnvelopeReport, row: _Row, today: date) -> str 
     return None
 
 
+def _in_words(report: verification.EnvelopeReport) -> tuple[tuple[str, str, str], ...]:
+    """The report's first finding of each code: (code, Vietnamese, English)."""
+    seen: dict[str, tuple[str, str, str]] = {}
+    for f in report.findings:
+        seen.setdefault(f.code, (f.code, f.message_vi, f.message_en))
+    return tuple(seen.values())
+
+
 def dashboard(ctx: Ctx, actor: User, *, attention_limit: int = 500) -> Dashboard:
     """Verify every envelope the actor may see and count what needs watching.
 
@@ -190,7 +200,8 @@ def dashboard(ctx: Ctx, actor: User, *, attention_limit: int = 500) -> Dashboard
                 number=row.number, reason=reason, status=row.status,
                 classification=row.classification, service=row.service,
                 holder_unit=row.holder, due_at=report.due_at,
-                codes=tuple(dict.fromkeys(f.code for f in report.findings))))
+                codes=tuple(dict.fromkeys(f.code for f in report.findings)),
+                words=_in_words(report)))
     order = {"broken": 0, "overdue": 1, "due_today": 2}
     board.attention.sort(key=lambda a: (order[a.reason], a.due_at or now, a.number))
 

@@ -84,7 +84,7 @@ def dashboard() -> Any:
     ]
     return render_template(
         "officer/dashboard.html", board=board, metrics=oversight.METRICS, tables=tables,
-        attention=page_of(board.attention, _page_no()))
+        attention=page_of(board.attention, _page_no()), english=_english())
 
 
 # --------------------------------------------------------------------------- envelopes

@@ -48,6 +48,9 @@ def test_every_tile_links_into_the_list_filtered_by_its_status(
     assert 'href="#incidents-list" id="stat-incidents"' in body
     assert 'href="/officer/envelopes?unit=BC-HN"' in body  # the by-unit table too
     assert "/officer/envelopes?status=overdue&amp;classification=" in body
+    # the attention list gives its findings in words, the code in small print
+    assert "Quá chỉ tiêu thời gian" in body
+    assert '<small class="code-small"><code>deadline_missed</code></small>' in body
 
 
 def test_the_list_filters_by_status_group(
