@@ -329,6 +329,11 @@ def label_png(number: str) -> Any:
     _env, data = _label_of(number)
     response = Response(render_label(data, _paper_mm()).png(), mimetype="image/png")
     response.headers["Cache-Control"] = "no-store"
+    # Opened on its own, the browser wraps the image in a page of its own making, styled
+    # inline: allow that (and nothing else: no script, no request) for this image only.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+        "frame-ancestors 'none'")
     return response
 
 

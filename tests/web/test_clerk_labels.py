@@ -38,6 +38,8 @@ def test_the_preview_is_the_printed_label_and_carries_no_subject(
     assert f'src="/clerk/envelopes/{env.number}/label.png"' in body
     response = get_pdf(b, f"/clerk/envelopes/{env.number}/label.png")
     assert response.status_code == 200 and response.mimetype == "image/png"
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script" not in policy
     png = response.get_data()
     assert SUBJECT.encode() not in png
     expected = render_label(label_data(env), 80)
