@@ -20,6 +20,8 @@ KT1_MARK = "KT1"
 FLASH_MARK = "HỎA TỐC"
 TIMED_MARK = "HẸN GIỜ"
 ADDRESSEE_ONLY = "Chỉ người có tên mới được bóc bì"
+#: The document's urgency mark (độ khẩn, Decree 30/2020), stamped on the envelope too.
+URGENCY_MARKS = {"urgent": "KHẨN", "very_urgent": "THƯỢNG KHẨN", "flash": FLASH_MARK}
 
 
 def local(moment: datetime) -> str:
@@ -43,6 +45,7 @@ class LabelData:
     is_addressee_only: bool = False  # "Chỉ người có tên mới được bóc bì", when outside
     document_number: str | None = None  # số, ký hiệu: only when the setting shows it
     copy_label: str | None = None  # a copy's "Bản số n/N" (docs/domain.md §8), else None
+    urgency: str = "normal"  # "urgent" (Khẩn), "very_urgent" (Thượng khẩn), "flash" (Hỏa tốc)
 
 
 def label_layout(data: LabelData, paper_mm: int = 80) -> Layout:
@@ -68,6 +71,10 @@ def label_layout(data: LabelData, paper_mm: int = 80) -> Layout:
             b.gap(2)
             b.text(local(data.agreed_at), geo.title, bold=True,
                    x1=geo.margin + column)
+    urgency = URGENCY_MARKS.get(data.urgency)
+    if urgency and not (data.service == "flash" and urgency == FLASH_MARK):  # never twice
+        b.gap()
+        b.boxed(urgency, geo.title, inverse=True, max_width=column)
     if data.mark:
         b.y = max(b.y, top + letter_h)
     b.gap()

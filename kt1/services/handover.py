@@ -47,6 +47,7 @@ from kt1.models.enums import (
     UnitKind,
 )
 from kt1.models.handover import HandoverLine, HandoverSheet, SheetStatus
+from kt1.models.printing import PrintJob, PrintJobKind, PrintJobState
 from kt1.services.access import Receipt, visible_envelopes, visible_sheets
 from kt1.services.context import Ctx
 from kt1.services.custody import HandoffRequest, holder_label, record_in
@@ -200,6 +201,8 @@ class Reconciliation:
     extra: list[str] = field(default_factory=list)
     invalid: list[tuple[str, KT1Error]] = field(default_factory=list)
     incident: Incident | None = None
+    #: Envelopes of the sheet whose label was never printed (a warning, not a refusal).
+    unprinted: list[str] = field(default_factory=list)
 
     @property
     def differs(self) -> bool:
@@ -243,7 +246,22 @@ def reconcile(ctx: Ctx, actor: User, number: str, scanned: Iterable[str]) -> Rec
         matched=[listed[n] for n in numbers if n in listed],
         missing=[n for n in listed if n not in numbers],
         extra=[n for n in numbers if n not in listed],
-        invalid=invalid, incident=incident)
+        invalid=invalid, incident=incident,
+        unprinted=unprinted_labels(ctx, list(listed.values())))
+
+
+def unprinted_labels(ctx: Ctx, envelopes: list[Envelope]) -> list[str]:
+    """The numbers of ``envelopes`` whose label no printer ever took (no label print job
+    ``done``): the counter is warned, it still accepts them (a label may have been
+    handwritten or printed to PDF)."""
+    if not envelopes:
+        return []
+    printed = set(ctx.session.execute(
+        select(PrintJob.envelope_id).where(
+            PrintJob.envelope_id.in_([e.id for e in envelopes]),
+            PrintJob.kind == PrintJobKind.LABEL,
+            PrintJob.state == PrintJobState.DONE)).scalars())
+    return [e.number for e in envelopes if e.id not in printed]
 
 
 @transactional
@@ -294,6 +312,8 @@ class Signed:
     sheet: HandoverSheet
     accepted: list[Envelope]
     replayed: bool = False
+    #: Accepted envelopes whose label was never printed (a warning, not a refusal).
+    unprinted: list[str] = field(default_factory=list)
 
 
 @transactional
@@ -340,4 +360,6 @@ def sign_sheet(ctx: Ctx, actor: User, number: str, scanned: list[str], *,
     sheet.status = SheetStatus.SIGNED
     sheet.signed_at = now
     sheet.signed_by_id = actor.id
-    return Signed(sheet=sheet, accepted=rec.matched)
+    matched = {e.number for e in rec.matched}
+    return Signed(sheet=sheet, accepted=rec.matched,
+                  unprinted=[n for n in rec.unprinted if n in matched])

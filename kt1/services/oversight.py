@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -28,10 +28,10 @@ from kt1.services import verify as verification
 from kt1.services.access import require_role, visible_bags, visible_envelopes
 from kt1.services.context import Ctx
 from kt1.services.custody import timeline
-from kt1.services.deadlines import local_date
+from kt1.services.deadlines import VIETNAM, local_date
 from kt1.services.printing import print_history
 from kt1.services.subjects import read_subject
-from kt1.services.worklists import find_envelope
+from kt1.services.worklists import Page, find_envelope, paginate
 
 #: The dashboard's columns, in order.
 METRICS = ("in_transit", "due_today", "overdue", "incidents", "broken")
@@ -85,6 +85,8 @@ class Attention:
     holder_unit: str
     due_at: datetime | None
     codes: tuple[str, ...]
+    #: One finding per code, in words: (code, Vietnamese message, English message).
+    words: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass
@@ -151,6 +153,14 @@ def _reason(report: verification.EnvelopeReport, row: _Row, today: date) -> str 
     return None
 
 
+def _in_words(report: verification.EnvelopeReport) -> tuple[tuple[str, str, str], ...]:
+    """The report's first finding of each code: (code, Vietnamese, English)."""
+    seen: dict[str, tuple[str, str, str]] = {}
+    for f in report.findings:
+        seen.setdefault(f.code, (f.code, f.message_vi, f.message_en))
+    return tuple(seen.values())
+
+
 def dashboard(ctx: Ctx, actor: User, *, attention_limit: int = 500) -> Dashboard:
     """Verify every envelope the actor may see and count what needs watching.
 
@@ -190,7 +200,8 @@ def dashboard(ctx: Ctx, actor: User, *, attention_limit: int = 500) -> Dashboard
                 number=row.number, reason=reason, status=row.status,
                 classification=row.classification, service=row.service,
                 holder_unit=row.holder, due_at=report.due_at,
-                codes=tuple(dict.fromkeys(f.code for f in report.findings))))
+                codes=tuple(dict.fromkeys(f.code for f in report.findings)),
+                words=_in_words(report)))
     order = {"broken": 0, "overdue": 1, "due_today": 2}
     board.attention.sort(key=lambda a: (order[a.reason], a.due_at or now, a.number))
 
@@ -224,16 +235,91 @@ def open_incidents(ctx: Ctx, actor: User) -> list[Incident]:
 # --------------------------------------------------------------------------- one envelope
 
 
-def envelopes_query(actor: User, q: str | None = None) -> Select[Envelope]:
+#: The status groups the envelope list filters by: ``verify``'s verdicts, with ``due_today``
+#: the envelopes in transit whose first delivery attempt is due today (as on the dashboard).
+STATUS_GROUPS = ("in_transit", "due_today", "overdue", "broken", "complete")
+
+
+@dataclass(frozen=True)
+class EnvelopeFilter:
+    """What the officer's envelope list is narrowed to (every field optional)."""
+
+    q: str = ""
+    status: str | None = None
+    classification: Classification | None = None
+    service: ServiceClass | None = None
+    unit: str | None = None  # code of the unit now holding the envelope
+    day_from: date | None = None  # registered on or after (Vietnam date)
+    day_to: date | None = None  # registered on or before (Vietnam date)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.q or self.status or self.classification or self.service
+                    or self.unit or self.day_from or self.day_to)
+
+
+def _day_start(day: date) -> datetime:
+    """The UTC moment a Vietnam calendar day begins."""
+    return datetime.combine(day, time(0), tzinfo=VIETNAM).astimezone(UTC)
+
+
+def envelopes_query(actor: User, q: str | None = None,
+                    filt: EnvelopeFilter | None = None) -> Select[Envelope]:
     """Envelopes the actor may see, newest first, narrowed to item or document numbers
-    containing ``q``."""
+    containing ``q`` and to ``filt``'s class, service, holding unit and registration dates
+    (the status group needs ``verify``: see :func:`filtered_envelopes`)."""
     require_role(actor, *WATCHERS)
     stmt = visible_envelopes(actor)
-    text = (q or "").strip()
+    filt = filt or EnvelopeFilter()
+    text = (q if q is not None else filt.q or "").strip()
     if text:
         stmt = stmt.where(or_(Envelope.number.contains(text.upper(), autoescape=True),
                               Envelope.document_number.contains(text, autoescape=True)))
+    if filt.classification is not None:
+        stmt = stmt.where(Envelope.classification == filt.classification)
+    if filt.service is not None:
+        stmt = stmt.where(Envelope.service == filt.service)
+    if filt.unit:
+        stmt = stmt.where(Envelope.holder_unit_id.in_(
+            select(Unit.id).where(Unit.code == filt.unit)))
+    if filt.day_from is not None:
+        stmt = stmt.where(Envelope.registered_at >= _day_start(filt.day_from))
+    if filt.day_to is not None:
+        stmt = stmt.where(Envelope.registered_at < _day_start(filt.day_to + timedelta(days=1)))
     return stmt.order_by(Envelope.id.desc())
+
+
+def filtered_envelopes(ctx: Ctx, actor: User, filt: EnvelopeFilter, page: int,
+                       per_page: int = 25) -> Page[Envelope]:
+    """One page of the envelopes the actor may see that match ``filt``. A status group is
+    decided as on the dashboard: ``verify`` on every candidate, then the deadline rules."""
+    stmt = envelopes_query(actor, filt=filt)
+    if filt.status not in STATUS_GROUPS:
+        return paginate(ctx, stmt, page, per_page)
+    now = ctx.now()
+    today = local_date(now)
+    rows = [
+        _Row(id=r[0], number=r[1], classification=r[2], service=r[3], status=r[4], holder="")
+        for r in ctx.session.execute(stmt.with_only_columns(
+            Envelope.id, Envelope.number, Envelope.classification, Envelope.service,
+            Envelope.status))
+    ]
+    reports = verify_numbers(ctx, [r.number for r in rows], now) if rows else {}
+    wanted: list[int] = []
+    for row in rows:
+        report = reports.get(row.number)
+        if report is None:
+            continue
+        reason = _reason(report, row, today) or "complete"
+        if reason == filt.status or (filt.status == "in_transit" and reason == "due_today"):
+            wanted.append(row.id)
+    pages = max(1, -(-len(wanted) // per_page))
+    page = min(max(1, page), pages)
+    ids = wanted[(page - 1) * per_page:page * per_page]
+    by_id = {e.id: e for e in ctx.session.execute(
+        select(Envelope).where(Envelope.id.in_(ids))).scalars()} if ids else {}
+    return Page(items=[by_id[i] for i in ids if i in by_id], page=page, per_page=per_page,
+                total=len(wanted))
 
 
 @dataclass
@@ -265,8 +351,13 @@ def envelope_file(ctx: Ctx, actor: User, number: str) -> EnvelopeFile:
         allowed = True
     except ForbiddenError:
         subject, allowed = None, False
+    # The envelope's own incidents and those of the bags it travelled in (a seal found
+    # broken on receiving a bag is the bag's incident).
+    bag_ids = select(Handoff.bag_id).where(Handoff.envelope_id == envelope.id,
+                                           Handoff.bag_id.is_not(None))
     incidents = list(ctx.session.execute(
-        select(Incident).where(Incident.envelope_id == envelope.id)
+        select(Incident).where(or_(Incident.envelope_id == envelope.id,
+                                   Incident.bag_id.in_(bag_ids)))
         .order_by(Incident.opened_at, Incident.id)).scalars())
     return EnvelopeFile(envelope=envelope, chain=timeline(ctx, envelope), report=report,
                         prints=print_history(ctx, envelope), incidents=incidents,

@@ -282,6 +282,7 @@ def label_data(envelope: Envelope, options: LabelOptions | None = None) -> Label
         document_number=(envelope.document_number
                          if options.show_document_number and not outer_only else None),
         copy_label=envelope.copy_label,
+        urgency=str(envelope.urgency),
     )
 
 

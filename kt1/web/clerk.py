@@ -10,12 +10,14 @@ from the one place that scopes rows by unit and role.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -37,6 +39,8 @@ from kt1.errors import (
     PrintJobFailedError,
     ReprintReasonRequiredError,
 )
+from kt1.labels import render_label
+from kt1.labels.sheet import render_sheet
 from kt1.models import Envelope, User
 from kt1.models.enums import (
     AckMethod,
@@ -63,13 +67,21 @@ from kt1.services.custody import (
 )
 from kt1.services.handover import cancel_sheet, get_sheet, list_sheets, prepare_sheet
 from kt1.services.paper import note_print
-from kt1.services.printing import list_printers, print_history, print_label
+from kt1.services.printing import (
+    LabelOptions,
+    label_data,
+    list_printers,
+    print_history,
+    print_label,
+)
 from kt1.services.protection import add_years, term_rule
 from kt1.services.provenance import provenance_policy
+from kt1.services.registers import Register, RegisterKind, build_register
 from kt1.services.registration import EnvelopeDraft, register_envelope
 from kt1.services.subjects import local_date, subject_policy
 from kt1.web import paper, requires
-from kt1.web.registers import signer_of
+from kt1.web import registers as paper_registers
+from kt1.web.registers import marks_of, signer_of
 from kt1.web.words import enum_label, vi, vn_date, vn_time
 from kt1.web.workforms import (
     HandoverForm,
@@ -327,6 +339,48 @@ def void_scan(number: str) -> Any:
     return redirect(url_for(".envelope", number=env.number), code=303)
 
 
+def _label_of(number: str) -> tuple[Envelope, Any]:
+    """The label the sender's clerk may see before printing (what the printer would get:
+    never the subject, never the classification word)."""
+    ctx, me = service_context(), _me()
+    env = wl.find_envelope(ctx, me, number)
+    if env.sender_unit_id != me.unit_id:
+        raise ForbiddenError()
+    options = LabelOptions(
+        show_document_number=bool(current_app.config.get("LABEL_SHOW_DOCUMENT_NUMBER", False)))
+    return env, label_data(env, options)
+
+
+def _paper_mm() -> int:
+    return 58 if request.args.get("width") == "58" else 80
+
+
+@bp.get("/envelopes/<number>/label.png")
+@requires(CLERK)
+def label_png(number: str) -> Any:
+    """A preview of the label as the printer draws it (PNG at 203 dpi)."""
+    _env, data = _label_of(number)
+    response = Response(render_label(data, _paper_mm()).png(), mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    # Opened on its own, the browser wraps the image in a page of its own making, styled
+    # inline: allow that (and nothing else: no script, no request) for this image only.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+        "frame-ancestors 'none'")
+    return response
+
+
+@bp.get("/envelopes/<number>/label.pdf")
+@requires(CLERK)
+def label_pdf(number: str) -> Any:
+    """The label on an A4 sheet, to print on an office printer when no label printer is
+    declared yet ("In ra PDF")."""
+    env, data = _label_of(number)
+    response = _pdf(render_sheet([data], _paper_mm(), title=env.number), "")
+    response.headers["Content-Disposition"] = f'attachment; filename="nhan-{env.number}.pdf"'
+    return response
+
+
 # --------------------------------------------------------------------------- outgoing register
 
 
@@ -356,16 +410,52 @@ def outgoing() -> Any:
 
 
 def _notes(e: Envelope) -> str:
-    parts = [f"Bưu gửi {e.number}"]
-    if e.service is not ServiceClass.STANDARD:
-        parts.append(vi(e.service) + (f" {vn_time(e.agreed_at)}" if e.agreed_at else ""))
-    if e.urgency is not Urgency.NORMAL:
-        parts.append(vi(e.urgency))
-    if e.is_addressee_only:
-        parts.append("Chỉ người có tên mới được bóc bì")
-    if e.recall_by:
-        parts.append(f"Tài liệu thu hồi, hạn {vn_date(e.recall_by)}")
-    return "; ".join(parts)
+    return "; ".join([f"Bưu gửi {e.number}", *marks_of(e, vi)[1:]])
+
+
+def _register_of(ctx: Ctx, me: User, kind: RegisterKind) -> Register:
+    """The unit's register (year and days from the query string), without any subject:
+    the clerk's paper and spreadsheets never carry one."""
+    _filt, year, day_from, day_to, _q = _register_filters(ctx)
+    reg = build_register(ctx, me, kind, year, day_from=day_from, day_to=day_to)
+    reg.outgoing = [replace(o, subject=None) for o in reg.outgoing]
+    reg.incoming = [replace(i, subject=None) for i in reg.incoming]
+    return reg
+
+
+def _xlsx(reg: Register, me: User, ctx: Ctx) -> Response:
+    body = paper_registers.register_xlsx(reg, printed_by=me.full_name, printed_at=ctx.now())
+    response = Response(
+        body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{paper_registers.file_name(reg, "xlsx")}"')
+    return response
+
+
+@bp.get("/outgoing/register.xlsx")
+@requires(CLERK)
+def outgoing_xlsx() -> Any:
+    """The outgoing register as an XLSX workbook (cover sheet, one row per entry)."""
+    ctx, me = service_context(), _me()
+    return _xlsx(_register_of(ctx, me, RegisterKind.OUTGOING), me, ctx)
+
+
+@bp.get("/incoming/register.xlsx")
+@requires(CLERK)
+def incoming_xlsx() -> Any:
+    """The incoming register as an XLSX workbook (cover sheet, one row per entry)."""
+    ctx, me = service_context(), _me()
+    return _xlsx(_register_of(ctx, me, RegisterKind.INCOMING), me, ctx)
+
+
+@bp.get("/incoming/register.pdf")
+@requires(CLERK)
+def incoming_pdf() -> Any:
+    """The incoming register as A4 pages (cover first) to print and sign."""
+    ctx, me = service_context(), _me()
+    reg = _register_of(ctx, me, RegisterKind.INCOMING)
+    body = paper_registers.register_pdf(reg, printed_by=me.full_name, printed_at=ctx.now())
+    return _pdf(body, paper_registers.file_name(reg, "pdf"))
 
 
 @bp.get("/outgoing/register.pdf")

@@ -241,6 +241,10 @@ def sheet_sign(number: str) -> Any:
         if broken:
             flash(_("Đã lập biên bản niêm phong bất thường cho %(numbers)s.",
                     numbers=", ".join(broken)), "error")
+        if signed.unprinted:
+            flash(_("Lưu ý: nhãn của %(numbers)s chưa từng được in trên máy in nhãn; hãy kiểm "
+                    "tra nhãn trên bì trước khi đóng túi.",
+                    numbers=", ".join(signed.unprinted)), "warning")
     return redirect(url_for(".sheet", number=signed.sheet.number), code=303)
 
 

@@ -16,21 +16,22 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from kt1.database import service_context
 from kt1.errors import KT1Error
-from kt1.models import User
-from kt1.models.enums import Classification, Role, ServiceClass
-from kt1.services import checkpoints, oversight
+from kt1.models import Unit, User
+from kt1.models.enums import Classification, IncidentKind, Role, ServiceClass
+from kt1.services import checkpoints, incidents, oversight
 from kt1.services import worklists as wl
 from kt1.services.context import Ctx
 from kt1.services.registers import RegisterKind, build_register
 from kt1.services.subjects import local_date
 from kt1.web import registers as paper
-from kt1.web import requires
+from kt1.web import requires, words
 from kt1.web.forms import EmptyForm
 from kt1.web.words import enum_label
-from kt1.web.workforms import RegisterFilterForm
+from kt1.web.workforms import IncidentFromFindingForm, RegisterFilterForm
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 OFFICER = Role.SECURITY_OFFICER
@@ -71,37 +72,81 @@ def dashboard() -> Any:
     board = oversight.dashboard(ctx, me)
     tables = [
         (_("Theo đơn vị đang giữ bưu gửi"), _("Đơn vị"),
-         [(f"{code} — {board.unit_names.get(code, code)}", tally)
+         [(f"{code} — {board.unit_names.get(code, code)}", tally, {"unit": code})
           for code, tally in sorted(board.by_unit.items())]),
         (_("Theo độ mật"), _("Độ mật"),
-         [(enum_label(c) + (f" ({c.mark})" if c.mark else ""), board.by_class[c])
+         [(enum_label(c) + (f" ({c.mark})" if c.mark else ""), board.by_class[c],
+           {"classification": c.value})
           for c in Classification if c in board.by_class]),
         (_("Theo dịch vụ"), _("Dịch vụ"),
-         [(enum_label(s), board.by_service[s]) for s in ServiceClass if s in board.by_service]),
+         [(enum_label(s), board.by_service[s], {"service": s.value})
+          for s in ServiceClass if s in board.by_service]),
     ]
     return render_template(
         "officer/dashboard.html", board=board, metrics=oversight.METRICS, tables=tables,
-        attention=page_of(board.attention, _page_no()))
+        attention=page_of(board.attention, _page_no()), english=_english())
 
 
 # --------------------------------------------------------------------------- envelopes
 
 
+def _enum_arg(name: str, kind: Any) -> Any:
+    try:
+        return kind(request.args.get(name) or "")
+    except ValueError:
+        return None
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat((request.args.get(name) or "").strip()[:10])
+    except ValueError:
+        return None
+
+
+def envelope_filter() -> oversight.EnvelopeFilter:
+    """The list's filters from the query string; a value that does not parse is ignored."""
+    status = request.args.get("status") or None
+    unit = (request.args.get("unit") or "").strip()[:32] or None
+    return oversight.EnvelopeFilter(
+        q=(request.args.get("q") or "").strip()[:64],
+        status=status if status in oversight.STATUS_GROUPS else None,
+        classification=_enum_arg("classification", Classification),
+        service=_enum_arg("service", ServiceClass),
+        unit=unit, day_from=_date_arg("day_from"), day_to=_date_arg("day_to"))
+
+
+def filter_args(filt: oversight.EnvelopeFilter) -> dict[str, str]:
+    """The filter as query parameters (for the pager and the links)."""
+    values = {"q": filt.q, "status": filt.status,
+              "classification": filt.classification and filt.classification.value,
+              "service": filt.service and filt.service.value, "unit": filt.unit,
+              "day_from": filt.day_from and filt.day_from.isoformat(),
+              "day_to": filt.day_to and filt.day_to.isoformat()}
+    return {k: str(v) for k, v in values.items() if v}
+
+
 @bp.get("/envelopes")
 @requires(OFFICER)
 def envelopes() -> Any:
-    """Every envelope the unit may see, newest first; search by item or document number."""
+    """Every envelope the unit may see, newest first; search by item or document number,
+    filter by status group, class, service, holding unit and registration dates."""
     ctx, me = service_context(), _me()
-    q = (request.args.get("q") or "").strip()[:64]
-    if q:
+    filt = envelope_filter()
+    if filt.q and filt == oversight.EnvelopeFilter(q=filt.q):
         try:
-            found = wl.find_envelope(ctx, me, q)
+            found = wl.find_envelope(ctx, me, filt.q)
         except KT1Error:
             found = None
         if found is not None:
             return redirect(url_for(".envelope", number=found.number))
-    page = wl.paginate(ctx, oversight.envelopes_query(me, q), _page_no())
-    return render_template("officer/envelopes.html", page=page, q=q)
+    page = oversight.filtered_envelopes(ctx, me, filt, _page_no())
+    units = [(code, name) for code, name in ctx.session.execute(
+        select(Unit.code, Unit.name).order_by(Unit.code))]
+    return render_template(
+        "officer/envelopes.html", page=page, q=filt.q, filt=filt, args=filter_args(filt),
+        groups=oversight.STATUS_GROUPS, classifications=list(Classification),
+        services=list(ServiceClass), units=units)
 
 
 @bp.get("/envelopes/<number>")
@@ -113,8 +158,47 @@ def envelope(number: str) -> Any:
     by_seq: dict[int | None, list[Any]] = {}
     for finding in file.report.findings:
         by_seq.setdefault(finding.seq, []).append(finding)
+    forms = {f.code: IncidentFromFindingForm(finding=f.code, report=f.message_vi)
+             for f in file.report.findings if f.code in INCIDENT_FROM}
     return render_template("officer/envelope.html", file=file, e=file.envelope,
-                           by_seq=by_seq, english=_english())
+                           by_seq=by_seq, english=_english(), incident_forms=forms)
+
+
+#: Findings from which the officer may open an incident, and the incident's kind.
+INCIDENT_FROM = {"seal_anomaly": IncidentKind.SEAL_ANOMALY,
+                 "seal_anomaly_unreported": IncidentKind.SEAL_ANOMALY,
+                 "seal_number_changed": IncidentKind.SEAL_ANOMALY,
+                 "manifest_mismatch": IncidentKind.DISCREPANCY}
+
+
+@bp.app_template_filter("note_words")
+def note_words(note: str | None) -> list[tuple[str, str]] | None:
+    """A handoff note's ``key=value`` parts as labelled words in the page's language."""
+    return words.note_words(note, _)
+
+
+@bp.post("/envelopes/<number>/incidents")
+@requires(OFFICER)
+def open_incident(number: str) -> Any:
+    """Open an incident on the envelope from one of its findings (a seal anomaly): the same
+    service as everywhere, so only a party to its current or next handover may."""
+    ctx, me = service_context(), _me()
+    form = IncidentFromFindingForm()
+    back = url_for(".envelope", number=number)
+    if not form.validate_on_submit() or form.finding.data not in INCIDENT_FROM:
+        flash(_("Hãy ghi nội dung biên bản sự cố."), "error")
+        return redirect(back, code=303)
+    try:
+        made = incidents.report_incident(ctx, me, INCIDENT_FROM[form.finding.data],
+                                         form.report.data or "", number=number)
+    except KT1Error as exc:
+        if exc.status == 404:
+            raise
+        flash(exc.message_local if not _english() else exc.message, "error")
+        return redirect(back, code=303)
+    flash(_("Đã mở sự cố số %(n)s; đơn vị liên quan sẽ thấy trong hộp thư sự cố.", n=made.id),
+          "success")
+    return redirect(back, code=303)
 
 
 # --------------------------------------------------------------------------- registers

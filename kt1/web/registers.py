@@ -20,7 +20,7 @@ from kt1.models import Envelope
 from kt1.models.enums import AckMethod, SealState, ServiceClass, Urgency
 from kt1.services.registers import Cover, Register, RegisterKind
 from kt1.services.subjects import VIETNAM
-from kt1.web.words import N_, vi, vn_date, vn_time
+from kt1.web.words import N_, note_text, vi, vn_date, vn_time
 
 Cell = str | int | date | datetime | None
 
@@ -78,11 +78,14 @@ def _receipt(name: str, method: str, word: Word) -> str:
     return f"{name} ({word(AckMethod(method))})" if method else name
 
 
-def _marks(e: Envelope, word: Word) -> list[str]:
+def marks_of(e: Envelope, word: Word) -> list[str]:
+    """The envelope's marks in a register's notes: class (letter), service, urgency..."""
     parts = [f"{word(e.classification)} ({e.mark})" if e.mark else word(e.classification)]
     if e.service is not ServiceClass.STANDARD:
         parts.append(word(e.service) + (f" {vn_time(e.agreed_at)}" if e.agreed_at else ""))
-    if e.urgency is not Urgency.NORMAL:
+    # A Hỏa tốc document sent by the Hỏa tốc service: the mark once (not "Hỏa tốc; Hỏa tốc").
+    if e.urgency is not Urgency.NORMAL and not (
+            e.service is not ServiceClass.STANDARD and word(e.urgency) == word(e.service)):
         parts.append(word(e.urgency))
     if e.is_addressee_only:
         parts.append(word(N_("Chỉ người có tên mới được bóc bì")))
@@ -111,7 +114,7 @@ def rows(register: Register, word: Word = vi) -> list[list[Cell]]:
             e.copies,
             _local(sent.at) if sent else None,
             _receipt(sent.ack_name, sent.ack_method, word) if sent else "",
-            "; ".join([e.number, *_marks(e, word)[1:]])])
+            "; ".join([e.number, *marks_of(e, word)[1:]])])
     for i in register.incoming:
         e = i.envelope
         passed = i.passed
@@ -121,7 +124,7 @@ def rows(register: Register, word: Word = vi) -> list[list[Cell]]:
             e.sender_unit.name, e.document_number, e.document_date, went_to,
             _local(passed.at) if passed else None,
             _receipt(passed.ack_name, passed.ack_method, word) if passed else "",
-            "; ".join([e.number, *_marks(e, word)])])
+            "; ".join([e.number, *marks_of(e, word)])])
     for h in register.handover:
         link, e = h.handoff, h.envelope
         to = (f"{link.to_user.full_name} — " if link.to_user else "") + link.to_unit.name
@@ -135,7 +138,7 @@ def rows(register: Register, word: Word = vi) -> list[list[Cell]]:
             notes.append(word(link.seal_state) + (f" {link.seal_number}"
                                                   if link.seal_number else ""))
         if link.note:
-            notes.append(link.note)
+            notes.append(note_text(link.note, word))
         out.append([h.seq, _local(link.event_at), e.document_number, to, e.layers, ack,
                      "; ".join(notes)])
     return out

@@ -184,3 +184,30 @@ def vn_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(VIETNAM).date()
     return value.strftime("%d/%m/%Y")
+
+
+#: Labels of the ``key=value`` parts some handoff notes carry (kt1/services/bagging.py).
+NOTE_KEYS = {"vehicle": N_("Phương tiện"), "escort": N_("Người áp tải")}
+
+
+def note_words(note: str | None, word: Any = vi) -> list[tuple[str, str]] | None:
+    """``vehicle=29C-123.45; escort=Nguyễn Văn Hộ`` as labelled words, or ``None`` for a
+    note in plain words (shown as it is)."""
+    parts = [p.strip() for p in (note or "").split(";") if p.strip()]
+    if not parts:
+        return None
+    out = []
+    for part in parts:
+        name, sep, value = part.partition("=")
+        if not sep or name.strip() not in NOTE_KEYS:
+            return None
+        out.append((word(NOTE_KEYS[name.strip()]), value.strip()))
+    return out
+
+
+def note_text(note: str | None, word: Any = vi) -> str:
+    """A handoff note as one line of words (``Phương tiện: 29C-123.45; Người áp tải: …``)."""
+    words = note_words(note, word)
+    if words is None:
+        return note or ""
+    return "; ".join(f"{label}: {value}" for label, value in words)

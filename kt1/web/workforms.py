@@ -485,3 +485,11 @@ def local_to_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=VIETNAM).astimezone(UTC)
+
+
+class IncidentFromFindingForm(WorkForm):
+    """Open an incident from a verification finding (the officer's envelope page)."""
+
+    finding = HiddenField(validators=[DataRequired(), Length(max=64)])
+    report = TextAreaField(_l("Nội dung biên bản sự cố"), validators=[
+        DataRequired(), Length(max=2000)])

@@ -222,3 +222,27 @@ def test_a_copys_label_shows_its_copy_number_and_nothing_secret(
         codes = [b.data for b in rendered.document.blocks if isinstance(b, Code128 | QRCode)]
         assert len(codes) == 2 and set(codes) == {copies[1].number}
     ctx.session.rollback()
+
+
+@pytest.mark.parametrize(("urgency", "service", "expected"), [
+    ("urgent", ServiceClass.STANDARD, ["KHẨN"]),
+    ("very_urgent", ServiceClass.STANDARD, ["THƯỢNG KHẨN"]),
+    ("flash", ServiceClass.STANDARD, [FLASH_MARK]),
+    ("flash", ServiceClass.FLASH, [FLASH_MARK]),  # once, not twice
+    ("urgent", ServiceClass.FLASH, [FLASH_MARK, "KHẨN"]),
+])
+def test_the_urgency_mark_is_on_the_label_once(
+        ctx: Ctx, network: Network, urgency: str, service: ServiceClass,
+        expected: list[str]) -> None:
+    envelope = register(ctx, network, urgency=urgency, service=service,
+                        classification=Classification.TOP_SECRET)
+    for paper in (58, 80):
+        lines = render_label(label_data(envelope), paper).lines
+        marks = [line for line in lines if line in {"KHẨN", "THƯỢNG KHẨN", FLASH_MARK}]
+        assert marks == expected, lines
+        assert not FORBIDDEN.search("\n".join(lines))
+
+
+def test_a_plain_envelope_has_no_urgency_mark(ctx: Ctx, network: Network) -> None:
+    lines = render_label(label_data(register(ctx, network)), 80).lines
+    assert not {"KHẨN", "THƯỢNG KHẨN", FLASH_MARK} & set(lines)

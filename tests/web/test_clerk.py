@@ -445,8 +445,13 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/clerk/envelopes/{number}", {}),
     ("POST", "/clerk/envelopes/{number}/label", {"printer": "x"}),
     ("POST", "/clerk/envelopes/{number}/void", {"v-reason": "x"}),
+    ("GET", "/clerk/envelopes/{number}/label.png", {}),
+    ("GET", "/clerk/envelopes/{number}/label.pdf", {}),
     ("GET", "/clerk/outgoing", {}),
     ("GET", "/clerk/outgoing/register.pdf", {}),
+    ("GET", "/clerk/outgoing/register.xlsx", {}),
+    ("GET", "/clerk/incoming/register.pdf", {}),
+    ("GET", "/clerk/incoming/register.xlsx", {}),
     ("GET", "/clerk/handover", {}),
     ("POST", "/clerk/handover", {"post_office": "BC-HN", "scanned": "{number}"}),
     ("GET", "/clerk/handover/{sheet}", {}),
@@ -476,7 +481,7 @@ def call(b: Browser, method: str, path: str, form: dict[str, Any], values: dict[
          csrf: bool = True) -> Any:
     url = fill(path, values)
     if method == "GET":
-        return get_pdf(b, url) if url.endswith(".pdf") else b.get(url)
+        return get_pdf(b, url) if url.endswith((".pdf", ".xlsx", ".png")) else b.get(url)
     return b.post(url, {k: fill(v, values) if isinstance(v, str) else v
                         for k, v in form.items()}, csrf=csrf)
 
@@ -553,8 +558,13 @@ OTHER_UNIT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("GET", "/clerk/envelopes/{number}"): (404, "unknown_envelope"),
     ("POST", "/clerk/envelopes/{number}/label"): (404, "unknown_envelope"),
     ("POST", "/clerk/envelopes/{number}/void"): (404, "unknown_envelope"),
+    ("GET", "/clerk/envelopes/{number}/label.png"): (404, "unknown_envelope"),
+    ("GET", "/clerk/envelopes/{number}/label.pdf"): (404, "unknown_envelope"),
     ("GET", "/clerk/outgoing"): (200, None),
     ("GET", "/clerk/outgoing/register.pdf"): (200, None),
+    ("GET", "/clerk/outgoing/register.xlsx"): (200, None),
+    ("GET", "/clerk/incoming/register.pdf"): (200, None),
+    ("GET", "/clerk/incoming/register.xlsx"): (200, None),
     ("GET", "/clerk/handover"): (200, None),
     ("POST", "/clerk/handover"): (404, NOT_FOUND),
     ("GET", "/clerk/handover/{sheet}"): (404, "unknown_sheet"),

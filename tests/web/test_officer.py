@@ -295,6 +295,8 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/officer/", {}),
     ("GET", "/officer/envelopes", {}),
     ("GET", "/officer/envelopes/{number}", {}),
+    ("POST", "/officer/envelopes/{number}/incidents",
+     {"finding": "seal_anomaly", "report": "Dây niêm phong bị đứt"}),
     ("GET", "/officer/registers/outgoing", {}),
     ("GET", "/officer/registers/incoming", {}),
     ("GET", "/officer/registers/handover", {}),
@@ -313,6 +315,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
 OTHER_UNIT: dict[tuple[str, str], int] = {
     **{(m, p): 200 for m, p, _f in ROUTES},
     ("GET", "/officer/envelopes/{number}"): 404,
+    ("POST", "/officer/envelopes/{number}/incidents"): 404,
     ("POST", "/officer/checkpoints"): 303,
 }
 
