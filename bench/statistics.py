@@ -41,9 +41,9 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.verify import PG_DSN, _n, _url  # the verify benchmark's COPY text and database
 from kt1.services.identifiers import format_number
 
-PG_DSN = os.environ.get("KT1_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 DB_NAME = "kt1_bench_statistics"
 UNIT = "CQ-T"
 CEILING = 2.0
@@ -66,22 +66,8 @@ INCIDENT_COLS = ("id", "kind", "status", "envelope_id", "unit_id", "reported_by_
                  "details", "opened_at")
 
 
-def _url(name: str) -> str:
-    return PG_DSN.rsplit("/", 1)[0] + "/" + name
-
-
 def _ts(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S+00")
-
-
-def _n(v: Any) -> str:
-    if v is None:
-        return r"\N"
-    if v is True:
-        return "t"
-    if v is False:
-        return "f"
-    return str(v)
 
 
 # Units: 1 the measured agency, 2 the post office, 3..10 other agencies. Users: the clerk of
