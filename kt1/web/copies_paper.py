@@ -18,12 +18,19 @@ from typing import Any
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, LongTable, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
 
 from kt1.models import Envelope, Unit, User
 from kt1.services.copies import METHOD_VI, RegisterLine, register_number
-from kt1.web.paper import Code128, _build, _grid, _header, _p, _signatures, _styles
+from kt1.web.paper import (
+    Code128,
+    _build,
+    _header,
+    _p,
+    _styles,
+    register_tail,
+)
 from kt1.web.words import vi, vn_date, vn_time
 
 
@@ -128,14 +135,8 @@ def copy_register_pdf(unit: Unit, lines: Sequence[RegisterLine], printed_by: str
             vi(c.status))])
     if not lines:
         data.append([_p("Chưa có bản sao nào.", st.cell)] + [""] * (len(heads) - 1))
-    table = LongTable(data, colWidths=[width * x for x in ratios], repeatRows=1)
-    table.setStyle(_grid())
-    story += [table, Spacer(1, 6 * mm),
-              _p(f"Tổng số: {len(lines)} bản sao. In lúc {vn_time(printed_at)} bởi "
-                 f"{printed_by}.", st.small),
-              Spacer(1, 4 * mm),
-              KeepTogether(_signatures(st, [("NGƯỜI LẬP SỔ", "Ký, ghi rõ họ tên"),
-                                            ("THỦ TRƯỞNG ĐƠN VỊ", "Ký, ghi rõ họ tên")],
-                                       width))]
+    story += register_tail(st, width, data, ratios,
+                           f"Tổng số: {len(lines)} bản sao. In lúc {vn_time(printed_at)} bởi "
+                           f"{printed_by}.")
     return _build(story, title=f"Sổ quản lý sao, chụp — {unit.name}",
                   printed=f"In {vn_time(printed_at)}", wide=True)

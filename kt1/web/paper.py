@@ -213,18 +213,24 @@ def outgoing_register_pdf(*, unit_name: str, parent_name: str, year: int,
             _p(r.notes, st.cell)])
     if not rows:
         data.append([_p("Không có văn bản nào trong khoảng này.", st.cell)] + [""] * 9)
-    table = LongTable(data, colWidths=[width * x for x in ratios], repeatRows=1)
-    table.setStyle(_grid())
-    story += [table, Spacer(1, 6 * mm),
-              _p(f"Tổng số: {len(rows)} văn bản. In lúc {vn_time(printed_at)} bởi "
-                 f"{printed_by}.", st.small),
-              Spacer(1, 4 * mm),
-              KeepTogether(_signatures(st, [("NGƯỜI LẬP SỔ", "Ký, ghi rõ họ tên"),
-                                            ("THỦ TRƯỞNG ĐƠN VỊ", "Ký, ghi rõ họ tên")],
-                                       width))]
+    story += register_tail(st, width, data, ratios,
+                           f"Tổng số: {len(rows)} văn bản. In lúc {vn_time(printed_at)} bởi "
+                           f"{printed_by}.")
     return _build(story, title=f"Sổ đăng ký BMNN đi {year} — {unit_name}",
                   printed=f"In {vn_time(printed_at)}", wide=True)
 
+
+
+def register_tail(st: Any, width: float, data: list[list[Any]], ratios: list[float],
+                  total: str) -> list[Any]:
+    """A register's table (its head row repeated on each page), its total line and the
+    signatures of the person keeping it and the head of the unit."""
+    table = LongTable(data, colWidths=[width * x for x in ratios], repeatRows=1)
+    table.setStyle(_grid())
+    return [table, Spacer(1, 6 * mm), _p(total, st.small), Spacer(1, 4 * mm),
+            KeepTogether(_signatures(st, [("NGƯỜI LẬP SỔ", "Ký, ghi rõ họ tên"),
+                                          ("THỦ TRƯỞNG ĐƠN VỊ", "Ký, ghi rõ họ tên")],
+                                     width))]
 
 # --------------------------------------------------------------------------- handover sheet
 
