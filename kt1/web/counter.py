@@ -38,7 +38,14 @@ from kt1.services import bagging
 from kt1.services import worklists as wl
 from kt1.services.access import Receipt
 from kt1.services.context import Ctx
-from kt1.services.custody import HandoffRequest, deliver, record_handoff
+from kt1.services.custody import (
+    HandoffRequest,
+    deliver,
+    last_link,
+    may_void,
+    record_handoff,
+    void_last_scan,
+)
 from kt1.services.handover import (
     Reconciliation,
     list_sheets,
@@ -62,6 +69,7 @@ from kt1.web.workforms import (
     ScanForm,
     SealForm,
     SheetForm,
+    VoidForm,
     identification,
 )
 
@@ -578,6 +586,7 @@ def delivery() -> Any:
                 flash(_("Đã giao %(count)s bưu gửi cho %(name)s đi phát.", count=done,
                         name=courier.full_name), "success")
             ctx.session.expire_all()
+            voidable_now(ctx, me, results)
             waiting = list(ctx.session.execute(wl.at_office(me)).unique().scalars())
             form.picked.choices = [(e.number, e.number) for e in waiting]
             form.picked.data = []
@@ -679,3 +688,55 @@ def round_failed() -> Any:
     flash(_("Đã ghi phát không thành công: %(number)s (%(reason)s).", number=envelope.number,
             reason=vi(DeliveryFailure(form.reason.data))), "success")
     return redirect(url_for(".round_page"), code=303)
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+def voidable_now(ctx: Ctx, me: User, results: list[dict[str, Any]]) -> None:
+    """Mark each result just recorded that its operator may still void (``void_until``:
+    until when), for the "Hủy lần quét vừa rồi" control beside it."""
+    for r in results:
+        if not r["ok"]:
+            continue
+        envelope = wl.find_envelope(ctx, me, r["number"])
+        r["number"] = envelope.number
+        last = last_link(ctx, envelope)
+        if last is not None and may_void(ctx, me, envelope, last):
+            r["void_until"] = last.recorded_at + ctx.settings.void_window
+
+
+def _next_page() -> str:
+    """Where the void form came from (a local path of these pages only), else delivery."""
+    nxt = request.form.get("next") or ""
+    if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt:
+        return nxt
+    return url_for(".delivery")
+
+
+@bp.post("/envelopes/<number>/void")
+@requires(COUNTER)
+def void_scan(number: str) -> Any:
+    """Void one's own last scan of the envelope within minutes, with the reason (hủy lần
+    quét nhầm): a ``voided`` link gives it back as it was, nothing is deleted
+    (docs/rules.md rule 5). Another office's envelope answers as an unknown number."""
+    ctx, me = service_context(), _me()
+    envelope = wl.find_envelope(ctx, me, number)
+    form = VoidForm(prefix="v")
+    back = _next_page()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            void_last_scan(ctx, me, envelope.number, form.reason.data or "", _scan_id())
+        except KT1Error as exc:
+            form.show_error(exc, {"invalid_field": "reason"})
+            status = exc.status
+        else:
+            flash(_("Đã hủy lần quét cuối của bưu gửi %(number)s: bưu gửi trở về bạn giữ.",
+                    number=envelope.number), "success")
+            return redirect(back, code=303)
+    ctx.session.expire_all()
+    envelope = wl.find_envelope(ctx, me, envelope.number)
+    last = last_link(ctx, envelope)
+    return render_template("counter/void.html", envelope=envelope, form=form, last=last,
+                           back=back, may_void=may_void(ctx, me, envelope, last)), status
