@@ -176,7 +176,7 @@ def circulate(number: str) -> Any:
     form.receiver.choices = {None: [("", _("— Chọn người nhận —"))],
                              **_receiver_choices(ctx, me)}
     status = 200
-    already: AlreadyReceivedError | None = None
+    already: KT1Error | None = None
     if request.method == "GET":
         form.scan_id.data = str(uuid.uuid4())
         form.back.data = request.args.get("back", "held")
@@ -240,7 +240,7 @@ def circulate(number: str) -> Any:
         heads_label=_("Lãnh đạo đơn vị"), already=already), status
 
 
-def _already_received(ctx: Ctx, me: User, req: HandoffRequest) -> AlreadyReceivedError | None:
+def _already_received(ctx: Ctx, me: User, req: HandoffRequest) -> KT1Error | None:
     """The friendly answer to a pass already recorded (slug ``already_received``, as the
     scanner API gives it): the receiver holds the envelope from this very pass."""
     rollback_quietly(ctx.session)

@@ -2,7 +2,8 @@
 
 Counter: accept a batch from an agency against its handover sheet (reconcile, report a
 discrepancy, sign); make up, seal and dispatch bags with their manifest; receive bags
-(seal check) and open them against the manifest; send envelopes out for delivery.
+(seal check) and open them against the manifest; send envelopes out for delivery, and void
+one's own last scan within minutes, with a reason (docs/rules.md rule 5).
 Courier: the delivery round, with delivery signed by the recipient's registry clerk or a
 failed attempt with its reason. Views parse, call one service per item, render.
 """
