@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from kt1.database import service_context
 from kt1.errors import (
@@ -26,8 +27,9 @@ from kt1.errors import (
     KT1Error,
     SealMismatchError,
 )
-from kt1.models import Bag, User
+from kt1.models import Bag, Envelope, Handoff, User
 from kt1.models.enums import (
+    VOIDABLE_EVENTS,
     AckMethod,
     DeliveryFailure,
     EventKind,
@@ -599,6 +601,7 @@ def delivery() -> Any:
     failed = list(ctx.session.execute(wl.failed_deliveries(me)).unique().scalars())
     return render_template("counter/delivery.html", form=form, waiting=waiting,
                            results=results, failed=failed,
+                           recent=recent_voidable(ctx, me, skip={r["number"] for r in results}),
                            last=wl.latest_handoffs(ctx, failed)), status
 
 
@@ -705,6 +708,28 @@ def voidable_now(ctx: Ctx, me: User, results: list[dict[str, Any]]) -> None:
         last = last_link(ctx, envelope)
         if last is not None and may_void(ctx, me, envelope, last):
             r["void_until"] = last.recorded_at + ctx.settings.void_window
+
+
+#: How many of one's latest scans the delivery page looks at for "still voidable".
+RECENT_SCANS = 50
+
+
+def recent_voidable(ctx: Ctx, me: User, skip: set[str] | None = None) -> list[dict[str, Any]]:
+    """Envelopes this clerk gave out lately whose hand-over they may still void (the last
+    link of the envelope, within the window): the "Vừa giao, còn hủy được" list."""
+    found = []
+    for h in ctx.session.execute(
+            select(Handoff).where(Handoff.recorded_by_id == me.id,
+                                  Handoff.kind.in_(list(VOIDABLE_EVENTS)))
+            .order_by(Handoff.id.desc()).limit(RECENT_SCANS)).scalars():
+        envelope = ctx.session.get(Envelope, h.envelope_id)
+        if envelope is None or envelope.number in (skip or set()) or (
+                h.seq != envelope.chain_length - 1):
+            continue
+        if may_void(ctx, me, envelope, h):
+            found.append({"envelope": envelope, "handoff": h,
+                          "until": h.recorded_at + ctx.settings.void_window})
+    return found
 
 
 def _next_page() -> str:

@@ -89,6 +89,10 @@ def test_a_mistaken_delivery_scan_is_voided_at_the_counter(
     # 4. Out again; found by its number in the header, the summary offers the void too.
     counter.page.set_viewport_size({"width": 1366, "height": 900})
     give_to_courier(counter, number)
+    counter.go("/counter/delivery")  # opened again later: "Vừa giao, còn hủy được"
+    assert number in counter.text("#recent-voidable")
+    assert counter.page.locator("#recent-voidable form.void-form").count() == 1
+    shot(counter, "recent-1366")
     counter.page.fill("#lookup-q", number)
     with counter.page.expect_navigation():
         counter.page.press("#lookup-q", "Enter")

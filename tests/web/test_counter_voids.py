@@ -40,6 +40,10 @@ def test_the_just_recorded_delivery_is_voided_beside_its_result(
     out = page(give_to_courier(counter, envelope.number))
     action = f'action="/counter/envelopes/{envelope.number}/void"'
     assert action in out and "Hủy lần quét vừa rồi" in out
+    assert 'id="recent-voidable"' not in out  # beside the result, not twice
+    # the page opened again later still lists it, while it may be voided
+    listed = page(counter.get("/counter/delivery"))
+    assert 'id="recent-voidable"' in listed and action in listed
     # a reason is needed; nothing is written without one
     before = count(ctx, Handoff)
     empty = counter.post(f"/counter/envelopes/{envelope.number}/void",
@@ -49,7 +53,9 @@ def test_the_just_recorded_delivery_is_voided_beside_its_result(
     done = counter.post(f"/counter/envelopes/{envelope.number}/void",
                         {"v-reason": "Giao nhầm bưu tá", "next": "/counter/delivery"})
     assert done.status_code == 303 and done.headers["Location"] == "/counter/delivery"
-    assert "Đã hủy lần quét cuối của bưu gửi" in page(counter.get("/counter/delivery"))
+    after = page(counter.get("/counter/delivery"))
+    assert "Đã hủy lần quét cuối của bưu gửi" in after
+    assert 'id="recent-voidable"' not in after  # the last link is the void now
     env = reload(ctx, envelope)
     assert env.status is EnvelopeStatus.AT_OFFICE and env.holder_user.username == "gd_hcm"
     link = last_link(ctx, envelope)
@@ -89,6 +95,7 @@ def test_after_the_window_the_void_is_refused_in_vietnamese(
     counter = signed_in("gd_hcm")
     give_to_courier(counter, envelope.number)
     app.config["VOID_WINDOW_MINUTES"] = 0  # every scan is already too old
+    assert 'id="recent-voidable"' not in page(counter.get("/counter/delivery"))
     before = count(ctx, Handoff)
     late = counter.post(f"/counter/envelopes/{envelope.number}/void",
                         {"v-reason": "Nhầm", "next": "//elsewhere.example/x"})
