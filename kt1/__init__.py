@@ -37,10 +37,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     notices.install()
 
-    from kt1 import api, http_errors, request_guard, web
+    from kt1 import api, health, http_errors, request_guard, web
     from kt1.cli import register as register_cli
     from kt1.web import scan as scan_page
 
+    health.init_app(app)  # first: its request timer must run before any other hook
     api_ext = api.init_app(app)
     scan_page.init_app(app)
     web.init_app(app)
@@ -48,13 +49,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     request_guard.init_app(app)
 
     register_cli(app)
-
-    @app.get("/healthz")
-    def healthz() -> tuple[dict[str, str], int, dict[str, str]]:
-        """The load balancer's probe: 200 when the database answers ``SELECT 1``, else 503."""
-        if database.database_reachable():
-            return {"status": "ok", "database": "ok"}, 200, {}
-        return ({"status": "unavailable", "database": "unavailable"}, 503,
-                {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     return app
