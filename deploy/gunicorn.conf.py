@@ -22,6 +22,9 @@ forwarded_allow_ips = "127.0.0.1,::1"
 accesslog = "-"
 errorlog = "-"
 loglevel = "info"
+# No control socket (gunicorn 25.1 and later make one in $HOME): systemd starts, reloads
+# and stops the server. Older gunicorn ignores the setting.
+control_socket_disable = True
 # Restart a worker now and then (memory held by a big report goes back to the system).
 max_requests = 2000
 max_requests_jitter = 200
