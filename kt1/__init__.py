@@ -9,6 +9,9 @@ from typing import Any
 from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The pages' templates: templates/ of the source tree, inside the package as kt1/templates
+#: (a link in the source tree, the folder itself in an installed wheel).
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: What a 503 (the database cannot be reached) tells clients to wait before trying again.
 RETRY_AFTER_SECONDS = 10
 
@@ -25,7 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(Path(instance_path).resolve()) if instance_path else str(
             PROJECT_ROOT / "instance"),
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
+        template_folder=str(TEMPLATES),
     )
     config_mod.load(app, config)
     if app.config["BEHIND_PROXY"]:
