@@ -45,8 +45,15 @@ def _age_seconds(moment: Any) -> float | None:
 
 def worker_heartbeat_age() -> float | None:
     """WORKER HEARTBEAT: the age in seconds of the worker's last heartbeat (``kt1 worker``,
-    docs/worker.md), None when it never beat. To be wired to
-    ``kt1.services.worker.heartbeat_age(ctx)`` once the worker is merged."""
+    docs/worker.md), None when it never beat.
+
+    To be wired once the worker is merged (called inside the report's database block, so a
+    schema without the heartbeat table reports ``migrations_behind``)::
+
+        from kt1.database import service_context
+        from kt1.services.worker import heartbeat_age
+        return heartbeat_age(service_context())
+    """
     return None
 
 
@@ -66,6 +73,7 @@ def health_report() -> tuple[dict[str, Any], bool]:
         waiting = session.execute(select(func.count()).select_from(PrintJob).where(
             PrintJob.state == PrintJobState.QUEUED)).scalar_one()
         last_checkpoint = session.execute(select(func.max(Checkpoint.created_at))).scalar()
+        heartbeat_age = worker_heartbeat_age()
         session.rollback()
     except Exception as exc:  # a schema not yet migrated has no tables to count in
         db.session.rollback()
@@ -75,7 +83,7 @@ def health_report() -> tuple[dict[str, Any], bool]:
     report["migrations"] = "head" if at_head else "behind"
     report["print_jobs_waiting"] = int(waiting)
     report["last_checkpoint_age_seconds"] = _age_seconds(last_checkpoint)
-    report["worker_heartbeat_age_seconds"] = worker_heartbeat_age()
+    report["worker_heartbeat_age_seconds"] = heartbeat_age
     if not at_head:
         report["status"] = "migrations_behind"
     return report, at_head
