@@ -30,7 +30,7 @@ max_requests = 2000
 max_requests_jitter = 200
 
 
-def on_starting(server):  # type: ignore[no-untyped-def]
+def on_starting(server: object) -> None:
     """Multiprocess metrics (kt1/metrics.py): the shared directory starts empty."""
     path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if path:
@@ -40,9 +40,9 @@ def on_starting(server):  # type: ignore[no-untyped-def]
                 os.remove(os.path.join(path, name))
 
 
-def child_exit(server, worker):  # type: ignore[no-untyped-def]
+def child_exit(server: object, worker: object) -> None:
     """A worker that exits leaves its counts (they still add up) but no live gauges."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

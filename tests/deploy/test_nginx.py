@@ -8,6 +8,7 @@ import http.client
 import os
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -138,6 +139,11 @@ def served(database_url: str, tmp_path: Path, certificate: Path) -> Iterator[Ser
            "KT1_METRICS": "1", "KT1_BEHIND_PROXY": "1",
            "PROMETHEUS_MULTIPROC_DIR": str(prometheus_dir),
            "GUNICORN_BIND": f"127.0.0.1:{app_port}", "WEB_CONCURRENCY": "2"}
+    # systemd's readiness protocol (Type=notify in kt1-web.service): gunicorn says READY=1
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(60)
+    env["NOTIFY_SOCKET"] = str(tmp_path / "notify.sock")
     log = (tmp_path / "gunicorn.log").open("wb")
     gunicorn = subprocess.Popen(
         [str(venv_bin("gunicorn")), "--config", str(DEPLOY / "gunicorn.conf.py"),
@@ -147,6 +153,8 @@ def served(database_url: str, tmp_path: Path, certificate: Path) -> Iterator[Ser
     served = Served(setup=setup, ca=certificate / "ca.crt", prometheus_dir=prometheus_dir,
                     gunicorn=gunicorn, database_url=database_url)
     try:
+        ready = notify.recv(4096).decode()
+        assert "READY=1" in ready.splitlines(), ready
         _wait_until_up(served, time.monotonic() + 60)
         yield served
     finally:
@@ -160,6 +168,7 @@ def served(database_url: str, tmp_path: Path, certificate: Path) -> Iterator[Ser
                 proc.kill()
                 proc.wait()
         log.close()
+        notify.close()
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
