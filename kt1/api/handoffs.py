@@ -127,7 +127,8 @@ class Handoffs(MethodView):
     def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Record one handoff. 201 when new; 200 with the same body when replayed."""
         rec = record(data)
-        return recorded_out(service_context().session, rec), 200 if rec.replayed else 201
+        ctx = service_context()
+        return recorded_out(ctx.session, rec, ctx), 200 if rec.replayed else 201
 
 
 def _number_key(raw: object) -> str | None:
@@ -223,7 +224,7 @@ def _committed_out(session: Session, rec: Recorded, index: int) -> dict[str, Any
     """The body of a committed item; if it cannot be read back, the item is still reported
     as committed (its status), with no ``result``."""
     try:
-        return recorded_out(session, rec)
+        return recorded_out(session, rec, service_context())
     except Exception as exc:  # the item is committed whatever happens here
         rollback_quietly(session)
         log.error("batch item %d was committed but its result could not be read: %s",

@@ -177,9 +177,20 @@ class EnvelopeOut(Schema):
     protection = fields.Nested(ProtectionOut)
 
 
+class WarningOut(Schema):
+    """Something to point out beside a recorded handoff, never a refusal
+    (``label_never_printed``: at acceptance, the envelope's label never came out of a
+    printer, nor as a PDF)."""
+
+    code = fields.String()
+    message_vi = fields.String()
+    message_en = fields.String()
+
+
 class HandoffResultOut(Schema):
     handoff = fields.Nested(HandoffOut)
     envelope = fields.Nested(EnvelopeOut)
+    warnings = fields.List(fields.Nested(WarningOut))
 
 
 class ErrorOut(Schema):

@@ -8,9 +8,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kt1.models import Bag, Envelope, Handoff, Unit, User
+from kt1.models.enums import EventKind
 from kt1.services.bagging import BagResult
 from kt1.services.chain import API_FIELDS, put_shown
+from kt1.services.context import Ctx
 from kt1.services.custody import Recorded
+from kt1.services.printing import unprinted_labels
 
 
 def _unit_code(session: Session, unit_id: int | None) -> str | None:
@@ -75,9 +78,31 @@ def handoff_out(session: Session, h: Handoff, number: str) -> dict[str, Any]:
     return out
 
 
-def recorded_out(session: Session, rec: Recorded) -> dict[str, Any]:
+#: The warning given with an acceptance when the envelope's label never came out of a
+#: printer, nor as a PDF (the counter's page says the same for a handover sheet).
+LABEL_NEVER_PRINTED = {
+    "code": "label_never_printed",
+    "message_vi": "Nhãn của bưu gửi này chưa từng được in (trên máy in nhãn hoặc ra PDF): "
+                  "hãy kiểm tra nhãn trên bì trước khi đóng túi.",
+    "message_en": "This envelope's label was never printed (on a label printer or as a PDF): "
+                  "check the label on the envelope before bagging it.",
+}
+
+
+def warnings_of(ctx: Ctx, rec: Recorded) -> list[dict[str, str]]:
+    """What the scanner should point out beside a recorded handoff (never a refusal):
+    at acceptance, a label never printed."""
+    if rec.handoff.kind is EventKind.ACCEPTED and unprinted_labels(ctx, [rec.envelope]):
+        return [dict(LABEL_NEVER_PRINTED)]
+    return []
+
+
+def recorded_out(session: Session, rec: Recorded, ctx: Ctx | None = None) -> dict[str, Any]:
+    """A recorded handoff, its envelope, and its ``warnings`` (computed when ``ctx`` is
+    given)."""
     return {"handoff": handoff_out(session, rec.handoff, rec.envelope.number),
-            "envelope": envelope_out(session, rec.envelope)}
+            "envelope": envelope_out(session, rec.envelope),
+            "warnings": warnings_of(ctx, rec) if ctx is not None else []}
 
 
 def bag_out(session: Session, bag: Bag) -> dict[str, Any]:

@@ -22,6 +22,7 @@ class PrintJobKind(StrEnum):
     LABEL = "label"  # nhãn bì ngoài
     RECEIPT = "receipt"  # biên nhận tại quầy
     TEST = "test"  # trang in thử
+    LABEL_PDF = "label_pdf"  # nhãn tải về dạng PDF, in trên máy in văn phòng ("In ra PDF")
 
 
 class PrintJobState(StrEnum):

@@ -47,7 +47,7 @@ from kt1.models.enums import (
     UnitKind,
 )
 from kt1.models.handover import HandoverLine, HandoverSheet, SheetStatus
-from kt1.models.printing import PrintJob, PrintJobKind, PrintJobState
+from kt1.services import printing
 from kt1.services.access import Receipt, visible_envelopes, visible_sheets
 from kt1.services.context import Ctx
 from kt1.services.custody import HandoffRequest, holder_label, record_in
@@ -251,17 +251,9 @@ def reconcile(ctx: Ctx, actor: User, number: str, scanned: Iterable[str]) -> Rec
 
 
 def unprinted_labels(ctx: Ctx, envelopes: list[Envelope]) -> list[str]:
-    """The numbers of ``envelopes`` whose label no printer ever took (no label print job
-    ``done``): the counter is warned, it still accepts them (a label may have been
-    handwritten or printed to PDF)."""
-    if not envelopes:
-        return []
-    printed = set(ctx.session.execute(
-        select(PrintJob.envelope_id).where(
-            PrintJob.envelope_id.in_([e.id for e in envelopes]),
-            PrintJob.kind == PrintJobKind.LABEL,
-            PrintJob.state == PrintJobState.DONE)).scalars())
-    return [e.number for e in envelopes if e.id not in printed]
+    """The numbers of ``envelopes`` whose label was never printed (printing.unprinted_labels:
+    neither on a label printer nor as a PDF): the counter is warned, it still accepts them."""
+    return printing.unprinted_labels(ctx, envelopes)
 
 
 @transactional

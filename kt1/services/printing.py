@@ -19,6 +19,7 @@ then its outcome recorded (commit), so a slow printer never holds a lock.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -354,6 +355,48 @@ def queue_label(ctx: Ctx, actor: User, number: str, *, printer: str | None = Non
     session.add(job)
     session.flush()
     return job
+
+
+@transactional
+def record_label_pdf(ctx: Ctx, actor: User, number: str, body: bytes, *, width_mm: int = 80,
+                     workstation: str = "") -> PrintJob:
+    """Record that ``actor`` downloaded ``number``'s label as a PDF to print on an office
+    printer ("In ra PDF"): a ``label_pdf`` job, done at once (the server hands the file over;
+    what the office printer does with it is not known). Such a label counts as printed for
+    the counter's "label never printed" warning; it is no label-printer job, so printing
+    on a label printer afterwards is not a reprint."""
+    envelope = load_envelope(ctx, number)
+    if not may_see_envelope(ctx.session, actor, envelope):
+        raise UnknownEnvelopeError(number=envelope.number)  # as for a number never issued
+    _may_print_label(actor, envelope)
+    now = ctx.now()
+    job = _job_for(PrintJobKind.LABEL_PDF, actor, Target(None, "PDF", "pdf:", None, width_mm),
+                   workstation, now)
+    job.envelope_id = envelope.id
+    job.state, job.attempts, job.next_attempt_at = PrintJobState.DONE, 1, None
+    job.started_at = job.finished_at = now
+    job.bytes_sent, job.payload_sha256 = len(body), hashlib.sha256(body).hexdigest()
+    ctx.session.add(job)
+    ctx.session.flush()
+    return job
+
+
+#: Jobs that put an envelope's label on paper (or in a PDF file to print).
+LABEL_KINDS = (PrintJobKind.LABEL, PrintJobKind.LABEL_PDF)
+
+
+def unprinted_labels(ctx: Ctx, envelopes: list[Envelope]) -> list[str]:
+    """The numbers of ``envelopes`` whose label was never printed: no label job ``done``,
+    neither on a label printer nor downloaded as a PDF. The counter is warned, it still
+    accepts them (a label may have been handwritten)."""
+    if not envelopes:
+        return []
+    printed = set(ctx.session.execute(
+        select(PrintJob.envelope_id).where(
+            PrintJob.envelope_id.in_([e.id for e in envelopes]),
+            PrintJob.kind.in_(LABEL_KINDS),
+            PrintJob.state == PrintJobState.DONE)).scalars())
+    return [e.number for e in envelopes if e.id not in printed]
 
 
 def print_label(ctx: Ctx, actor: User, number: str, *, printer: str | None = None,
@@ -711,8 +754,8 @@ def list_jobs(ctx: Ctx, *, state: PrintJobState | str | None = None, limit: int 
 def print_history(ctx: Ctx, envelope: Envelope) -> list[dict[str, Any]]:
     """Every print of ``envelope``'s label (and every receipt naming it), oldest first, for
     the envelope's timeline. Each entry has ``type: "print"``, ``at`` (ISO time asked),
-    ``event`` (``label_printed``, ``label_reprinted``, ``receipt_printed``), who, the printer,
-    the state, the failure reason, for a reprint its reason (why), and
+    ``event`` (``label_printed``, ``label_reprinted``, ``label_pdf``, ``receipt_printed``),
+    who, the printer, the state, the failure reason, for a reprint its reason (why), and
     ``unconfirmed_attempts`` (tries that sent the whole label unconfirmed)."""
     stmt = (select(PrintJob, User.username)
             .outerjoin(User, PrintJob.user_id == User.id)
@@ -728,6 +771,8 @@ def print_history(ctx: Ctx, envelope: Envelope) -> list[dict[str, Any]]:
     for job, username in ctx.session.execute(stmt).unique():
         if job.kind is PrintJobKind.LABEL:
             event = "label_reprinted" if job.is_reprint else "label_printed"
+        elif job.kind is PrintJobKind.LABEL_PDF:
+            event = "label_pdf"
         else:
             event = f"{job.kind}_printed"
         out.append({"type": "print", "event": event, "at": _iso(job.requested_at),

@@ -73,6 +73,7 @@ from kt1.services.printing import (
     list_printers,
     print_history,
     print_label,
+    record_label_pdf,
 )
 from kt1.services.protection import add_years, term_rule
 from kt1.services.provenance import provenance_policy
@@ -374,9 +375,12 @@ def label_png(number: str) -> Any:
 @requires(CLERK)
 def label_pdf(number: str) -> Any:
     """The label on an A4 sheet, to print on an office printer when no label printer is
-    declared yet ("In ra PDF")."""
+    declared yet ("In ra PDF"). The download is recorded as a print job (``label_pdf``), so
+    the counter is not warned that this label was never printed."""
     env, data = _label_of(number)
-    response = _pdf(render_sheet([data], _paper_mm(), title=env.number), "")
+    body = render_sheet([data], _paper_mm(), title=env.number)
+    record_label_pdf(service_context(), _me(), env.number, body, width_mm=_paper_mm())
+    response = _pdf(body, "")
     response.headers["Content-Disposition"] = f'attachment; filename="nhan-{env.number}.pdf"'
     return response
 

@@ -52,6 +52,7 @@
     pending: $("pending"), pendingCount: $("pending-count"), syncBtn: $("btn-sync"),
     modes: $("modes"), context: $("context"), scanForm: $("scan-form"), code: $("code-input"),
     result: $("result"), resultTitle: $("result-title"), resultDetail: $("result-detail"),
+    resultWarning: $("result-warning"),
     count: $("count"), expectedOf: $("expected-of"), recent: $("recent"),
     endBatch: $("btn-end-batch"), pin: $("pin-input"), badgeState: $("badge-state"),
     giver: $("giver-input"), giverPin: $("giver-pin-input"),
@@ -137,10 +138,19 @@
     if (el.result.classList.contains("flash")) return;
     document.body.style.setProperty("--result-space", el.result.offsetHeight + "px");
   }
-  function show(kind, title, detail) {
+  // Every answer shown gets the next number (data-seq): what waits for the answer to one
+  // scan (a test, a screen reader's script) waits for a number past the one it saw before.
+  var shownSeq = 0;
+  function show(kind, title, detail, warning) {
     el.result.setAttribute("data-state", kind);
     el.resultTitle.textContent = title;
     el.resultDetail.textContent = detail || "";
+    // a warning beside the answer (a label never printed): shown until the next answer
+    el.resultWarning.textContent = warning ? warning.text : "";
+    el.resultWarning.hidden = !warning;
+    if (warning) el.result.setAttribute("data-warning", warning.codes);
+    else el.result.removeAttribute("data-warning");
+    el.result.setAttribute("data-seq", String(++shownSeq));
     if (flashTimer) clearTimeout(flashTimer);
     flashTimer = null;
     if (FLASH_MS[kind]) {
@@ -155,7 +165,8 @@
     }
     fitResult();
     if (!el.camera.hidden && kind !== "idle") {  // the overlay hides the banner: say it there
-      el.cameraMessage.textContent = title + (detail ? " — " + detail : "");
+      el.cameraMessage.textContent = title + (detail ? " — " + detail : "") +
+        (warning ? " — " + warning.text : "");
       el.cameraMessage.setAttribute("data-state", kind);
     }
   }
@@ -789,7 +800,15 @@
     if (bag) detail.push("túi " + bag.number + ": " + bag.count + " bưu gửi");
     if (replay) detail.push("đã ghi nhận từ trước");
     return {title: (replay ? "Đã ghi nhận (trước đó): " : "Đã ghi nhận: ") + item.number,
-            detail: detail.join(" · ")};
+            detail: detail.join(" · "), warning: warningOf(r.data)};
+  }
+
+  /** The server's warnings beside a recorded scan (``label_never_printed``), or null. */
+  function warningOf(data) {
+    var list = (data && data.warnings) || [];
+    if (!list.length) return null;
+    return {codes: list.map(function (w) { return w.code; }).join(" "),
+            text: "⚠ " + list.map(function (w) { return w.message_vi; }).join(" ")};
   }
 
   function submit(item) {
@@ -805,9 +824,10 @@
         var s = succeeded(item, r);
         entry.state = "ok";
         beep("ok");
-        show(r.status === 200 ? "replay" : "ok", s.title, s.detail);
+        show(r.status === 200 ? "replay" : "ok", s.title, s.detail, s.warning);
         addRecent({scan_id: item.scan_id, number: item.number, label: item.label,
-                   source: item.source, state: "ok", message: s.detail});
+                   source: item.source, state: "ok",
+                   message: s.detail + (s.warning ? " · " + s.warning.text : "")});
         renderCount();
       } else if (r.status >= 500) {
         enqueue(item, entry);
@@ -1000,7 +1020,8 @@
     if (status === 200 || status === 201) {
       var s = succeeded(item, {status: status, data: data});
       updateRecent(item.scan_id, "ok", (status === 200 ? "đã gửi (trùng, không ghi lại)"
-                                                       : "đã gửi") + " · " + s.detail);
+                                                       : "đã gửi") + " · " + s.detail +
+                   (s.warning ? " · " + s.warning.text : ""));
       state.batch.forEach(function (b) { if (b.scan_id === item.scan_id) b.state = "ok"; });
       return "ok";
     }
