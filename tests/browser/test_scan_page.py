@@ -8,10 +8,12 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 
 from kt1.models import Envelope, Handoff, Scan
 from kt1.models.enums import EventKind
@@ -54,27 +56,73 @@ def counter_ready(tab: Tab, token: str, giver_pin: str = PIN) -> None:
     page.press("#pin-input", "Enter")  # back to the code field
 
 
+#: The number of the last answer shown (``#result[data-seq]``) when each page's last scan
+#: was typed: ``result`` waits for an answer past it, the answer to that very scan.
+_ASKED: dict[int, int] = {}
+
+
+def shown_seq(tab: Tab) -> int:
+    return int(tab.page.get_attribute("#result", "data-seq") or 0)
+
+
 def scan(tab: Tab, code: str, delay: int = SCANNER_DELAY_MS, end: str = "Enter") -> None:
+    """Type ``code`` into the code field as a scanner (or a person) would. The field has
+    the focus already: the page gives it back after every other field (at once, or on the
+    next turn of the event loop after a change), never later."""
     page = tab.page
-    assert page.evaluate("document.activeElement.id") == "code-input"
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'code-input'", timeout=2000)
+    _ASKED[id(page)] = shown_seq(tab)
     page.keyboard.type(code, delay=delay)
     page.keyboard.press(end)
 
 
 def result(tab: Tab, state: str) -> dict[str, str]:
+    """The answer to the last scan (or, with no scan waiting for one, the answer shown once
+    it is in ``state``), which must be in ``state``.
+
+    After a scan this waits for an answer newer than the one on screen when the scan was
+    typed, whatever its state, then checks the state: an earlier answer that happens to be
+    in the same state (a badge's green before the envelope's) is never taken for it, and a
+    wrong answer fails at once with its words instead of waiting out the timeout."""
     page = tab.page
-    page.wait_for_selector(f"#result[data-state='{state}']")
-    return {"title": page.inner_text("#result-title"), "detail": page.inner_text("#result-detail")}
+    before = _ASKED.pop(id(page), None)
+    if before is None:
+        page.wait_for_selector(f"#result[data-state='{state}']")
+    else:
+        page.wait_for_function(
+            "n => +document.getElementById('result').getAttribute('data-seq') > n", arg=before)
+    shown = {"state": page.get_attribute("#result", "data-state") or "",
+             "title": page.inner_text("#result-title"),
+             "detail": page.inner_text("#result-detail")}
+    assert shown["state"] == state, shown
+    return shown
 
 
-def handoffs(ctx: Ctx, number: str) -> list[Handoff]:
+def handoffs(ctx: Ctx, number: str) -> list[Any]:
+    """The envelope's chain as stored now, as plain copies (each handoff's columns, and its
+    ``from_user`` and ``to_user`` with their ``username``), the session rolled back.
+
+    Copies, because on SQLite every transaction begins IMMEDIATE (it takes the write lock,
+    kt1/database.py): a row read here and touched again after the rollback would quietly
+    open a transaction holding the lock while the test goes on driving the page; the live
+    server's next write would wait out its busy timeout (10 s), longer than the page waits
+    for an answer (8 s): the scan is queued, and a test waiting for its green answer times
+    out at 15 s. That was the timeout seen once."""
     ctx.session.rollback()
     envelope = ctx.session.execute(select(Envelope).where(Envelope.number == number)).scalar_one()
     rows = list(ctx.session.execute(
         select(Handoff).where(Handoff.envelope_id == envelope.id).order_by(Handoff.seq)
     ).scalars())
+    copies = []
+    for h in rows:
+        fields = {c.key: getattr(h, c.key) for c in sa_inspect(Handoff).column_attrs}
+        for who in ("from_user", "to_user"):
+            user = getattr(h, who)
+            fields[who] = SimpleNamespace(username=user.username) if user else None
+        copies.append(SimpleNamespace(**fields))
     ctx.session.rollback()
-    return rows
+    return copies
 
 
 def no_outside_requests_and_no_csp_violation(tab: Tab) -> None:
@@ -428,3 +476,32 @@ def test_the_giver_who_scans_needs_no_second_identification_to_hand_over_or_deli
     assert [h.kind for h in chain] == [EventKind.REGISTERED_OUTGOING, EventKind.ACCEPTED,
                                        EventKind.OUT_FOR_DELIVERY, EventKind.DELIVERED]
     assert chain[3].from_user.username == "bt_hn" and chain[3].to_user.username == "vt_hn"
+
+
+def test_an_envelope_whose_label_was_never_printed_is_accepted_with_a_warning(
+        ctx: Ctx, network: Network, tab: Tab) -> None:
+    """The counter's web page warns about a label never printed; so does the scanner,
+    beside the green answer (recorded all the same). A label downloaded as a PDF counts."""
+    from kt1.services import printing
+
+    bare, labelled = envelopes(ctx, network, 2)
+    printing.record_label_pdf(ctx, network["vt_bnv"], labelled, b"%PDF-1.4 test")
+    counter_ready(tab, device(ctx))
+    page = tab.page
+    scan(tab, bare)
+    shown = result(tab, "ok")
+    assert bare in shown["title"] and "Đã ghi nhận" in shown["title"]
+    assert page.get_attribute("#result", "data-warning") == "label_never_printed"
+    assert page.is_visible("#result-warning")
+    assert "chưa từng được in" in page.inner_text("#result-warning")
+    assert "chưa từng được in" in page.inner_text(f"#recent li:has-text('{bare}')")
+    assert [h.kind for h in handoffs(ctx, bare)] == [EventKind.REGISTERED_OUTGOING,
+                                                    EventKind.ACCEPTED]
+    tab.shot("scan-accepted-label-never-printed")
+    page.wait_for_selector("#result:not(.flash)", timeout=6000)
+    assert page.is_visible("#result-warning")  # still beside the answer in the bar
+    scan(tab, labelled)
+    shown = result(tab, "ok")
+    assert labelled in shown["title"]
+    assert page.get_attribute("#result", "data-warning") is None
+    assert page.is_hidden("#result-warning")
