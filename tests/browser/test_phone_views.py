@@ -33,14 +33,16 @@ def overflow(page: Any) -> list[str]:
         for (const el of document.querySelectorAll('body *')) {
             let inside = false;  // inside a box that scrolls sideways on its own
             for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
-                if (['auto', 'scroll'].includes(getComputedStyle(up).overflowX)) { inside = true; break; }
+                const x = getComputedStyle(up).overflowX;
+                if (x === 'auto' || x === 'scroll') { inside = true; break; }
             }
             if (inside) continue;
             const box = el.getBoundingClientRect();
             if (box.width && box.right > width + 0.5 && getComputedStyle(el).position !== 'fixed')
                 out.push(el.tagName + (el.id ? '#' + el.id : '') + ' ' + Math.round(box.right));
         }
-        if (document.documentElement.scrollWidth > width) out.push('page ' + document.documentElement.scrollWidth);
+        const page = document.documentElement.scrollWidth;
+        if (page > width) out.push('page ' + page);
         return out;
     }"""))
 
@@ -49,7 +51,8 @@ def lines_of(page: Any, selector: str) -> int:
     """How many lines the text of ``selector`` takes on the screen."""
     return int(page.evaluate("""s => {
         const el = document.querySelector(s);
-        const lh = parseFloat(getComputedStyle(el).lineHeight) || 1.2 * parseFloat(getComputedStyle(el).fontSize);
+        const style = getComputedStyle(el);
+        const lh = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
         return Math.round(el.getBoundingClientRect().height / lh);
     }""", selector))
 
@@ -57,7 +60,7 @@ def lines_of(page: Any, selector: str) -> int:
 def test_the_officer_dashboard_on_a_phone(
         people: Any, ctx: Ctx, network: Network, clock: Clock) -> None:  # noqa: F811
     clock.now = datetime.now(UTC) - timedelta(hours=3)  # the pages run on the real clock
-    env, incident = _broken_seal(ctx, network, clock)
+    _env, incident = _broken_seal(ctx, network, clock)
     ctx.session.execute(update(Scan).where(Scan.incident_id == incident.id)
                         .values(incident_id=None))
     ctx.session.execute(delete(Incident).where(Incident.id == incident.id))
