@@ -15,8 +15,8 @@ from kt1.models import Incident, Scan
 from kt1.services.context import Ctx
 from tests.browser.conftest import Tab, set_up_device
 from tests.browser.test_day import Shots, people  # noqa: F401  (the fixture)
-from tests.browser.test_scan_mobile import phone  # noqa: F401  (the fixture)
-from tests.browser.test_scan_page import device, envelopes
+from tests.browser.test_scan_mobile import in_viewport, phone  # noqa: F401  (the fixture)
+from tests.browser.test_scan_page import device, envelopes, result, scan
 from tests.conftest import PIN, Clock, Network
 from tests.journey import register
 from tests.services.test_verify import _broken_seal
@@ -83,7 +83,7 @@ def test_the_officer_dashboard_on_a_phone(
 
 
 def test_the_scan_page_accepting_on_a_phone(ctx: Ctx, network: Network, phone: Tab) -> None:  # noqa: F811
-    envelopes(ctx, network, 1)
+    (number,) = envelopes(ctx, network, 1)  # its label never printed
     set_up_device(phone, device(ctx), "gd_hn")
     page = phone.page
     page.click("button.mode[data-mode='accepted']")
@@ -109,6 +109,21 @@ def test_the_scan_page_accepting_on_a_phone(ctx: Ctx, network: Network, phone: T
     pin_box = page.locator("#pin-input").bounding_box()
     state_box = page.locator("#badge-state").bounding_box()
     assert pin_box and state_box and abs(pin_box["y"] - state_box["y"]) < pin_box["height"]
+
+    # accepted: green, with the warning about the label beside it, all on the screen
+    page.fill("#pin-input", PIN)
+    page.press("#pin-input", "Enter")
+    scan(phone, number)
+    assert number in result(phone, "ok")["title"]
+    assert "chưa từng được in" in page.inner_text("#result-warning")
+    in_viewport(phone)
+    page.screenshot(path=str(_artifact("phone-views-scan-accepted-warning-flash.png")))
+    page.wait_for_selector("#result:not(.flash)", timeout=6000)
+    bar = in_viewport(phone)
+    warning = page.locator("#result-warning").bounding_box()
+    assert warning is not None and warning["y"] >= bar["y"]
+    assert warning["y"] + warning["height"] <= bar["y"] + bar["height"] + 0.5, (warning, bar)
+    page.screenshot(path=str(_artifact("phone-views-scan-accepted-warning.png")))
 
 
 def test_the_printer_form_on_a_phone(people: Any, ctx: Ctx, network: Network) -> None:  # noqa: F811
