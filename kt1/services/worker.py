@@ -428,9 +428,9 @@ def _record_notices(ctx: Ctx, due: list[Due]) -> list[tuple[int, Due, int]]:
     """Write the notices not given yet; returns (notice id, what, user id) of the new ones."""
     if not due:
         return []
-    given = set(ctx.session.execute(
+    given = {(kind, ref, user_id) for kind, ref, user_id in ctx.session.execute(
         select(WorkerNotice.kind, WorkerNotice.ref, WorkerNotice.user_id)
-        .where(WorkerNotice.kind.in_({d.kind for d in due}))).tuples())
+        .where(WorkerNotice.kind.in_({d.kind for d in due})))}
     now = ctx.now()
     new: list[tuple[WorkerNotice, Due]] = []
     for d in due:
@@ -463,8 +463,9 @@ def give_notices(ctx: Ctx) -> int:
     new = _record_notices(ctx, due)
     if not new or not ctx.settings.smtp_url:
         return len(new)
-    emails = dict(ctx.session.execute(select(User.id, User.email).where(
-        User.id.in_({user_id for _i, _d, user_id in new}), User.email.is_not(None))).tuples())
+    emails = {user_id: email for user_id, email in ctx.session.execute(
+        select(User.id, User.email).where(User.id.in_({user_id for _i, _d, user_id in new}),
+                                          User.email.is_not(None)))}
     ctx.session.rollback()
     sent: list[int] = []
     letters = [(notice_id, mail.Notice(to=str(emails[user_id]), subject=d.subject,
