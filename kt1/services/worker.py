@@ -650,4 +650,6 @@ class Worker:
             self._task(result, "notices", notices)
         if self._every("purge", self.settings.purge_every, clock):
             self._task(result, "purge", purge_task)
+        # No transaction is left open between rounds (on SQLite it would hold the lock).
+        rollback_quietly(self.make_ctx().session)
         return result
