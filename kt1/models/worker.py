@@ -41,4 +41,3 @@ class WorkerNotice(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     emailed_at: Mapped[datetime | None]
-    read_at: Mapped[datetime | None]

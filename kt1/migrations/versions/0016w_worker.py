@@ -39,11 +39,11 @@ def upgrade():
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("emailed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["user_account.id"],
                                 name=op.f("fk_worker_notice_user_id_user_account")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_worker_notice")),
-        sa.UniqueConstraint("kind", "ref", "user_id", name=op.f("uq_worker_notice_kind_ref_user_id")),
+        sa.UniqueConstraint("kind", "ref", "user_id",
+                            name=op.f("uq_worker_notice_kind_ref_user_id")),
     )
     op.create_index(op.f("ix_worker_notice_user_id"), "worker_notice", ["user_id"],
                     unique=False)
