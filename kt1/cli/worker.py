@@ -14,6 +14,7 @@ import flask_migrate
 import flask_migrate.cli
 from alembic.script import ScriptDirectory
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from kt1.cli.common import command, ctx
 from kt1.database import current_revisions, head_revisions
@@ -40,7 +41,12 @@ def worker_command(once: bool, poll: float | None) -> None:
         if poll <= 0:
             raise click.BadParameter("must be above 0", param_hint="--poll")
         settings = service.WorkerSettings(**{**settings.__dict__, "poll": poll})
-    missing = head_revisions() - current_revisions()
+    try:
+        missing = head_revisions() - current_revisions()
+    except SQLAlchemyError as exc:
+        click.echo(f"kt1 worker: the database cannot be reached ({type(exc).__name__}); "
+                   "start the worker once it is up.", err=True)
+        raise SystemExit(2) from None
     if missing:
         click.echo("kt1 worker: the database schema is behind this code (missing "
                    f"{', '.join(sorted(missing))}): run `kt1 db upgrade` first.", err=True)

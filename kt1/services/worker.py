@@ -72,6 +72,8 @@ WORKER_LOCK = 0x4B5402
 TASK_LOCK = 0x4B5403
 TASKS = ("print_jobs", "checkpoint", "notices", "purge")
 
+#: Seconds before a refused daily checkpoint is tried again.
+CHECKPOINT_RETRY = 600.0
 OVERDUE = "overdue"
 INCIDENT_UNACKNOWLEDGED = "incident_unacknowledged"
 
@@ -645,7 +647,12 @@ class Worker:
             self._last["purge"] = clock
 
         self._task(result, "print_jobs", print_jobs)
-        self._task(result, "checkpoint", checkpoint)
+        # A refused checkpoint (no key, a log that no longer extends the last checkpoint) is
+        # tried again after CHECKPOINT_RETRY seconds, not every round.
+        if self._every("checkpoint_failed", CHECKPOINT_RETRY, clock):
+            self._task(result, "checkpoint", checkpoint)
+            if "checkpoint" in result.failed:
+                self._last["checkpoint_failed"] = clock
         if self._every("notices", self.settings.notice_every, clock):
             self._task(result, "notices", notices)
         if self._every("purge", self.settings.purge_every, clock):

@@ -221,3 +221,19 @@ def test_on_sqlite_an_upgrade_is_refused_while_a_worker_of_another_version_beats
     assert done.exit_code == 0, done.output
     dry = runner.invoke(args=["db", "upgrade", "--dry-run"])
     assert dry.exit_code == 0 and "Nothing to apply" in dry.output
+
+
+def test_a_refused_checkpoint_is_logged_and_not_tried_again_every_round(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    register(ctx, network)
+    clock.now = datetime(2026, 11, 23, 19, 5, tzinfo=UTC)  # 02:05 in Vietnam; no key set
+    one = worker(ctx)
+    one.start()
+    try:
+        first = one.round()
+        assert first.failed == ["checkpoint"] and first.checkpoint is None
+        again = one.round()
+        assert again.failed == [] and "checkpoint" not in again.skipped
+        assert count(ctx, Checkpoint) == 0
+    finally:
+        one.finish()
