@@ -182,11 +182,10 @@ def test_kt1_worker_once_runs_one_round_that_prints_the_label_once(
         ctx.session.rollback()
 
 
+@pytest.mark.parametrize("backend", ["postgres"])  # SQLite: one worker (docs/worker.md)
 def test_two_workers_on_postgresql_print_every_label_exactly_once(
         app: Flask, ctx: Ctx, network: Network, database_url: str, tmp_path: Path,
         backend: str, procs: list[Proc]) -> None:
-    if backend != "postgres":
-        pytest.skip("SQLite: one worker (docs/worker.md)")
     with FakePrinter(mode="closed") as fake:
         add_printer(ctx, fake)
         numbers = [register(ctx, network).number for _ in range(8)]
@@ -239,11 +238,10 @@ def test_sigterm_stops_the_worker_within_5_seconds_with_no_job_half_done(
         assert beat is not None and beat[1] is not None
 
 
+@pytest.mark.parametrize("backend", ["postgres"])  # SQLite: tests/services/test_worker.py
 def test_on_postgresql_an_upgrade_waits_for_workers_of_another_version(
         app: Flask, ctx: Ctx, network: Network, database_url: str, tmp_path: Path,
         backend: str, procs: list[Proc]) -> None:
-    if backend != "postgres":
-        pytest.skip("SQLite: the heartbeat check, tests/services/test_worker.py")
     env = env_for(database_url, tmp_path)
     proc = Proc(env, tmp_path / "worker.log")
     procs.append(proc)

@@ -198,10 +198,9 @@ def test_the_heartbeat_says_how_long_ago_a_worker_beat(
 # --------------------------------------------------------------------------- db upgrade
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # PostgreSQL: tests/cli/test_worker_process.py
 def test_on_sqlite_an_upgrade_is_refused_while_a_worker_of_another_version_beats(
         app: Flask, ctx: Ctx, network: Network, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("PostgreSQL: the advisory lock, tests/cli/test_worker_process.py")
     service.beat(ctx, "old-host:4242", "0.0.9", "0001,0010")
     runner = app.test_cli_runner()
     refused = runner.invoke(args=["db", "upgrade"])
