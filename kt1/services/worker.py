@@ -367,8 +367,15 @@ def _local(moment: datetime | None) -> str:
     return moment.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y") if moment else "-"
 
 
-def overdue_envelopes(ctx: Ctx) -> list[Due]:
-    """Envelopes not yet delivered whose first delivery attempt is past its deadline."""
+#: Envelopes verified at a time when looking for overdue ones (a stop is looked at between).
+OVERDUE_CHUNK = 2000
+
+
+def overdue_envelopes(ctx: Ctx, stop: Callable[[], bool] | None = None) -> list[Due]:
+    """Envelopes not yet delivered whose first delivery attempt is past its deadline.
+
+    ``stop``: asked between chunks of envelopes; once it says so the look is abandoned
+    (nothing is written yet) and the empty list returned."""
     from kt1.services.oversight import BEFORE_DELIVERY, verify_numbers
 
     rows = ctx.session.execute(
@@ -377,7 +384,12 @@ def overdue_envelopes(ctx: Ctx) -> list[Due]:
         .where(Envelope.status.in_(BEFORE_DELIVERY)).order_by(Envelope.id)).all()
     if not rows:
         return []
-    reports = verify_numbers(ctx, [r[0] for r in rows], ctx.now())
+    numbers, now = [r[0] for r in rows], ctx.now()
+    reports = {}
+    for start in range(0, len(numbers), OVERDUE_CHUNK):
+        if stop is not None and stop():
+            return []
+        reports.update(verify_numbers(ctx, numbers[start:start + OVERDUE_CHUNK], now))
     out = []
     for number, sender_id, holder_id, holder_code in rows:
         report = reports.get(number)
@@ -453,15 +465,17 @@ def _mark_emailed(ctx: Ctx, ids: list[int]) -> None:
         row.emailed_at = ctx.now()
 
 
-def give_notices(ctx: Ctx) -> int:
+def give_notices(ctx: Ctx, stop: Callable[[], bool] | None = None) -> int:
     """Record (and email) the overdue and unacknowledged-incident notices not given yet.
 
     The notices are committed before any email goes out, and an email is sent only for a
     notice this call wrote: a notice (and its email) is given at most once, even when two
     workers look at the same moment (the table's unique key settles it).
     """
-    due = overdue_envelopes(ctx) + unacknowledged_incidents(ctx)
+    due = overdue_envelopes(ctx, stop) + unacknowledged_incidents(ctx)
     ctx.session.rollback()
+    if stop is not None and stop():
+        return 0  # asked to stop before anything was written: the next round looks again
     new = _record_notices(ctx, due)
     if not new or not ctx.settings.smtp_url:
         return len(new)
@@ -637,8 +651,9 @@ class Worker:
                 log.info("checkpoint %s made: %s handoffs", made.id, made.tree_size)
 
         def notices(ctx: Ctx) -> None:
-            result.notices = give_notices(ctx)
-            self._last["notices"] = clock
+            result.notices = give_notices(ctx, stop=self.stop.is_set)
+            if not self.stop.is_set():
+                self._last["notices"] = clock
             if result.notices:
                 log.info("%d notice(s) given", result.notices)
 

@@ -236,3 +236,13 @@ def test_a_refused_checkpoint_is_logged_and_not_tried_again_every_round(
         assert count(ctx, Checkpoint) == 0
     finally:
         one.finish()
+
+
+def test_a_stop_asked_while_looking_for_notices_writes_nothing_and_the_next_look_does(
+        ctx: Ctx, network: Network, clock: Clock) -> None:
+    late = register(ctx, network)
+    carry(ctx, network, clock, late, until="dispatched")
+    clock.now += timedelta(days=30)
+    assert service.give_notices(ctx, stop=lambda: True) == 0
+    assert count(ctx, WorkerNotice) == 0
+    assert service.give_notices(ctx, stop=lambda: False) >= 1
