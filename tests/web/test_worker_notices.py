@@ -31,3 +31,12 @@ def test_reminders_are_listed_in_their_recipients_inbox_only(
     assert "bì bị rách" not in page
     elsewhere = signed_in("bm_hcm").get("/incidents/").get_data(as_text=True)
     assert number not in elsewhere and 'id="notices"' not in elsewhere
+
+
+def test_healthz_gives_the_age_of_the_workers_last_heartbeat(
+        app: Any, ctx: Ctx, network: Network) -> None:
+    client = app.test_client()
+    assert client.get("/healthz").json["worker_heartbeat_age_seconds"] is None  # never ran
+    worker.beat(ctx, "host:1", worker.code_version(), worker.schema_heads_text())
+    age = client.get("/healthz").json["worker_heartbeat_age_seconds"]
+    assert isinstance(age, float) and 0 <= age < 60
