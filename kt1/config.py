@@ -199,3 +199,25 @@ def validate(cfg: Any) -> None:
     country = str(cfg.get("COUNTRY_CODE", ""))
     if len(country) != 2 or not country.isascii() or not country.isalpha() or not country.isupper():
         raise ConfigError("KT1_COUNTRY_CODE must be two capital letters, e.g. VN.")
+
+
+# The background worker, `kt1 worker` (docs/worker.md; kt1/services/worker.py checks these).
+WORKER_DEFAULTS: dict[str, Any] = {
+    # Seconds between two rounds of the worker (print-job retries are looked at each round).
+    "WORKER_POLL_SECONDS": "5",
+    # Vietnam time of day from which the day's signed checkpoint is made ("off": never).
+    "CHECKPOINT_AT": "02:00",
+    # Seconds between two looks for overdue envelopes and unacknowledged incidents.
+    "NOTICE_EVERY_SECONDS": "300",
+    # Seconds between two purges of sign-in records.
+    "PURGE_EVERY_SECONDS": "3600",
+    # Days an ended or expired sign-in session, and a sign-in attempt, are kept.
+    "SESSION_KEEP_DAYS": "7",
+    "SIGN_IN_ATTEMPT_KEEP_DAYS": "90",
+    # A worker whose heartbeat is older than this many seconds is gone.
+    "WORKER_STALE_SECONDS": "120",
+    # The embedded SQLite database migrates itself when the app starts (`kt1 db` sets 0).
+    "AUTO_MIGRATE": True,
+}
+DEFAULTS.update(WORKER_DEFAULTS)
+_BOOL_KEYS.add("AUTO_MIGRATE")

@@ -105,9 +105,17 @@ def upgrade_if_needed(app: Flask) -> None:
     """Run ``alembic upgrade heads`` when the schema is behind (cheap check first)."""
     import flask_migrate
 
+    from kt1.errors import ConfigError, WorkerRunningError
+    from kt1.services.worker import upgrade_guard
+
     with app.app_context():
         if current_revisions() != head_revisions():
-            flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
+            try:  # not under a worker of another version (docs/worker.md)
+                with upgrade_guard(service_context()):
+                    db.session.remove()
+                    flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
+            except WorkerRunningError as exc:
+                raise ConfigError(exc.message) from None
 
 
 def service_context() -> Ctx:

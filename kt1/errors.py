@@ -563,3 +563,11 @@ VoidWindowPassedError = _error(
     "một lần giao nhận mới, hoặc báo sự cố.",
     "The last scan of {number} is more than {minutes} minutes old and can no longer be "
     "voided: record a new handoff, or report an incident.")
+# The background worker (issue 14, docs/worker.md): a schema upgrade waits for workers of
+# another version to stop
+WorkerRunningError = _error(
+    "worker_running", 409,
+    "Đang có tiến trình nền (kt1 worker) chạy phiên bản khác: {workers}. Hãy dừng các tiến "
+    "trình này trước khi nâng cấp cơ sở dữ liệu.",
+    "A background worker (kt1 worker) of another version is running: {workers}. Stop it "
+    "before upgrading the database.")

@@ -45,16 +45,13 @@ def _age_seconds(moment: Any) -> float | None:
 
 def worker_heartbeat_age() -> float | None:
     """WORKER HEARTBEAT: the age in seconds of the worker's last heartbeat (``kt1 worker``,
-    docs/worker.md), None when it never beat.
+    docs/worker.md), None when it never beat. Called inside the report's database block, so
+    a schema without the heartbeat table reports ``migrations_behind``."""
+    from kt1.database import service_context
+    from kt1.services.worker import heartbeat_age
 
-    To be wired once the worker is merged (called inside the report's database block, so a
-    schema without the heartbeat table reports ``migrations_behind``)::
-
-        from kt1.database import service_context
-        from kt1.services.worker import heartbeat_age
-        return heartbeat_age(service_context())
-    """
-    return None
+    age = heartbeat_age(service_context())
+    return None if age is None else round(age.total_seconds(), 1)
 
 
 def health_report() -> tuple[dict[str, Any], bool]:

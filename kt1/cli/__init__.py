@@ -49,6 +49,11 @@ def register(app: Flask) -> None:
     from kt1.cli import inspection as inspection_cli
 
     reports.report_group.add_command(inspection_cli.self_inspection_command)
+    # kt1 worker, and kt1 db upgrade [--dry-run] that waits for workers (docs/worker.md)
+    from kt1.cli import worker as worker_cli
+
+    app.cli.add_command(worker_cli.worker_command)
+    app.cli.add_command(worker_cli.db_group())
 
 
 class KT1Group(FlaskGroup):
@@ -71,8 +76,15 @@ def cli() -> None:
 
 
 def main() -> None:
+    import os
+    import sys
+
     from kt1.errors import ConfigError
 
+    if sys.argv[1:2] == ["db"]:
+        # `kt1 db ...` decides itself whether to migrate (--dry-run must not): the
+        # embedded SQLite database does not migrate itself first (docs/worker.md).
+        os.environ["KT1_AUTO_MIGRATE"] = "0"
     try:
         cli(prog_name="kt1")
     except ConfigError as exc:  # a clear sentence, not a traceback

@@ -233,7 +233,7 @@ def _report(outcomes: list[printing.PrintOutcome]) -> None:
 @click.option("--job", "job_id", type=int, default=None,
               help="Only this job, now (a failed job is put back in the queue).")
 @click.option("--watch", type=float, default=None, metavar="SECONDS",
-              help="Keep retrying every SECONDS (a simple worker; Ctrl+C stops).")
+              help="Keep retrying every SECONDS (Ctrl+C stops); `kt1 worker` does this and more.")
 @command
 def print_jobs_retry(everything: bool, job_id: int | None, watch: float | None) -> None:
     """Retry queued print jobs whose backoff has passed."""

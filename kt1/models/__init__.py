@@ -15,6 +15,7 @@ from kt1.models.protection import CopyApprover, ProtectionDecision, ProtectionRu
 from kt1.models.rules import Checkpoint, DayOff, DeadlineRule, DeadlineRuleSet, Installation
 from kt1.models.signin import SignInAttempt, WebSession
 from kt1.models.units import Unit, User
+from kt1.models.worker import WorkerHeartbeat, WorkerNotice
 
 __all__ = [
     "GENESIS_HASH",
@@ -55,4 +56,6 @@ __all__ = [
     "Unit",
     "User",
     "WebSession",
+    "WorkerHeartbeat",
+    "WorkerNotice",
 ]

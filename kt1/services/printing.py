@@ -20,6 +20,7 @@ then its outcome recorded (commit), so a slow printer never holds a lock.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -661,12 +662,14 @@ def _recover_stale(ctx: Ctx) -> int:
     return len(stale)
 
 
-def retry_due(ctx: Ctx, *, everything: bool = False, limit: int = 100) -> list[PrintOutcome]:
+def retry_due(ctx: Ctx, *, everything: bool = False, limit: int = 100,
+              stop: Callable[[], bool] | None = None) -> list[PrintOutcome]:
     """Retry queued jobs whose backoff has passed (``everything``: all queued jobs now).
 
-    What ``kt1 print-jobs retry`` and a background worker call. Jobs go in the order they
-    were asked for; once a printer is found unavailable, its other jobs wait for the next
-    round instead of each waiting out the timeout again.
+    What ``kt1 print-jobs retry`` and the worker (``kt1 worker``) call. Jobs go in the order
+    they were asked for; once a printer is found unavailable, its other jobs wait for the
+    next round instead of each waiting out the timeout again. ``stop``: asked before each
+    job; once it says so, the jobs not begun wait (the one begun is finished first).
     """
     _recover_stale(ctx)
     stmt = (select(PrintJob.id, PrintJob.uri).where(PrintJob.state == PrintJobState.QUEUED)
@@ -680,6 +683,8 @@ def retry_due(ctx: Ctx, *, everything: bool = False, limit: int = 100) -> list[P
     down: set[str] = set()
     outcomes = []
     for job_id, uri in rows:
+        if stop is not None and stop():
+            break
         if uri in down:
             continue
         outcome = run_job(ctx, job_id)

@@ -38,8 +38,12 @@ def inbox() -> Any:
     me = _me()
     if not svc.receives_incidents(me):
         abort(403)
-    rows = svc.inbox(service_context(), me)
-    return render_template("incidents/inbox.html", rows=rows)
+    ctx = service_context()
+    rows = svc.inbox(ctx, me)
+    from kt1.services.worker import notices_for  # the worker's reminders (docs/worker.md)
+
+    return render_template("incidents/inbox.html", rows=rows,
+                           notices=notices_for(ctx, me, limit=50))
 
 
 @bp.get("/<int:incident_id>")

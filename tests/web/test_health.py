@@ -67,7 +67,7 @@ def test_healthz_reports_database_migrations_print_queue_checkpoint_and_worker(
     assert body["status"] == "ok" and body["database"] == "ok" and body["migrations"] == "head"
     assert body["print_jobs_waiting"] == 0
     assert body["last_checkpoint_age_seconds"] is None  # never signed yet
-    assert body["worker_heartbeat_age_seconds"] is None  # wired once the worker is merged
+    assert body["worker_heartbeat_age_seconds"] is None  # no worker ever beat
 
     # a label for a printer that is off waits in the queue
     with FakePrinter(mode="closed") as off:
