@@ -49,6 +49,10 @@ def register(app: Flask) -> None:
     from kt1.cli import inspection as inspection_cli
 
     reports.report_group.add_command(inspection_cli.self_inspection_command)
+    from kt1.cli import backup as backup_cli
+
+    for command in backup_cli.COMMANDS:  # kt1 backup, kt1 restore (docs/backup.md)
+        app.cli.add_command(command)
 
 
 class KT1Group(FlaskGroup):
