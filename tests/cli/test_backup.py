@@ -185,8 +185,9 @@ def test_a_restore_gives_back_exactly_the_backup_and_proves_it_against_its_check
     result = _cli(source, "backup", "--output", str(out))
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["engine"] == backend
-    assert set(manifest["files"]) == {backup.DATABASE_FILES[backend], "checkpoint.txt",
+    engine = {"sqlite": "sqlite", "postgres": "postgresql"}[backend]
+    assert manifest["engine"] == engine
+    assert set(manifest["files"]) == {backup.DATABASE_FILES[engine], "checkpoint.txt",
                                       "public-key.txt"}
     assert manifest["counts"]["handoff"] == len(before["handoffs"])
     assert manifest["counts"]["envelope"] == len(before["heads"])
@@ -236,14 +237,15 @@ def test_a_damaged_backup_is_refused_before_the_target_is_touched(
 
     damaged = tmp_path / "damaged"
     shutil.copytree(out, damaged)
-    db_file = damaged / backup.DATABASE_FILES[backend]
+    engine = {"sqlite": "sqlite", "postgres": "postgresql"}[backend]
+    db_file = damaged / backup.DATABASE_FILES[engine]
     data = bytearray(db_file.read_bytes())
     data[len(data) // 2] ^= 0x01
     db_file.write_bytes(bytes(data))
     result = _cli(source, "restore", str(damaged), "--to", new_url)
     assert result.exit_code == 2
     assert "backup_checksum_mismatch" in result.output
-    assert backup.DATABASE_FILES[backend] in result.output
+    assert backup.DATABASE_FILES[engine] in result.output
     if backend == "sqlite":
         assert not Path(new_url.removeprefix("sqlite:///")).exists()
     else:
