@@ -315,13 +315,13 @@ BAG_COLS = ("id, number, origin_unit_id, destination_unit_id, status, seal_numbe
 MAN_COLS = "id, bag_id, envelope_id, line_no, added_at, found_at_opening"
 
 
-def load(total: int, name: str = DB_NAME, server: str | None = None,
+def load(total: int, db_name: str = DB_NAME, server: str | None = None,
          quiet: bool = False) -> dict[str, Any]:
-    """Create, migrate and fill the benchmark database ``name`` on ``server`` (a libpq URL;
+    """Create, migrate and fill the benchmark database ``db_name`` on ``server`` (a libpq URL;
     default ``KT1_BENCH_PG``). tests/test_upgrades.py loads a live-size copy with it."""
     with psycopg.connect(server or PG_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db_name}"')
     import flask_migrate
 
     from kt1 import create_app
@@ -330,14 +330,14 @@ def load(total: int, name: str = DB_NAME, server: str | None = None,
 
     app = create_app({"SECRET_KEY": "bench-secret-key-0123456789",
                       "SUBJECT_KEY": base64.urlsafe_b64encode(bytes(32)).decode(),
-                      "DATABASE_URL": _url(name, server), "AUTO_MIGRATE": False})
+                      "DATABASE_URL": _url(db_name, server), "AUTO_MIGRATE": False})
     with app.app_context():
         flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
         db.engine.dispose()
     net = _network()
     started = time.perf_counter()
     handoffs = 0
-    with psycopg.connect(_url(name, server)) as conn:
+    with psycopg.connect(_url(db_name, server)) as conn:
         with conn.cursor() as cur:
             for uid, code, name, kind, prov in net["units"]:
                 cur.execute(
@@ -373,8 +373,20 @@ def load(total: int, name: str = DB_NAME, server: str | None = None,
                           "handoff"):
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                             f"(SELECT max(id) FROM {table}))")
+            # the counters the services number from, past what was loaded, so that the
+            # application can go on working on this database (tests/test_upgrades.py)
+            cur.execute(
+                "INSERT INTO counter (name, value) "
+                "SELECT 's10:KT', max(id) FROM envelope UNION ALL "
+                "SELECT 'out:' || sender_unit_id || ':' || register_year, max(register_seq) "
+                "FROM envelope GROUP BY sender_unit_id, register_year UNION ALL "
+                "SELECT 'in:' || recipient_unit_id || ':' || incoming_year, max(incoming_seq) "
+                "FROM envelope WHERE incoming_year IS NOT NULL "
+                "GROUP BY recipient_unit_id, incoming_year "
+                "ON CONFLICT (name) DO UPDATE SET value = greatest(counter.value, "
+                "excluded.value)")
         conn.commit()
-    with psycopg.connect(_url(name, server), autocommit=True) as conn:
+    with psycopg.connect(_url(db_name, server), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return {"load_seconds": time.perf_counter() - started, "handoffs": handoffs}
 
