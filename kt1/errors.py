@@ -580,10 +580,12 @@ BackupEngineMismatchError = _error(
     "The backup is of a {backup} database; it cannot be restored into {target}.")
 RestoreTargetNotEmptyError = _error(
     "restore_target_not_empty", 409,
-    "Cơ sở dữ liệu đích {target} đã có dữ liệu ({what}). Hãy khôi phục vào một cơ sở dữ "
-    "liệu mới; chỉ khi chắc chắn muốn xóa hết dữ liệu đó mới dùng --force.",
-    "The target database {target} is not empty ({what}). Restore into a new database; only "
-    "if you mean to erase what it holds, pass --force.")
+    "Cơ sở dữ liệu đích {target} đã có dữ liệu ({tables} bảng, {rows} dòng đơn vị, người "
+    "dùng, bưu gửi, giao nhận, điểm kiểm tra). Hãy khôi phục vào một cơ sở dữ liệu mới; chỉ "
+    "khi chắc chắn muốn xóa hết dữ liệu đó mới dùng --force.",
+    "The target database {target} is not empty ({tables} tables, {rows} rows of units, "
+    "users, envelopes, handoffs and checkpoints). Restore into a new database; only if you "
+    "mean to erase what it holds, pass --force.")
 BackupToolMissingError = _error(
     "backup_tool_missing", 503,
     "Không tìm thấy chương trình {tool} (cài gói postgresql-client cùng phiên bản máy chủ).",

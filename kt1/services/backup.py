@@ -130,8 +130,9 @@ def pg_tool(name: str) -> str:
 
 def _run(tool: str, args: list[str], target: Target) -> str:
     path = pg_tool(tool)
-    proc = subprocess.run([path, *args], capture_output=True, text=True, env=target.env(),
-                          check=False)
+    # the tool's own path and arguments built here; the password goes in the environment
+    proc = subprocess.run([path, *args], capture_output=True, text=True,  # noqa: S603
+                          env=target.env(), check=False)
     if proc.returncode != 0:
         lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
         raise BackupToolFailedError(tool=tool, message=(lines[-1] if lines else
@@ -141,7 +142,8 @@ def _run(tool: str, args: list[str], target: Target) -> str:
 
 def tool_version(tool: str) -> str:
     path = pg_tool(tool)
-    proc = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
+    proc = subprocess.run([path, "--version"], capture_output=True, text=True,  # noqa: S603
+                          check=False)
     return proc.stdout.strip()
 
 
@@ -373,7 +375,8 @@ def _pg_contents(conn: psycopg.Connection[Any]) -> tuple[list[str], int]:
     rows = 0
     for t in DATA_TABLES:
         if t in tables:
-            rows += int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # type: ignore[index]  # noqa: S608,E501
+            row = conn.execute(f"SELECT count(*) FROM {t}").fetchone()  # noqa: S608
+            rows += int(row[0]) if row else 0
     return tables, rows
 
 
@@ -381,13 +384,8 @@ def _refuse_or_replace(target: Target, tables: list[str], rows: int, force: bool
     """True when the target holds tables to remove first (a fresh schema, or ``force``)."""
     if not tables:
         return False
-    if rows and not force:
-        raise RestoreTargetNotEmptyError(
-            target=target.shown, what=f"{len(tables)} tables, {rows} rows of units, users, "
-            "envelopes, handoffs and checkpoints")
-    if not rows and not force and "alembic_version" not in tables:
-        raise RestoreTargetNotEmptyError(target=target.shown,
-                                         what=f"{len(tables)} tables of another application")
+    if not force and (rows or "alembic_version" not in tables):  # data, or someone else's
+        raise RestoreTargetNotEmptyError(target=target.shown, tables=len(tables), rows=rows)
     return True
 
 

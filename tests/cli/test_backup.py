@@ -32,7 +32,7 @@ from kt1.services import backup, custody
 from kt1.services.access import Receipt
 from kt1.services.context import Ctx, Settings
 from kt1.services.registration import EnvelopeDraft, register_envelope
-from tests.conftest import PG_DSN, _drop_pg, _pg_url, base_config, need
+from tests.conftest import PG_DSN, _drop_pg, _pg_url, base_config, need, pg_reachable
 
 KEY = base64.b64encode(hashlib.sha256(b"kt1 backup test checkpoint key").digest()).decode()
 OTHER_KEY = base64.b64encode(hashlib.sha256(b"someone else's key").digest()).decode()
@@ -47,12 +47,6 @@ def _tools_present() -> bool:
     return True
 
 
-@pytest.fixture(scope="session")
-def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The demo network, built once per backend on demand (it takes a while)."""
-    return {"tmp": tmp_path_factory.mktemp("demo-template")}
-
-
 def _build_demo(url: str, tmp: Path) -> None:
     app = create_app({**base_config(tmp), "DATABASE_URL": url, "AUTO_MIGRATE": False,
                       "CHECKPOINT_KEY": KEY})
@@ -62,35 +56,49 @@ def _build_demo(url: str, tmp: Path) -> None:
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_demo(sqlite_template: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+                ) -> Path:
+    """A SQLite file holding the demo network, built once (the demo takes a while)."""
+    tmp = tmp_path_factory.mktemp("demo-sqlite")
+    path = tmp / "demo.sqlite3"
+    shutil.copy(sqlite_template["bare"], path)
+    _build_demo(f"sqlite:///{path}", tmp)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_demo(pg_template: dict[str, str] | None, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[str | None]:
+    """A PostgreSQL template database holding the demo network, built once."""
+    if pg_template is None:
+        yield None
+        return
+    name = f"kt1_demo_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template["bare"]}"')
+    try:
+        _build_demo(_pg_url(name), tmp_path_factory.mktemp("demo-pg"))
+        yield name
+    finally:
+        _drop_pg(name)
+
+
 @pytest.fixture
-def demo_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest,
-             demo_templates: dict[str, Any]) -> Iterator[str]:
+def demo_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh copy of a database holding the demo network."""
-    tmp = demo_templates["tmp"]
     if backend == "sqlite":
-        if "sqlite" not in demo_templates:
-            path = tmp / "demo.sqlite3"
-            shutil.copy(request.getfixturevalue("sqlite_template")["bare"], path)
-            _build_demo(f"sqlite:///{path}", tmp)
-            demo_templates["sqlite"] = path
         copy = tmp_path / "source.sqlite3"
-        shutil.copy(demo_templates["sqlite"], copy)
+        shutil.copy(request.getfixturevalue("sqlite_demo"), copy)
         yield f"sqlite:///{copy}"
         return
-    templates = request.getfixturevalue("pg_template")
-    need(templates is not None, f"PostgreSQL is not reachable at {PG_DSN}")
+    need(pg_reachable(), f"PostgreSQL is not reachable at {PG_DSN}")
     need(_tools_present(), "pg_dump/pg_restore not found on PATH nor under "
                            "/usr/lib/postgresql/*/bin (install postgresql-client)")
-    if "postgres" not in demo_templates:
-        name = f"kt1_demo_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{templates["bare"]}"')
-        request.addfinalizer(lambda: _drop_pg(name))  # noqa: PT021 (session-wide template)
-        _build_demo(_pg_url(name), tmp)
-        demo_templates["postgres"] = name
+    template = request.getfixturevalue("pg_demo")
     name = f"kt1_src_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{demo_templates["postgres"]}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield _pg_url(name)
     _drop_pg(name)
 
