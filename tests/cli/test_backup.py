@@ -28,7 +28,7 @@ from kt1.errors import BackupToolMissingError
 from kt1.extensions import db
 from kt1.models import Envelope, Handoff, Unit, User
 from kt1.models.enums import AckMethod, Classification, EnvelopeStatus, Role
-from kt1.services import backup, custody
+from kt1.services import backup, checkpoints, custody
 from kt1.services.access import Receipt
 from kt1.services.context import Ctx, Settings
 from kt1.services.registration import EnvelopeDraft, register_envelope
@@ -271,6 +271,14 @@ def test_a_damaged_backup_is_refused_before_the_target_is_touched(
     other = _app(new_url, tmp_path, key=OTHER_KEY)
     result = _cli(other, "verify", "--checkpoint", str(out))
     assert result.exit_code == 2 and "checkpoint_wrong_key" in result.output
+    # and on a machine without a key, a public key given by hand must be the signer's
+    wrong = tmp_path / "other.pub"
+    wrong.write_text(checkpoints.public_hex(checkpoints.load_signing_key(OTHER_KEY)) + "\n")
+    keyless = _app(new_url, tmp_path, key=None)
+    result = _cli(keyless, "checkpoint", "verify", str(out), "--public-key", str(wrong))
+    assert result.exit_code == 2 and "checkpoint_wrong_key" in result.output
+    result = _cli(keyless, "checkpoint", "verify", str(out / "checkpoint.txt"))
+    assert result.exit_code == 2 and "checkpoint_key_missing" in result.output
 
     # --force replaces a database that holds data (here: the restored one, from scratch)
     result = _cli(source, "restore", str(out), "--to", new_url, "--force")
