@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -297,3 +298,32 @@ def test_restore_refuses_a_backup_of_the_other_engine(tmp_path: Path) -> None:
     result = _cli(app, "restore", str(out), "--to", f"sqlite:///{tmp_path / 'new.sqlite3'}")
     assert result.exit_code == 2 and "backup_engine_mismatch" in result.output
     assert not (tmp_path / "new.sqlite3").exists()
+
+
+def test_a_backup_altered_with_its_checksums_redone_restores_but_fails_the_proof(
+        sqlite_demo: Path, tmp_path: Path) -> None:
+    """The manifest only catches damage: whoever edits a handoff in the backup and writes
+    new checksums gets a restore, but not past the checkpoint's consistency proof."""
+    source_path = tmp_path / "source.sqlite3"
+    shutil.copy(sqlite_demo, source_path)
+    source = _app(f"sqlite:///{source_path}", tmp_path)
+    out = tmp_path / "backup"
+    assert _cli(source, "backup", "-o", str(out)).exit_code == 0
+    dumped = out / "database.sqlite3"
+    conn = sqlite3.connect(dumped)
+    conn.execute("DROP TRIGGER handoff_no_update")
+    conn.execute("UPDATE handoff SET hash = ? WHERE id = (SELECT min(id) + 7 FROM handoff)",
+                 ("ab" * 32,))
+    conn.commit()
+    conn.close()
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["database.sqlite3"] = {"bytes": dumped.stat().st_size,
+                                             "sha256": backup.sha256_file(dumped)}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+    target = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+    assert _cli(source, "restore", str(out), "--to", target).exit_code == 0
+    code, report = _verify_json(_app(target, tmp_path), "--all", "--checkpoint", str(out))
+    assert code == 1
+    assert report["checkpoint"]["consistent"] is False
+    assert report["summary"]["broken"] == 2  # the demo's torn seal, and the edited chain
