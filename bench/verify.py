@@ -316,9 +316,10 @@ MAN_COLS = "id, bag_id, envelope_id, line_no, added_at, found_at_opening"
 
 
 def load(total: int, db_name: str = DB_NAME, server: str | None = None,
-         quiet: bool = False) -> dict[str, Any]:
+         quiet: bool = False, revisions: tuple[str, ...] = ("heads",)) -> dict[str, Any]:
     """Create, migrate and fill the benchmark database ``db_name`` on ``server`` (a libpq URL;
-    default ``KT1_BENCH_PG``). tests/test_upgrades.py loads a live-size copy with it."""
+    default ``KT1_BENCH_PG``). tests/test_upgrades.py loads a live-size copy with it, at
+    the older ``revisions`` that hold every column it writes, before upgrading to heads."""
     with psycopg.connect(server or PG_DSN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{db_name}"')
@@ -332,7 +333,8 @@ def load(total: int, db_name: str = DB_NAME, server: str | None = None,
                       "SUBJECT_KEY": base64.urlsafe_b64encode(bytes(32)).decode(),
                       "DATABASE_URL": _url(db_name, server), "AUTO_MIGRATE": False})
     with app.app_context():
-        flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
+        for revision in revisions:
+            flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision=revision)
         db.engine.dispose()
     net = _network()
     started = time.perf_counter()
