@@ -592,8 +592,8 @@ BackupToolMissingError = _error(
     "{tool} was not found (install the postgresql-client of the server's version).")
 BackupToolFailedError = _error(
     "backup_tool_failed", 500,
-    "{tool} báo lỗi: {message}",
-    "{tool} failed: {message}")
+    "{tool} báo lỗi: {detail}",
+    "{tool} failed: {detail}")
 RestoreMismatchError = _error(
     "restore_mismatch", 500,
     "Cơ sở dữ liệu sau khi khôi phục không khớp manifest.json: {reason}.",

@@ -135,8 +135,8 @@ def _run(tool: str, args: list[str], target: Target) -> str:
                           env=target.env(), check=False)
     if proc.returncode != 0:
         lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
-        raise BackupToolFailedError(tool=tool, message=(lines[-1] if lines else
-                                                        f"exit code {proc.returncode}")[:300])
+        raise BackupToolFailedError(tool=tool, detail=(lines[-1] if lines else
+                                                       f"exit code {proc.returncode}")[:300])
     return proc.stdout
 
 
@@ -272,10 +272,15 @@ def create_backup(ctx: Ctx, database_url: str, directory: Path,
         ctx.session.rollback()
         ctx.session.close()
         db_file = directory / DATABASE_FILES[source.engine]
-        if source.engine == "sqlite":
-            revisions, counts, tool = _dump_sqlite(source, db_file)
-        else:
-            revisions, counts, tool = _dump_postgres(source, db_file)
+        try:
+            if source.engine == "sqlite":
+                revisions, counts, tool = _dump_sqlite(source, db_file)
+            else:
+                revisions, counts, tool = _dump_postgres(source, db_file)
+        except psycopg.Error as exc:
+            raise BackupToolFailedError(tool="PostgreSQL", detail=_first_line(exc)) from exc
+        except sqlite3.Error as exc:
+            raise BackupToolFailedError(tool="SQLite", detail=_first_line(exc)) from exc
         files = {p.name: _file_entry(p) for p in sorted(directory.iterdir())}
         manifest = {
             "format": FORMAT,
@@ -403,15 +408,23 @@ def _restore_sqlite(target: Target, db_file: Path, force: bool) -> list[str]:
     return tables if replace else []
 
 
+def _database_exists(target: Target) -> bool:
+    try:
+        with target.connect(autocommit=True):
+            return True
+    except psycopg.OperationalError as exc:
+        if "does not exist" in str(exc):
+            return False
+        raise
+
+
 def _restore_postgres(target: Target, db_file: Path, force: bool) -> tuple[list[str], bool]:
     name = target.url.database or ""
     created = False
-    with target.connect("postgres", autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                               (name,)).fetchone()
-        if not exists:
+    if not _database_exists(target):  # created through the server's maintenance database
+        with target.connect("postgres", autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name.replace(chr(34), "")}"')
-            created = True
+        created = True
     replaced: list[str] = []
     if not created:
         with target.connect(autocommit=True) as conn:
@@ -436,7 +449,20 @@ def restore(directory: Path, target_url: str, force: bool = False) -> RestoreRes
     target = Target.parse(target_url)
     if manifest["engine"] != target.engine:
         raise BackupEngineMismatchError(backup=manifest["engine"], target=target.engine)
-    db_file = directory / manifest["database_file"]
+    try:
+        return _restore(manifest, directory / manifest["database_file"], target, force)
+    except psycopg.Error as exc:  # the server refused a connection or a statement
+        raise BackupToolFailedError(tool="PostgreSQL", detail=_first_line(exc)) from exc
+    except sqlite3.Error as exc:
+        raise BackupToolFailedError(tool="SQLite", detail=_first_line(exc)) from exc
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def _restore(manifest: dict[str, Any], db_file: Path, target: Target, force: bool
+             ) -> RestoreResult:
     created = False
     if target.engine == "sqlite":
         replaced = _restore_sqlite(target, db_file, force)
