@@ -267,6 +267,7 @@ def create_backup(ctx: Ctx, database_url: str, directory: Path,
         raise BackupInvalidError(path=str(directory), reason="it already exists and is not an "
                                  "empty directory; choose a new one")
     directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o700)  # state secrets' metadata: for the service's user alone
     try:
         checkpoint, made = _write_checkpoint(ctx, directory, new_checkpoint)
         ctx.session.rollback()
@@ -297,6 +298,8 @@ def create_backup(ctx: Ctx, database_url: str, directory: Path,
         partial.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                            encoding="utf-8")
         partial.replace(directory / MANIFEST)
+        for path in directory.iterdir():
+            path.chmod(0o600)
     except BaseException:
         for p in directory.iterdir():
             p.unlink()
