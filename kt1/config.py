@@ -61,6 +61,12 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PASSWORD": None,
     "SMTP_FROM": "kt1-track@localhost",
     "PUBLIC_URL": "",
+    # Serve Prometheus metrics at /metrics (off: /metrics is a 404). docs/operations.md.
+    "METRICS": False,
+    # The app is reached only through one reverse proxy on the same server (the nginx of
+    # deploy/): take the client's address and the scheme from X-Forwarded-For and
+    # X-Forwarded-Proto. Off: those headers are ignored (anyone could write them).
+    "BEHIND_PROXY": False,
 }
 
 #: Flask and extension settings this app sets differently from their libraries' defaults.
@@ -82,7 +88,7 @@ FRAMEWORK_DEFAULTS: dict[str, Any] = {
 }
 
 ENV_PREFIX = "KT1_"
-_BOOL_KEYS = {"DEMO", "LABEL_SHOW_DOCUMENT_NUMBER"}
+_BOOL_KEYS = {"DEMO", "LABEL_SHOW_DOCUMENT_NUMBER", "METRICS", "BEHIND_PROXY"}
 _INT_KEYS = {"MAX_CLOCK_SKEW_SECONDS", "MAX_TEXT_LENGTH", "MAX_SCAN_DELAY_SECONDS",
              "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "INCIDENT_ACK_WORKING_DAYS",
              "PROTECTION_REVIEW_MONTHS", "VOID_WINDOW_MINUTES"}

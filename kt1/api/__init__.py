@@ -93,7 +93,16 @@ def kt1_error_json(exc: KT1Error) -> Response:
 def init_app(app: Flask) -> KT1Api:
     """Register the API's blueprints; returns the Api (its error handler is wired by
     :mod:`kt1.http_errors`, which also gives the pages theirs)."""
-    from kt1.api import bags, circulation, copies, device, envelopes, handoffs, incidents
+    from kt1.api import (
+        bags,
+        circulation,
+        copies,
+        device,
+        envelopes,
+        handoffs,
+        incidents,
+        voids,
+    )
 
     app.config.setdefault("API_TITLE", "KT1 Track scanner API")
     app.config.setdefault("API_VERSION", "v1")
@@ -110,7 +119,7 @@ def init_app(app: Flask) -> KT1Api:
     })
     api = KT1Api(app)
     for blp in (device.blp, envelopes.blp, handoffs.blp, bags.blp, incidents.blp,
-                circulation.blp, copies.blp):
+                circulation.blp, copies.blp, voids.blp):
         api.register_blueprint(blp, url_prefix=PREFIX)
 
     @app.get(f"{PREFIX}/docs")

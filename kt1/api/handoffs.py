@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError as SchemaError
 from sqlalchemy.orm import Session
 
+from kt1 import metrics
 from kt1.api import error_body
 from kt1.api.auth import device, operator, require_device
 from kt1.api.schemas import BatchIn, BatchOut, ErrorOut, HandoffIn, HandoffResultOut
@@ -63,6 +64,21 @@ def _user(ctx: Ctx, username: str | None) -> User | None:
 
 
 def record(data: dict[str, Any]) -> Recorded:
+    """Record one validated scan and count it (``kt1_scans`` by event kind and outcome)."""
+    kind = EventKind(data["kind"]).value
+    try:
+        rec = _record(data)
+    except KT1Error:
+        metrics.count_scan(kind, "refused")
+        raise
+    except Exception:
+        metrics.count_scan(kind, "failed")
+        raise
+    metrics.count_scan(kind, "replayed" if rec.replayed else "recorded")
+    return rec
+
+
+def _record(data: dict[str, Any]) -> Recorded:
     """Turn one validated scan into a service call (the service decides everything else)."""
     ctx = service_context()
     actor = operator(data["operator"])

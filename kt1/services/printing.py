@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 
 import printers
+from kt1 import metrics
 from kt1.errors import (
     DuplicateError,
     ForbiddenError,
@@ -495,10 +496,18 @@ def _claim(ctx: Ctx, job_id: int) -> int | None:
     return int(attempt)
 
 
+def _finish(ctx: Ctx, job_id: int, attempt_no: int, outcome: AttemptOutcome,
+            **recorded: Any) -> PrintOutcome:
+    """Record an attempt's outcome (committed), then count it (``kt1_print_attempts``)."""
+    result = _record_finish(ctx, job_id, attempt_no, outcome, **recorded)
+    metrics.count_print_attempt(result.kind, outcome.value)
+    return result
+
+
 @transactional
-def _finish(ctx: Ctx, job_id: int, attempt_no: int, outcome: AttemptOutcome, *,
-            error: str | None = None, stage: str | None = None, bytes_sent: int = 0,
-            sha256: str | None = None) -> PrintOutcome:
+def _record_finish(ctx: Ctx, job_id: int, attempt_no: int, outcome: AttemptOutcome, *,
+                   error: str | None = None, stage: str | None = None, bytes_sent: int = 0,
+                   sha256: str | None = None) -> PrintOutcome:
     now = ctx.now()
     session = ctx.session
     job = session.get(PrintJob, job_id, populate_existing=True)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
+from kt1 import metrics
 from kt1.errors import CustodyConflictError, DatabaseUnavailableError, KT1Error
 from kt1.services.context import Ctx
 
@@ -47,6 +48,8 @@ def transactional(fn: Callable[Concatenate[Ctx, P], R]) -> Callable[Concatenate[
                 raise DatabaseUnavailableError() from exc
             except BaseException as exc:
                 rollback_quietly(ctx.session)
+                if isinstance(exc, KT1Error):
+                    metrics.count_refusal(exc.slug)
                 if is_database_unavailable(exc) and not isinstance(exc, KT1Error):
                     raise DatabaseUnavailableError() from exc
                 raise

@@ -43,6 +43,7 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 #: Pages anyone may load. Everything else sends a signed-out visitor to the sign-in page.
 PUBLIC_ENDPOINTS = frozenset({
     "static", "healthz", "auth.login", "auth.set_language", "api_docs",
+    "metrics",  # off unless KT1_METRICS=1; nginx lets only the server read it (kt1/health.py)
 })
 #: The scanner page is static and talks to the API with a device token.
 PUBLIC_BLUEPRINTS = frozenset({"scan"})

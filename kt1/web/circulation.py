@@ -26,9 +26,12 @@ from kt1.database import service_context
 from kt1.errors import (
     AcknowledgementInvalidError,
     AcknowledgementMissingError,
+    AlreadyReceivedError,
     DirectionNeedsHeadError,
+    EventOrderError,
     HandedToSelfError,
     KT1Error,
+    NotCurrentHolderError,
     ScanIdConflictError,
     WrongUnitError,
 )
@@ -43,7 +46,8 @@ from kt1.models.enums import (
 )
 from kt1.services import worklists as wl
 from kt1.services.context import Ctx
-from kt1.services.custody import HandoffRequest, Recorded, record_handoff
+from kt1.services.custody import HandoffRequest, Recorded, already_recorded, record_handoff
+from kt1.services.tx import rollback_quietly
 from kt1.web import requires
 from kt1.web.words import enum_label
 from kt1.web.workforms import WorkForm, identification, identity_field
@@ -172,6 +176,7 @@ def circulate(number: str) -> Any:
     form.receiver.choices = {None: [("", _("— Chọn người nhận —"))],
                              **_receiver_choices(ctx, me)}
     status = 200
+    already: KT1Error | None = None
     if request.method == "GET":
         form.scan_id.data = str(uuid.uuid4())
         form.back.data = request.args.get("back", "held")
@@ -183,14 +188,22 @@ def circulate(number: str) -> Any:
             form.receiver.errors = [_("Không tìm thấy người nhận này.")]
             status = 422
         else:
+            req = HandoffRequest(
+                number=envelope.number, kind=EventKind(form.purpose.data),
+                scan_id=form.scan_id.data or "", event_at=ctx.now(), giver=me,
+                receiver=receiver, receipt=identification(receiver, form.pin.data),
+                location=me.unit.code, note=(form.note.data or "").strip(),
+                # a hand to hand pass inside the unit: no seal is checked
+                seal_state=SealState.NOT_APPLICABLE)
             try:
-                recorded = record_handoff(ctx, me, HandoffRequest(
-                    number=envelope.number, kind=EventKind(form.purpose.data),
-                    scan_id=form.scan_id.data or "", event_at=ctx.now(), giver=me,
-                    receiver=receiver, receipt=identification(receiver, form.pin.data),
-                    location=me.unit.code, note=(form.note.data or "").strip(),
-                    # a hand to hand pass inside the unit: no seal is checked
-                    seal_state=SealState.NOT_APPLICABLE))
+                recorded = record_handoff(ctx, me, req)
+            except (NotCurrentHolderError, EventOrderError) as exc:
+                # the same pass scanned again (another tab, a second scan of the badge):
+                # the colleague already holds it from this very pass, nothing is written
+                already = _already_received(ctx, me, req)
+                if already is None:
+                    form.show_error(exc, FIELDS)
+                    status = exc.status
             except ScanIdConflictError as exc:
                 # the same form sent twice (its scan id): the first one was recorded
                 earlier = _recorded_earlier(ctx, me, envelope, form.scan_id.data or "")
@@ -202,7 +215,7 @@ def circulate(number: str) -> Any:
             except KT1Error as exc:
                 form.show_error(exc, FIELDS)
                 status = exc.status
-            if status == 200:
+            if status == 200 and already is None:
                 kind = recorded.handoff.kind
                 receiver = recorded.handoff.to_user or receiver
                 flash(_("Đã chuyển bưu gửi %(number)s cho %(name)s (%(purpose)s); người nhận "
@@ -224,4 +237,17 @@ def circulate(number: str) -> Any:
     return render_template(
         "circulation/circulate.html", envelope=envelope, form=form,
         holds=envelope.holder_user_id == me.id, movable=may_circulate(envelope),
-        heads_label=_("Lãnh đạo đơn vị")), status
+        heads_label=_("Lãnh đạo đơn vị"), already=already), status
+
+
+def _already_received(ctx: Ctx, me: User, req: HandoffRequest) -> KT1Error | None:
+    """The friendly answer to a pass already recorded (slug ``already_received``, as the
+    scanner API gives it): the receiver holds the envelope from this very pass."""
+    rollback_quietly(ctx.session)
+    done = already_recorded(ctx, me, req)
+    if done is None or done.to_user is None:
+        return None
+    holder = done.to_user
+    return AlreadyReceivedError(number=req.number, holder=f"{holder.full_name} "
+                                f"({holder.username})", kind=done.kind.value,
+                                at=done.event_at.isoformat())

@@ -2,7 +2,8 @@
 
 Counter: accept a batch from an agency against its handover sheet (reconcile, report a
 discrepancy, sign); make up, seal and dispatch bags with their manifest; receive bags
-(seal check) and open them against the manifest; send envelopes out for delivery.
+(seal check) and open them against the manifest; send envelopes out for delivery, and void
+one's own last scan within minutes, with a reason (docs/rules.md rule 5).
 Courier: the delivery round, with delivery signed by the recipient's registry clerk or a
 failed attempt with its reason. Views parse, call one service per item, render.
 """
@@ -16,6 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from kt1.database import service_context
 from kt1.errors import (
@@ -25,8 +27,9 @@ from kt1.errors import (
     KT1Error,
     SealMismatchError,
 )
-from kt1.models import Bag, User
+from kt1.models import Bag, Envelope, Handoff, User
 from kt1.models.enums import (
+    VOIDABLE_EVENTS,
     AckMethod,
     DeliveryFailure,
     EventKind,
@@ -38,7 +41,14 @@ from kt1.services import bagging
 from kt1.services import worklists as wl
 from kt1.services.access import Receipt
 from kt1.services.context import Ctx
-from kt1.services.custody import HandoffRequest, deliver, record_handoff
+from kt1.services.custody import (
+    HandoffRequest,
+    deliver,
+    last_link,
+    may_void,
+    record_handoff,
+    void_last_scan,
+)
 from kt1.services.handover import (
     Reconciliation,
     list_sheets,
@@ -62,6 +72,7 @@ from kt1.web.workforms import (
     ScanForm,
     SealForm,
     SheetForm,
+    VoidForm,
     identification,
 )
 
@@ -578,6 +589,7 @@ def delivery() -> Any:
                 flash(_("Đã giao %(count)s bưu gửi cho %(name)s đi phát.", count=done,
                         name=courier.full_name), "success")
             ctx.session.expire_all()
+            voidable_now(ctx, me, results)
             waiting = list(ctx.session.execute(wl.at_office(me)).unique().scalars())
             form.picked.choices = [(e.number, e.number) for e in waiting]
             form.picked.data = []
@@ -589,6 +601,7 @@ def delivery() -> Any:
     failed = list(ctx.session.execute(wl.failed_deliveries(me)).unique().scalars())
     return render_template("counter/delivery.html", form=form, waiting=waiting,
                            results=results, failed=failed,
+                           recent=recent_voidable(ctx, me, skip={r["number"] for r in results}),
                            last=wl.latest_handoffs(ctx, failed)), status
 
 
@@ -679,3 +692,77 @@ def round_failed() -> Any:
     flash(_("Đã ghi phát không thành công: %(number)s (%(reason)s).", number=envelope.number,
             reason=vi(DeliveryFailure(form.reason.data))), "success")
     return redirect(url_for(".round_page"), code=303)
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+def voidable_now(ctx: Ctx, me: User, results: list[dict[str, Any]]) -> None:
+    """Mark each result just recorded that its operator may still void (``void_until``:
+    until when), for the "Hủy lần quét vừa rồi" control beside it."""
+    for r in results:
+        if not r["ok"]:
+            continue
+        envelope = wl.find_envelope(ctx, me, r["number"])
+        r["number"] = envelope.number
+        last = last_link(ctx, envelope)
+        if last is not None and may_void(ctx, me, envelope, last):
+            r["void_until"] = last.recorded_at + ctx.settings.void_window
+
+
+#: How many of one's latest scans the delivery page looks at for "still voidable".
+RECENT_SCANS = 50
+
+
+def recent_voidable(ctx: Ctx, me: User, skip: set[str] | None = None) -> list[dict[str, Any]]:
+    """Envelopes this clerk gave out lately whose hand-over they may still void (the last
+    link of the envelope, within the window): the "Vừa giao, còn hủy được" list."""
+    found = []
+    for h in ctx.session.execute(
+            select(Handoff).where(Handoff.recorded_by_id == me.id,
+                                  Handoff.kind.in_(list(VOIDABLE_EVENTS)))
+            .order_by(Handoff.id.desc()).limit(RECENT_SCANS)).scalars():
+        envelope = ctx.session.get(Envelope, h.envelope_id)
+        if envelope is None or envelope.number in (skip or set()) or (
+                h.seq != envelope.chain_length - 1):
+            continue
+        if may_void(ctx, me, envelope, h):
+            found.append({"envelope": envelope, "handoff": h,
+                          "until": h.recorded_at + ctx.settings.void_window})
+    return found
+
+
+def _next_page() -> str:
+    """Where the void form came from (a local path of these pages only), else delivery."""
+    nxt = request.form.get("next") or ""
+    if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt:
+        return nxt
+    return url_for(".delivery")
+
+
+@bp.post("/envelopes/<number>/void")
+@requires(COUNTER)
+def void_scan(number: str) -> Any:
+    """Void one's own last scan of the envelope within minutes, with the reason (hủy lần
+    quét nhầm): a ``voided`` link gives it back as it was, nothing is deleted
+    (docs/rules.md rule 5). Another office's envelope answers as an unknown number."""
+    ctx, me = service_context(), _me()
+    envelope = wl.find_envelope(ctx, me, number)
+    form = VoidForm(prefix="v")
+    back = _next_page()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            void_last_scan(ctx, me, envelope.number, form.reason.data or "", _scan_id())
+        except KT1Error as exc:
+            form.show_error(exc, {"invalid_field": "reason"})
+            status = exc.status
+        else:
+            flash(_("Đã hủy lần quét cuối của bưu gửi %(number)s: bưu gửi trở về bạn giữ.",
+                    number=envelope.number), "success")
+            return redirect(back, code=303)
+    ctx.session.expire_all()
+    envelope = wl.find_envelope(ctx, me, envelope.number)
+    last = last_link(ctx, envelope)
+    return render_template("counter/void.html", envelope=envelope, form=form, last=last,
+                           back=back, may_void=may_void(ctx, me, envelope, last)), status

@@ -25,6 +25,7 @@ from kt1.models.enums import Role
 from kt1.services import leaving
 from kt1.services.access import visible_bags, visible_envelopes
 from kt1.services.context import Ctx
+from kt1.services.custody import last_link, may_void
 from kt1.services.handover import get_sheet
 from kt1.services.identifiers import parse_number
 from kt1.services.sheets import PREFIX as INTERNAL_PREFIX
@@ -174,5 +175,17 @@ def lookup() -> Any:
     if found.url:
         return redirect(found.url)
     return render_template("lookup/result.html", q=q, envelope=found.envelope,
-                           bag=found.bag, seal_shown=me.role is Role.ADMINISTRATOR)
+                           bag=found.bag, seal_shown=me.role is Role.ADMINISTRATOR,
+                           void_until=_void_until(ctx, me, found.envelope))
+
+
+def _void_until(ctx: Ctx, me: User, envelope: Envelope | None) -> Any:
+    """Until when the counter clerk may still void their own last scan of the envelope
+    ("Hủy lần quét vừa rồi", docs/rules.md rule 5), or None."""
+    if envelope is None or me.role is not Role.COUNTER_CLERK:
+        return None
+    last = last_link(ctx, envelope)
+    if last is None or not may_void(ctx, me, envelope, last):
+        return None
+    return last.recorded_at + ctx.settings.void_window
 

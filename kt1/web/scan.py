@@ -59,7 +59,7 @@ def _version(static_folder: str) -> str:
         digest.update(name.encode())
         digest.update((Path(static_folder) / name).read_bytes())
     for template in ("index.html", "sw.js"):
-        digest.update((Path(__file__).resolve().parents[2] / "templates" / "scan" /
+        digest.update((Path(current_app.template_folder or "") / "scan" /
                        template).read_bytes())
     return digest.hexdigest()[:12]
 

@@ -87,3 +87,40 @@ def test_registry_head_officer_registry_each_signed_in_the_browser(
     shot(clerk, "back-at-the-registry")
     for person in (clerk, head, officer):
         assert not person.outside() and not person.csp_violations()
+
+
+def test_a_pass_sent_again_from_a_second_tab_says_already_received(
+        people: Any, ctx: Ctx, network: Network, clock: Clock) -> None:  # noqa: F811
+    """The same pass sent from a second tab (or the badge scanned twice): the colleague
+    already holds it from this very pass; "Đã nhận rồi", not a refusal, nothing written."""
+    envelope = register(ctx, network)
+    carry(ctx, network, clock, envelope, until="arrived")
+    number = envelope.number
+    ctx.session.commit()  # and touch nothing after: an open SQLite transaction locks writers
+    shot = Shots("circulation-again")
+
+    clerk = people("vt_hcm")
+    second = clerk.page.context.new_page()
+    second.set_default_timeout(20_000)
+    for page in (clerk.page, second):
+        page.goto(f"{clerk.origin}/clerk/held/{number}")
+        page.select_option("#purpose", "circulated_for_handling")
+        page.select_option("#receiver", "cv_hcm")
+        page.fill("#pin", PIN)
+    clerk.submit("#circulate-form")
+    assert "Đã chuyển bưu gửi" in clerk.flash()
+    tab = Person(name="vt_hcm (2)", page=second, origin=clerk.origin)
+    for width, height in ((1366, 900), (412, 915)):
+        second.set_viewport_size({"width": width, "height": height})
+        if width == 1366:
+            tab.submit("#circulate-form")
+        else:
+            second.reload()  # the answer again, on the phone: still nothing written
+        found = tab.text("#already-received")
+        assert "Đã nhận rồi" in found and "CV_HCM (cv_hcm) đang giữ" in found, found
+        assert second.locator(".flash.error").count() == 0
+        shot(tab, f"already-received-{width}")
+    assert "CV_HCM" in holder_on_envelope_page(clerk, number)
+    clerk.go(f"/clerk/envelopes/{number}")
+    assert clerk.text("table.chain").count("Giao xử lý") == 1
+    assert not clerk.outside() and not clerk.csp_violations()

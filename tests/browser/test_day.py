@@ -351,6 +351,26 @@ def pages_for(app: Flask, role: Role, values: dict[str, str]) -> list[str]:
     return sorted(set(paths))
 
 
+#: Every page at both sizes staff use (a desk and a phone), for a person to look at.
+PAGES = ARTIFACTS / "pages"
+SIZES = {"desk": (1366, 900), "phone": (412, 915)}
+
+
+def both_sizes(page: Any, who: str, path: str) -> list[str]:
+    """Shoot the open page at 1366×900 and at 412×915 into ``test-artifacts/pages/<size>/``;
+    returns the sizes at which the page itself is wider than the screen."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "home"
+    wide = []
+    for size, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        (PAGES / size).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(PAGES / size / f"{who}-{slug}.png"), full_page=True)
+        if page.evaluate("document.documentElement.scrollWidth") > width + 1:
+            wide.append(f"{size} {who} {path}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return wide
+
+
 #: Users who receive incidents (kt1/services/incidents.py): a head of unit, a security officer.
 INBOX_USERS = {"head_bnv", "bm_bnv"}
 USERS = {
@@ -366,7 +386,9 @@ def test_every_page_of_every_role_loads_nothing_from_outside_the_server(
         people: Any, app: Flask, ctx: Ctx, network: Network, live_server: str) -> None:
     values = sample_data(app, ctx, network)
     shot = Shots("pages")
-    visited, failures = 0, []
+    for old in PAGES.glob("*/*.png"):
+        old.unlink()
+    visited, failures, overflow = 0, [], []
     for role, username in USERS.items():
         paths = pages_for(app, role, values)
         assert paths, f"no page for {role}"
@@ -383,6 +405,7 @@ def test_every_page_of_every_role_loads_nothing_from_outside_the_server(
             visited += 1
             if response is None or response.status >= 400:
                 failures.append(f"{username} {path}: {response and response.status}")
+            overflow += both_sizes(person.page, username, path)
         shot(person, username)
         failures += [f"{username}: requested {u}" for u in person.outside()]
         failures += [f"{username}: {m}" for m in person.csp_violations()]
@@ -391,7 +414,10 @@ def test_every_page_of_every_role_loads_nothing_from_outside_the_server(
         guest.page.goto(live_server + path)
         guest.page.wait_for_load_state("networkidle")
         visited += 1
+        overflow += both_sizes(guest.page, "guest", path)
         failures += [f"guest {path}: requested {u}" for u in guest.outside()]
         failures += [f"guest {path}: {m}" for m in guest.csp_violations()]
     assert not failures, "\n".join(failures)
     assert visited > 25
+    # on a phone a wide table scrolls in its own box: the page is never wider than the screen
+    assert not overflow, "wider than the screen:\n" + "\n".join(overflow)

@@ -6,6 +6,7 @@ an unknown one; no form without its CSRF token."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -261,3 +262,30 @@ def test_the_timeline_names_every_internal_kind_in_vietnamese_and_english(
                  EventKind.CIRCULATED_TO_REGISTRY, EventKind.HANDED_OVER):
         assert vi(kind) != kind.value
 
+
+
+# --------------------------------------------------------------------------- a second scan
+
+
+def test_a_pass_sent_again_says_already_received_and_writes_nothing(
+        signed_in: Any, ctx: Ctx, network: Network, clock: Clock, snapshot: Snapshot) -> None:
+    """The same pass scanned again (a second tab, the badge scanned twice): the colleague
+    already holds it from this very pass, "đã nhận rồi" (``already_received``), nothing is
+    written; a pass to someone else is still refused as not held."""
+    number = arrived(ctx, network, clock)
+    clerk = signed_in("vt_hcm")
+    first, second = open_form(clerk, number), open_form(clerk, number)  # two tabs
+    form = {"purpose": HANDLING, "receiver": "cv_hcm", "pin": PIN, "back": "held"}
+    assert clerk.post(f"/clerk/held/{number}", {**form, "scan_id": first}).status_code == 303
+    before = snapshot()
+    again = clerk.post(f"/clerk/held/{number}", {**form, "scan_id": second})
+    assert again.status_code == 200, page(again)
+    body = page(again)
+    assert 'id="already-received"' in body and 'data-slug="already_received"' in body
+    assert "Đã nhận rồi" in body and "đã được ghi nhận rồi: CV_HCM (cv_hcm) đang giữ" in body
+    assert "Bạn không giữ bưu gửi này" not in body
+    assert snapshot() == before
+    other = clerk.post(f"/clerk/held/{number}", {**form, "receiver": "head_hcm",
+                                                 "scan_id": str(uuid.uuid4())})
+    assert other.status_code == 409 and 'id="already-received"' not in page(other)
+    assert holder(ctx, number) == "cv_hcm"

@@ -398,6 +398,7 @@ ROUTES: list[tuple[str, str, dict[str, Any], str]] = [
     ("GET", "/counter/round", {}, COURIER),
     ("POST", "/counter/round/deliver", {"number": "{out}"}, COURIER),
     ("POST", "/counter/round/failed", {"number": "{out}"}, COURIER),
+    ("POST", "/counter/envelopes/{out}/void", {"v-reason": "x"}, COUNTER),
 ]
 
 
@@ -435,7 +436,7 @@ def snapshot_counts(ctx: Ctx) -> tuple[int, ...]:
 
 def test_the_route_list_covers_every_route_of_the_blueprint(app: Flask) -> None:
     declared = {(m, p): role for m, p, _f, role in ROUTES}
-    names = {"sheets": "{sheet}", "bags": "{bag}"}
+    names = {"sheets": "{sheet}", "bags": "{bag}", "envelopes": "{out}"}
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("counter."):
             continue
@@ -525,6 +526,7 @@ OTHER_UNIT: dict[tuple[str, str], tuple[int, str | None]] = {
     ("GET", "/counter/round"): (200, None),
     ("POST", "/counter/round/deliver"): (404, NO_ENVELOPE),
     ("POST", "/counter/round/failed"): (404, NO_ENVELOPE),
+    ("POST", "/counter/envelopes/{out}/void"): (404, NO_ENVELOPE),
 }
 
 

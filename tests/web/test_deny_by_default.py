@@ -15,6 +15,7 @@ from tests.web.conftest import BASE, Browser
 PUBLIC_ENDPOINTS = {
     "static",  # CSS, scripts, fonts
     "healthz",  # the load balancer's probe
+    "metrics",  # Prometheus, only with KT1_METRICS=1 (a 404 otherwise); nginx keeps it local
     "auth.login",
     "auth.set_language",  # the language switch on the sign-in page
     "api_docs",  # the scanner API's documentation page
