@@ -70,8 +70,8 @@ TARGET_RATIO = 3.0
 TARGET_MEMORY = 1 << 30
 
 
-def _url(name: str) -> str:
-    return PG_DSN.rsplit("/", 1)[0] + "/" + name
+def _url(name: str, server: str | None = None) -> str:
+    return (server or PG_DSN).rsplit("/", 1)[0] + "/" + name
 
 
 # --------------------------------------------------------------------------- network
@@ -315,25 +315,31 @@ BAG_COLS = ("id, number, origin_unit_id, destination_unit_id, status, seal_numbe
 MAN_COLS = "id, bag_id, envelope_id, line_no, added_at, found_at_opening"
 
 
-def load(total: int) -> dict[str, Any]:
-    """Create, migrate and fill the benchmark database."""
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+def load(total: int, db_name: str = DB_NAME, server: str | None = None,
+         quiet: bool = False, revisions: tuple[str, ...] = ("heads",)) -> dict[str, Any]:
+    """Create, migrate and fill the benchmark database ``db_name`` on ``server`` (a libpq URL;
+    default ``KT1_BENCH_PG``). tests/test_upgrades.py loads a live-size copy with it, at
+    the older ``revisions`` that hold every column it writes, before upgrading to heads."""
+    with psycopg.connect(server or PG_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db_name}"')
     import flask_migrate
 
     from kt1 import create_app
     from kt1.database import MIGRATIONS_DIR
+    from kt1.extensions import db
 
     app = create_app({"SECRET_KEY": "bench-secret-key-0123456789",
                       "SUBJECT_KEY": base64.urlsafe_b64encode(bytes(32)).decode(),
-                      "DATABASE_URL": _url(DB_NAME), "AUTO_MIGRATE": False})
+                      "DATABASE_URL": _url(db_name, server), "AUTO_MIGRATE": False})
     with app.app_context():
-        flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
+        for revision in revisions:
+            flask_migrate.upgrade(directory=str(MIGRATIONS_DIR), revision=revision)
+        db.engine.dispose()
     net = _network()
     started = time.perf_counter()
     handoffs = 0
-    with psycopg.connect(_url(DB_NAME)) as conn:
+    with psycopg.connect(_url(db_name, server)) as conn:
         with conn.cursor() as cur:
             for uid, code, name, kind, prov in net["units"]:
                 cur.execute(
@@ -360,7 +366,7 @@ def load(total: int) -> dict[str, Any]:
                                 copy.write(text)
                 conn.commit()
                 handoffs += n
-                if (i + 1) % 20 == 0 or i + 1 == chunks:
+                if not quiet and ((i + 1) % 20 == 0 or i + 1 == chunks):
                     print(f"  loaded {min(total, (i + 1) * CHUNK):>9,} envelopes, "
                           f"{handoffs:>10,} handoffs ({time.perf_counter() - started:.0f} s)",
                           flush=True)
@@ -369,8 +375,20 @@ def load(total: int) -> dict[str, Any]:
                           "handoff"):
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                             f"(SELECT max(id) FROM {table}))")
+            # the counters the services number from, past what was loaded, so that the
+            # application can go on working on this database (tests/test_upgrades.py)
+            cur.execute(
+                "INSERT INTO counter (name, value) "
+                "SELECT 's10:KT', max(id) FROM envelope UNION ALL "
+                "SELECT 'out:' || sender_unit_id || ':' || register_year, max(register_seq) "
+                "FROM envelope GROUP BY sender_unit_id, register_year UNION ALL "
+                "SELECT 'in:' || recipient_unit_id || ':' || incoming_year, max(incoming_seq) "
+                "FROM envelope WHERE incoming_year IS NOT NULL "
+                "GROUP BY recipient_unit_id, incoming_year "
+                "ON CONFLICT (name) DO UPDATE SET value = greatest(counter.value, "
+                "excluded.value)")
         conn.commit()
-    with psycopg.connect(_url(DB_NAME), autocommit=True) as conn:
+    with psycopg.connect(_url(db_name, server), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return {"load_seconds": time.perf_counter() - started, "handoffs": handoffs}
 

@@ -571,3 +571,38 @@ WorkerRunningError = _error(
     "trình này trước khi nâng cấp cơ sở dữ liệu.",
     "A background worker (kt1 worker) of another version is running: {workers}. Stop it "
     "before upgrading the database.")
+# Backup and restore (issue 14): `kt1 backup`, `kt1 restore` (kt1/services/backup.py)
+BackupInvalidError = _error(
+    "backup_invalid", 422,
+    "Thư mục sao lưu {path} không dùng được: {reason}.",
+    "The backup {path} cannot be used: {reason}.")
+BackupChecksumError = _error(
+    "backup_checksum_mismatch", 422,
+    "Tệp {file} trong bản sao lưu không khớp tổng kiểm tra ghi trong manifest.json ({reason}): "
+    "bản sao lưu đã hỏng hoặc bị sửa, không khôi phục từ nó.",
+    "{file} in the backup does not match the checksum in manifest.json ({reason}): the "
+    "backup is damaged or was altered; nothing was restored from it.")
+BackupEngineMismatchError = _error(
+    "backup_engine_mismatch", 422,
+    "Bản sao lưu là của cơ sở dữ liệu {backup}, không khôi phục được vào {target}.",
+    "The backup is of a {backup} database; it cannot be restored into {target}.")
+RestoreTargetNotEmptyError = _error(
+    "restore_target_not_empty", 409,
+    "Cơ sở dữ liệu đích {target} đã có dữ liệu ({tables} bảng, {rows} dòng đơn vị, người "
+    "dùng, bưu gửi, giao nhận, điểm kiểm tra). Hãy khôi phục vào một cơ sở dữ liệu mới; chỉ "
+    "khi chắc chắn muốn xóa hết dữ liệu đó mới dùng --force.",
+    "The target database {target} is not empty ({tables} tables, {rows} rows of units, "
+    "users, envelopes, handoffs and checkpoints). Restore into a new database; only if you "
+    "mean to erase what it holds, pass --force.")
+BackupToolMissingError = _error(
+    "backup_tool_missing", 503,
+    "Không tìm thấy chương trình {tool} (cài gói postgresql-client cùng phiên bản máy chủ).",
+    "{tool} was not found (install the postgresql-client of the server's version).")
+BackupToolFailedError = _error(
+    "backup_tool_failed", 500,
+    "{tool} báo lỗi: {detail}",
+    "{tool} failed: {detail}")
+RestoreMismatchError = _error(
+    "restore_mismatch", 500,
+    "Cơ sở dữ liệu sau khi khôi phục không khớp manifest.json: {reason}.",
+    "The restored database does not match manifest.json: {reason}.")

@@ -54,6 +54,10 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(worker_cli.worker_command)
     app.cli.add_command(worker_cli.db_group())
+    from kt1.cli import backup as backup_cli
+
+    for command in backup_cli.COMMANDS:  # kt1 backup, kt1 restore (docs/backup.md)
+        app.cli.add_command(command)
 
 
 class KT1Group(FlaskGroup):

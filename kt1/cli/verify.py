@@ -39,6 +39,33 @@ def _read_checkpoint(path: str) -> str:
         raise CheckpointFileError(reason="it is not a text file") from None
 
 
+def _checkpoint_and_key(path: str, key_path: str | None) -> tuple[str, str | None]:
+    """The checkpoint text and the public key to check it with (None: the configured one).
+
+    ``path`` is an exported checkpoint file or a backup directory (docs/backup.md): its
+    ``checkpoint.txt``, checked with its ``public-key.txt`` unless ``--public-key`` names one.
+    """
+    from kt1.services.backup import CHECKPOINT_FILE, PUBLIC_KEY_FILE, read_public_key
+
+    where = Path(path)
+    key_file = Path(key_path) if key_path else None
+    if where.is_dir():
+        if not (where / CHECKPOINT_FILE).is_file():
+            raise CheckpointFileError(reason=f"the directory has no {CHECKPOINT_FILE} (a backup "
+                                      "made before anything was recorded?)")
+        if key_file is None and (where / PUBLIC_KEY_FILE).is_file():
+            key_file = where / PUBLIC_KEY_FILE
+        where = where / CHECKPOINT_FILE
+    text = _read_checkpoint(str(where))
+    if key_file is None:
+        return text, None
+    try:
+        key = read_public_key(key_file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise CheckpointFileError(reason="the public key file is not a text file") from None
+    return text, key
+
+
 def _consistency_dict(result: Consistency) -> dict[str, Any]:
     return {"checkpoint": result.checkpoint, "tree_size": result.old_size,
             "log_size": result.new_size, "consistent": result.consistent,
@@ -69,11 +96,16 @@ def _echo_report(report: EnvelopeReport) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One object per envelope, then a summary.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
               help="Also write the findings to this CSV file (for officers).")
-@click.option("--checkpoint", "checkpoint_path", type=click.Path(exists=True, dir_okay=False),
-              help="Prove that the log still contains this exported checkpoint unchanged.")
+@click.option("--checkpoint", "checkpoint_path", type=click.Path(exists=True),
+              help="Prove that the log still contains this exported checkpoint unchanged "
+                   "(a checkpoint file, or a backup directory: its checkpoint.txt).")
+@click.option("--public-key", "key_path", type=click.Path(exists=True, dir_okay=False),
+              help="Check the checkpoint's signature with this public key file (hex) when "
+                   "no KT1_CHECKPOINT_KEY is configured; a backup's public-key.txt by default.")
 @command
 def verify_command(numbers: tuple[str, ...], all_: bool, since: datetime | None,
-                   as_json: bool, csv_path: str | None, checkpoint_path: str | None) -> None:
+                   as_json: bool, csv_path: str | None, checkpoint_path: str | None,
+                   key_path: str | None = None) -> None:
     """Check the chain of custody of envelopes (kiểm tra chuỗi giao nhận).
 
     Each envelope gets a status (complete, in_transit, overdue, broken) and its findings,
@@ -86,7 +118,12 @@ def verify_command(numbers: tuple[str, ...], all_: bool, since: datetime | None,
     c = ctx()
     consistency = None
     if checkpoint_path:
-        consistency = checkpoints.check_file(c, _read_checkpoint(checkpoint_path))
+        text, key = _checkpoint_and_key(checkpoint_path, key_path)
+        consistency = checkpoints.check_file(c, text, key)
+        if key is not None and not c.settings.checkpoint_key and not as_json:
+            click.echo(f"Khóa công khai dùng để kiểm tra chữ ký / public key used: {key}")
+            click.echo("  (so với khóa in trên điểm kiểm tra lưu giấy / compare it with the "
+                       "key printed on a checkpoint kept on paper)")
     reports: Iterator[EnvelopeReport] = iter(())
     if numbers or all_ or since is not None:
         reports = verify(c, list(numbers) or None, since.date() if since else None)
@@ -179,12 +216,17 @@ def checkpoint_export(number: int | None, output: str | None) -> None:
 
 
 @checkpoint_group.command("verify")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--public-key", "key_path", type=click.Path(exists=True, dir_okay=False),
+              help="Check the signature with this public key file when no key is configured.")
 @click.option("--json", "as_json", is_flag=True)
 @command
-def checkpoint_verify(path: str, as_json: bool) -> None:
-    """Prove that the log still contains the log of an exported checkpoint, unchanged."""
-    result = checkpoints.check_file(ctx(), _read_checkpoint(path))
+def checkpoint_verify(path: str, as_json: bool, key_path: str | None = None) -> None:
+    """Prove that the log still contains the log of an exported checkpoint, unchanged.
+
+    PATH is a checkpoint file or a backup directory (docs/backup.md)."""
+    text, key = _checkpoint_and_key(path, key_path)
+    result = checkpoints.check_file(ctx(), text, key)
     if as_json:
         dump(_consistency_dict(result))
     else:

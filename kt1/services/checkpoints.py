@@ -372,13 +372,27 @@ def _signature_ok(public_key_hex: str, message: bytes, signature_hex: str) -> bo
     return True
 
 
-def authenticate(ctx: Ctx, file: CheckpointFile) -> None:
+def trusted_key(ctx: Ctx, public_key: str | None = None) -> str:
+    """The public key checkpoints must be signed with: this installation's (from
+    ``CHECKPOINT_KEY``) when it is configured, else ``public_key`` (hex), given by the
+    operator, e.g. a backup's ``public-key.txt`` on a machine without the signing key
+    (docs/backup.md). A given key that is not the configured one is refused."""
+    if ctx.settings.checkpoint_key or public_key is None:
+        ours = public_hex(_signing_key(ctx))
+        if public_key is not None and public_key != ours:
+            raise CheckpointWrongKeyError(file_key=public_key[:16] + "…",
+                                          our_key=ours[:16] + "…")
+        return ours
+    return public_key
+
+
+def authenticate(ctx: Ctx, file: CheckpointFile, public_key: str | None = None) -> None:
     """Refuse a file of another installation, signed by another key, or altered."""
     ours = installation_id(ctx)
     if file.installation != ours:
         raise CheckpointForeignError(file_installation=file.installation[:36],
                                      our_installation=ours)
-    our_key = public_hex(_signing_key(ctx))
+    our_key = trusted_key(ctx, public_key)
     if file.public_key != our_key:
         raise CheckpointWrongKeyError(file_key=file.public_key[:16] + "…",
                                       our_key=our_key[:16] + "…")
@@ -488,14 +502,15 @@ class Consistency:
                 f"tra số {self.checkpoint}: có bản ghi đã bị sửa, xóa hoặc đổi thứ tự.")
 
 
-def check_file(ctx: Ctx, text: str) -> Consistency:
+def check_file(ctx: Ctx, text: str, public_key: str | None = None) -> Consistency:
     """Authenticate an exported checkpoint file, then prove the current log extends it.
 
     The proof is an RFC 6962 consistency proof built from the current log and checked
     against the file's signed root: nothing stored in the database is trusted for it.
+    ``public_key``: see :func:`trusted_key`.
     """
     file = parse_file(text)
-    authenticate(ctx, file)
+    authenticate(ctx, file, public_key)
     begin_snapshot(ctx)
     try:
         digest, _last = digest_current_log(ctx, prefix=file.tree_size)
