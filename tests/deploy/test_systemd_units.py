@@ -8,13 +8,13 @@ from pathlib import Path
 
 from tests.deploy.conftest import DEPLOY, need_tool, venv_bin
 
-UNITS = ("kt1-web.service", "kt1-worker.service")
+UNITS = ("kt1-web.service", "kt1-worker.service", "kt1-backup.service", "kt1-backup.timer")
 
 
 def installed(folder: Path, name: str, text: str | None = None) -> Path:
     """The unit as the server has it, with the venv of this checkout for /opt/kt1/venv."""
     text = text if text is not None else (DEPLOY / "systemd" / name).read_text()
-    assert "/opt/kt1/venv/bin/" in text
+    assert "/opt/kt1/venv/bin/" in text or name.endswith(".timer")
     unit = folder / name
     unit.write_text(text.replace("/opt/kt1/venv/bin/", f"{venv_bin('')}/"))
     return unit
