@@ -66,10 +66,11 @@ def seed_protection(ctx: Ctx, users: dict[str, User], now: datetime) -> int:
     destroyed = _document(ctx, users, "CA-HCM", "UBND-HCM", at, "7/BC-CAHCM",
                           Classification.SECRET, date(2020, 9, 15))
     ctx.now = lambda: at + timedelta(hours=3)
+    destroyed_on = today - timedelta(days=1)
     protection.destroy(ctx, users[CLERK["CA-HCM"]], destroyed,
                        decision_number="215/QĐ-CAHCM", decided_by="Phan Văn Dũng",
                        decided_by_title="Phó Giám đốc Công an thành phố",
                        decided_on=today - timedelta(days=3),
                        council_members=["Phan Văn Dũng", "Cao Thị Yến", "Lý Thị Hạnh"],
-                       record_number="BB-TH-03/2026", destroyed_on=today - timedelta(days=1))
+                       record_number=f"BB-TH-03/{destroyed_on.year}", destroyed_on=destroyed_on)
     return 3
