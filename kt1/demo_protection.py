@@ -55,11 +55,13 @@ def seed_protection(ctx: Ctx, users: dict[str, User], now: datetime) -> int:
                       decision_number="88/QĐ-UBND", decided_by="Bùi Văn Thắng",
                       decided_by_title="Chánh Văn phòng UBND thành phố",
                       decided_on=today - timedelta(days=2), new_until=date(2036, 5, 4))
-    ctx.now = lambda: at + timedelta(hours=2)
+    declassified_at = at + timedelta(hours=2)
+    ctx.now = lambda: declassified_at
     protection.declassify(ctx, users[CLERK["UBND-HCM"]], declassified,
                           decision_number="102/QĐ-UBND", decided_by="Bùi Văn Thắng",
                           decided_by_title="Chánh Văn phòng UBND thành phố",
-                          decided_on=today - timedelta(days=1))
+                          # yesterday, or the day it was recorded when built before 02:00
+                          decided_on=min(today - timedelta(days=1), local_date(declassified_at)))
 
     # Destroyed by CA-HCM's council, with its record (biên bản tiêu hủy).
     at = now - timedelta(hours=26)
