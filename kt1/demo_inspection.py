@@ -11,7 +11,7 @@ while the overdue delivery's remediation stays open. The head signed the second 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -26,6 +26,8 @@ UNIT = "UBND-HCM"
 OFFICER = "baomat.ubndhcm"
 HEAD = "lanhdao.ubndhcm"
 CLERK = "vanthu.ubndhcm"
+#: How far back the demo's data goes, at most (kt1/demo.py: twelve days for the oldest).
+SPAN_DAYS = 31
 
 
 def seed_inspection(ctx: Ctx, users: dict[str, User], now: datetime) -> None:
@@ -49,8 +51,9 @@ def seed_inspection(ctx: Ctx, users: dict[str, User], now: datetime) -> None:
                 "Bì ngoài bị rách một góc khi mở túi; bì trong còn nguyên, niêm phong tốt.",
                 number=held, notify_sender=False)
         at(10)
-        first = svc.run_self_inspection(ctx, users[OFFICER], UNIT)
         today = local_date(moment[0])
+        since = period_start(today)
+        first = svc.run_self_inspection(ctx, users[OFFICER], UNIT, since)
         for rem in _open(ctx, unit_id):
             if rem.code == "incident_open":
                 svc.update_remediation(ctx, users[OFFICER], rem.id,
@@ -68,11 +71,18 @@ def seed_inspection(ctx: Ctx, users: dict[str, User], now: datetime) -> None:
             incidents.resolve_incident(ctx, users[OFFICER], incident.id,
                                        "Đã thay bì ngoài, niêm phong lại, báo nơi gửi")
         at(60)
-        second = svc.run_self_inspection(ctx, users[OFFICER], UNIT)
+        second = svc.run_self_inspection(ctx, users[OFFICER], UNIT, since)
         at(30)
         svc.sign_report(ctx, users[HEAD], second.number, "Chánh Văn phòng UBND thành phố")
     finally:
         ctx.now = saved
+
+
+def period_start(today: date) -> date:
+    """1 January, or earlier in January: the period always covers the demo's last month
+    (its overdue envelope was accepted twelve days ago, so in the first days of January it
+    falls in December of the year before)."""
+    return min(date(today.year, 1, 1), today - timedelta(days=SPAN_DAYS))
 
 
 def _open(ctx: Ctx, unit_id: int) -> list[Remediation]:

@@ -55,21 +55,24 @@ def seed_protection(ctx: Ctx, users: dict[str, User], now: datetime) -> int:
                       decision_number="88/QĐ-UBND", decided_by="Bùi Văn Thắng",
                       decided_by_title="Chánh Văn phòng UBND thành phố",
                       decided_on=today - timedelta(days=2), new_until=date(2036, 5, 4))
-    ctx.now = lambda: at + timedelta(hours=2)
+    declassified_at = at + timedelta(hours=2)
+    ctx.now = lambda: declassified_at
     protection.declassify(ctx, users[CLERK["UBND-HCM"]], declassified,
                           decision_number="102/QĐ-UBND", decided_by="Bùi Văn Thắng",
                           decided_by_title="Chánh Văn phòng UBND thành phố",
-                          decided_on=today - timedelta(days=1))
+                          # yesterday, or the day it was recorded when built before 02:00
+                          decided_on=min(today - timedelta(days=1), local_date(declassified_at)))
 
     # Destroyed by CA-HCM's council, with its record (biên bản tiêu hủy).
     at = now - timedelta(hours=26)
     destroyed = _document(ctx, users, "CA-HCM", "UBND-HCM", at, "7/BC-CAHCM",
                           Classification.SECRET, date(2020, 9, 15))
     ctx.now = lambda: at + timedelta(hours=3)
+    destroyed_on = today - timedelta(days=1)
     protection.destroy(ctx, users[CLERK["CA-HCM"]], destroyed,
                        decision_number="215/QĐ-CAHCM", decided_by="Phan Văn Dũng",
                        decided_by_title="Phó Giám đốc Công an thành phố",
                        decided_on=today - timedelta(days=3),
                        council_members=["Phan Văn Dũng", "Cao Thị Yến", "Lý Thị Hạnh"],
-                       record_number="BB-TH-03/2026", destroyed_on=today - timedelta(days=1))
+                       record_number=f"BB-TH-03/{destroyed_on.year}", destroyed_on=destroyed_on)
     return 3

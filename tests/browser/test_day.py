@@ -46,6 +46,7 @@ from printers import captured
 from tests.browser.conftest import ARTIFACTS
 from tests.conftest import PASSWORD, PIN, Clock, Network, new_scan, pin
 from tests.journey import carry, register
+from tests.years import registered_year
 
 KEY = base64.b64encode(hashlib.sha256(b"kt1 browser test key").digest()).decode()
 
@@ -257,10 +258,11 @@ def test_a_whole_day_from_registration_to_a_complete_chain_in_the_browser(
     # 11. ...and downloads the outgoing register, with the progress of the export shown.
     officer.go("/officer/registers/outgoing")
     assert "88/CV-BNV" in officer.text("#register")
+    year = envelope_year(ctx, number)
     for button, suffix in (("#export-pdf", ".pdf"), ("#export-xlsx", ".xlsx")):
         with officer.page.expect_download() as download:
             officer.page.click(button)
-        assert download.value.suggested_filename == f"so-di-BNV-{envelope_year(number)}{suffix}"
+        assert download.value.suggested_filename == f"so-di-BNV-{year}{suffix}"
         officer.page.wait_for_selector(".export-status:has-text('Đã tải xong.')")
     shot(officer, "officer-register-exported")
 
@@ -273,11 +275,12 @@ def test_a_whole_day_from_registration_to_a_complete_chain_in_the_browser(
         assert person.csp_violations() == [], person.name
 
 
-def envelope_year(number: str) -> int:
-    """The register year of an envelope registered just now (Vietnam time)."""
-    from kt1.services.subjects import local_date
-
-    return local_date(datetime.now(UTC)).year
+def envelope_year(ctx: Ctx, number: str) -> int:
+    """The register year of the envelope: the Vietnam year of the instant it was registered
+    (read back, not a second now()), the read transaction ended at once."""
+    year = registered_year(ctx.session, number)
+    ctx.session.rollback()
+    return year
 
 
 # --------------------------------------------------------------------------- (b) every page

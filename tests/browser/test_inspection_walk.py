@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kt1.services.context import Ctx
+from kt1.services.subjects import local_date
 from tests.browser.test_day import Shots, people  # noqa: F401  (the fixture)
 from tests.conftest import Clock, Network, pdf_text
 from tests.services.test_inspection import build
@@ -25,6 +26,7 @@ def test_a_security_officer_produces_the_self_inspection_report_and_its_pdf(
     # The scenario ends about two days before the pages' real clock: the delivery and the
     # incident's acknowledgement are late by then.
     clock.now = datetime.now(UTC) - timedelta(days=12)
+    began = local_date(clock.now)
     made = {key: value if isinstance(value, str) else value.number
             for key, value in build(ctx, network, clock).items()}
     ctx.session.commit()  # and touch nothing more: an open SQLite transaction locks
@@ -35,6 +37,9 @@ def test_a_security_officer_produces_the_self_inspection_report_and_its_pdf(
     officer.page.click("nav >> text=Tự kiểm tra")
     assert "Đơn vị chưa có báo cáo tự kiểm tra nào." in officer.text()
     shot(officer, "empty")
+    # the period starts on the scenario's first day: left blank it would start on 1 January
+    # of the pages' year, after the scenario in its first days
+    officer.page.fill("#run-form [name='day_from']", began.isoformat())
     officer.submit("#run-form")
     match = re.search(r"/reports/self-inspection/(TKT-BNV-\d{4}-001)$", officer.page.url)
     assert match, officer.page.url

@@ -19,6 +19,7 @@ from kt1.services import inspection as svc
 from kt1.services.context import Ctx
 from tests.conftest import Clock, Network, pdf_text
 from tests.services.test_inspection import build
+from tests.years import inspection, vn_year
 
 
 def run(app: Flask, *args: str) -> Any:
@@ -34,10 +35,16 @@ def stored(ctx: Ctx) -> int:
 def test_json_lists_each_item_and_a_rerun_shows_what_was_fixed(
         app: Flask, ctx: Ctx, network: Network, clock: Clock, tmp_path: Path) -> None:
     made = build(ctx, network, clock)
-    out = run(app, "report", "self-inspection", "--unit", "BNV", "--json")
+    # the data was made by the test's clock, the command runs on the real one: the period
+    # starts on 1 January of the data's year and the numbers carry the year of each run
+    made_in = vn_year(clock.now)
+    since = ("--from", f"{made_in}-01-01")
+    bnv = network["bm_bnv"].unit_id
+    out = run(app, "report", "self-inspection", "--unit", "BNV", *since, "--json")
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
-    assert data["number"] == "TKT-BNV-2026-001" and data["unit"] == "BNV"
+    first = inspection(ctx.session, bnv)
+    assert data["number"] == f"TKT-BNV-{vn_year(first.run_at)}-001" and data["unit"] == "BNV"
     entries = {e["code"]: e for e in data["items"]}
     assert [e["code"] for e in data["items"]] == [c.code for c in svc.CHECKLIST]
     assert entries["handover_unsigned"]["count"] == 1
@@ -50,18 +57,22 @@ def test_json_lists_each_item_and_a_rerun_shows_what_was_fixed(
 
     handover.cancel_sheet(ctx, network["vt_bnv"], made["sheet"])
     pdf = tmp_path / "tkt.pdf"
-    again = run(app, "report", "self-inspection", "--unit", "bnv", "--from", "2026-01-01",
-                "--to", "2026-12-31", "--json", "-o", str(pdf))
+    again = run(app, "report", "self-inspection", "--unit", "bnv", *since,
+                "--to", f"{made_in}-12-31", "--json", "-o", str(pdf))
     assert again.exit_code == 0, again.output
     entries = {e["code"]: e for e in json.loads(again.output)["items"]}
     assert entries["handover_unsigned"] == {**entries["handover_unsigned"], "count": 0,
                                             "numbers": [], "fixed_since": [made["sheet"]]}
     text = pdf_text(pdf.read_bytes())
-    assert "TKT-BNV-2026-002" in text and "31/12/2026" in text and made["sheet"] in text
+    second = inspection(ctx.session, bnv)
+    assert second.number in text and f"31/12/{made_in}" in text and made["sheet"] in text
 
-    plain = run(app, "report", "self-inspection", "--unit", "BNV")
+    plain = run(app, "report", "self-inspection", "--unit", "BNV", *since)
     assert plain.exit_code == 0
-    assert plain.output.splitlines()[0] == "TKT-BNV-2026-003"
+    third = inspection(ctx.session, bnv)
+    assert plain.output.splitlines()[0] == third.number
+    assert [r.number for r in (first, second, third)] == [
+        f"TKT-BNV-{vn_year(r.run_at)}-00{n}" for n, r in enumerate((first, second, third), 1)]
     assert made["left"].number in plain.output
 
 

@@ -16,6 +16,7 @@ from kt1.services.context import Ctx
 from tests.conftest import PIN, Network
 from tests.journey import register
 from tests.web.pdf import get_pdf, pdf_text
+from tests.years import handover_record_year
 
 Snapshot = Callable[[], dict[str, list[tuple[Any, ...]]]]
 HOLDS = "vt_bnv đang giữ 1 bưu gửi, 0 túi thư và 0 bảng kê giao chưa ký nhận"
@@ -89,18 +90,20 @@ def test_hand_over_all_gives_the_record_and_its_pdf_then_lock_and_move_work(
     done = b.post("/admin/users/vt_bnv/handover", {
         "receiver": "head_bnv", "receiver_pin": network.badges["head_bnv"]})
     assert done.status_code == 303
-    assert done.headers["Location"] == "/admin/handover-records/BBG-BNV-2026-00001"
+    number = done.headers["Location"].rsplit("/", 1)[-1]
+    assert number == f"BBG-BNV-{handover_record_year(ctx.session, number)}-00001"
+    assert done.headers["Location"] == f"/admin/handover-records/{number}"
     record = page(b.get(done.headers["Location"]))
-    assert "Đã bàn giao: biên bản BBG-BNV-2026-00001." in record
+    assert f"Đã bàn giao: biên bản {number}." in record
     assert env.number in record and "Quẹt thẻ" in record and "SUBJECT-SECRET" not in record
-    assert 'href="/admin/handover-records/BBG-BNV-2026-00001.pdf"' in record
-    pdf = get_pdf(b, "/admin/handover-records/BBG-BNV-2026-00001.pdf")
+    assert f'href="/admin/handover-records/{number}.pdf"' in record
+    pdf = get_pdf(b, f"/admin/handover-records/{number}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     body = pdf.get_data()
     text = pdf_text(body)
-    assert env.number.encode() in text and b"BBG-BNV-2026-00001" in text
+    assert env.number.encode() in text and number.encode() in text
     assert b"SUBJECT-SECRET" not in body and b"SUBJECT-SECRET" not in text
-    assert get_pdf(b, "/admin/handover-records/BBG-BNV-2026-00009.pdf").status_code == 404
+    assert get_pdf(b, f"/admin/handover-records/{number[:-1]}9.pdf").status_code == 404
     ctx.session.rollback()
     held = ctx.session.execute(select(Envelope).where(Envelope.number == env.number)).scalar_one()
     assert held.holder_user_id == network["head_bnv"].id
@@ -109,7 +112,7 @@ def test_hand_over_all_gives_the_record_and_its_pdf_then_lock_and_move_work(
     assert "<td>Bàn giao</td>" in timeline
     shown = page(b.get("/admin/users/vt_bnv"))
     assert "Người này không giữ bưu gửi, túi thư hay bảng kê giao nào." in shown
-    assert "BBG-BNV-2026-00001" in shown
+    assert number in shown
     moved = b.post("/admin/users/vt_bnv/move", {"unit": "UBND-HN", "role": "registry_clerk"})
     assert moved.status_code == 303
     assert "Đã lưu: vt_bnv làm Văn thư tại UBND-HN" in page(b.get(moved.headers["Location"]))

@@ -15,6 +15,7 @@ from kt1.web.words import vi
 from tests.conftest import Clock, Network, pdf_text
 from tests.journey import carry, register
 from tests.web.pdf import get_pdf
+from tests.years import vn_year
 
 SUBJECT = "SUBJECT-CLERK-XLSX-9"
 
@@ -45,7 +46,7 @@ def test_the_outgoing_register_downloads_as_xlsx_without_a_duplicated_mark_or_su
     env = flash(ctx, network, clock)
     b = signed_in("vt_bnv")
     assert "/clerk/outgoing/register.xlsx" in b.get("/clerk/outgoing").get_data(as_text=True)
-    response = get_pdf(b, f"/clerk/outgoing/register.xlsx?year={clock.now.year}")
+    response = get_pdf(b, f"/clerk/outgoing/register.xlsx?year={vn_year(clock.now)}")
     assert response.status_code == 200 and response.get_data().startswith(b"PK")
     assert "attachment" in response.headers["Content-Disposition"]
     text = cells(response.get_data())
@@ -61,13 +62,13 @@ def test_the_incoming_register_prints_and_downloads(
     b = signed_in("vt_hcm")
     page = b.get("/clerk/incoming").get_data(as_text=True)
     assert 'id="incoming-pdf"' in page and 'id="incoming-xlsx"' in page
-    pdf = get_pdf(b, f"/clerk/incoming/register.pdf?year={clock.now.year}")
+    pdf = get_pdf(b, f"/clerk/incoming/register.pdf?year={vn_year(clock.now)}")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = pdf_text(pdf.get_data())
     assert env.number in text and "21/BNV-HT" in text
     assert "Hỏa tốc" in text
     assert SUBJECT not in text and "Hỏa tốc; Hỏa tốc" not in text
-    book = get_pdf(b, f"/clerk/incoming/register.xlsx?year={clock.now.year}")
+    book = get_pdf(b, f"/clerk/incoming/register.xlsx?year={vn_year(clock.now)}")
     values = cells(book.get_data())
     notes = next(c for c in values if c.startswith(env.number))
     assert notes.count("Hỏa tốc") == 1, notes
@@ -79,7 +80,8 @@ def test_another_units_clerk_gets_an_empty_register(
     env = flash(ctx, network, clock)
     b = signed_in("vt_hn")
     for path in ("/clerk/incoming/register.xlsx", "/clerk/outgoing/register.xlsx"):
-        values = cells(get_pdf(b, f"{path}?year={clock.now.year}").get_data())
+        values = cells(get_pdf(b, f"{path}?year={vn_year(clock.now)}").get_data())
         assert not any(env.number in v for v in values)
-    text = pdf_text(get_pdf(b, f"/clerk/incoming/register.pdf?year={clock.now.year}").get_data())
+    text = pdf_text(get_pdf(b, f"/clerk/incoming/register.pdf?year={vn_year(clock.now)}"
+                            ).get_data())
     assert env.number not in text

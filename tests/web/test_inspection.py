@@ -5,7 +5,7 @@ the refusals (another unit's report or remediation is a 404 like one that does n
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -19,6 +19,7 @@ from tests.conftest import Clock, Network, pdf_text
 from tests.services.test_inspection import build
 from tests.web.conftest import Browser
 from tests.web.pdf import get_pdf
+from tests.years import inspection, vn_year
 
 BASE_PATH = "/reports/self-inspection"
 ROUTES = {("GET", f"{BASE_PATH}/"), ("POST", f"{BASE_PATH}/run"),
@@ -52,10 +53,15 @@ def test_an_officer_runs_a_report_edits_a_remediation_and_the_head_signs(
     assert f'href="{BASE_PATH}/"' in page(home)
     empty = b.get(f"{BASE_PATH}/")
     assert empty.status_code == 200 and "chưa có báo cáo tự kiểm tra nào" in page(empty)
-    ran = b.post(f"{BASE_PATH}/run", {"day_from": "2026-01-01", "day_to": ""})
+    since = date(vn_year(clock.now), 1, 1)  # the year the test's clock made the data in
+    ran = b.post(f"{BASE_PATH}/run", {"day_from": since.isoformat(), "day_to": ""})
     assert ran.status_code == 303
-    assert ran.headers["Location"].endswith(f"{BASE_PATH}/TKT-BNV-2026-001")
-    shown = b.get(f"{BASE_PATH}/TKT-BNV-2026-001")
+    # the page runs on the real clock: the number carries the year of the report's own run
+    report = inspection(ctx.session, network["bm_bnv"].unit_id)
+    number = f"TKT-BNV-{vn_year(report.run_at)}-001"
+    assert report.number == number and ran.headers["Location"].endswith(f"{BASE_PATH}/{number}")
+    opened = local_date(report.run_at)
+    shown = b.get(f"{BASE_PATH}/{number}")
     html = page(shown)
     assert shown.status_code == 200
     assert count_cell(html, "held_by_leaver") == "1"
@@ -67,46 +73,49 @@ def test_an_officer_runs_a_report_edits_a_remediation_and_the_head_signs(
     assert 'id="sign"' not in html  # an officer does not sign
 
     rem = remediation(ctx, "held_by_leaver")
-    saved = b.post(f"{BASE_PATH}/TKT-BNV-2026-001/remediation/{rem.id}", {
-        f"r{rem.id}-assignee": "head_bnv", f"r{rem.id}-due_on": "2026-12-20",
+    due = opened + timedelta(days=27)
+    saved = b.post(f"{BASE_PATH}/{number}/remediation/{rem.id}", {
+        f"r{rem.id}-assignee": "head_bnv", f"r{rem.id}-due_on": due.isoformat(),
         f"r{rem.id}-note": "Bàn giao lại tài liệu"})
     assert saved.status_code == 303, page(saved)
     got = remediation(ctx, "held_by_leaver")
     assert (got.assignee_user_id, str(got.due_on), got.note) == (
-        network["head_bnv"].id, "2026-12-20", "Bàn giao lại tài liệu")
-    wrong = b.post(f"{BASE_PATH}/TKT-BNV-2026-001/remediation/{rem.id}", {
-        f"r{rem.id}-assignee": "", f"r{rem.id}-done_on": "2027-01-01"})
+        network["head_bnv"].id, due.isoformat(), "Bàn giao lại tài liệu")
+    wrong = b.post(f"{BASE_PATH}/{number}/remediation/{rem.id}", {
+        f"r{rem.id}-assignee": "", f"r{rem.id}-done_on": (opened + timedelta(days=40)).isoformat()})
     assert wrong.status_code == 422
     assert remediation(ctx, "held_by_leaver").done_on is None
-    refused_sign = b.post(f"{BASE_PATH}/TKT-BNV-2026-001/sign", {"title": ""})
+    refused_sign = b.post(f"{BASE_PATH}/{number}/sign", {"title": ""})
     assert refused_sign.status_code == 403
     assert "Chỉ thủ trưởng đơn vị mới ký" in page(refused_sign)
 
     head = signed_in("head_bnv")
-    report_page = page(head.get(f"{BASE_PATH}/TKT-BNV-2026-001"))
+    report_page = page(head.get(f"{BASE_PATH}/{number}"))
     assert 'id="sign"' in report_page
     assert f'href="/clerk/envelopes/{made["bad_letter"].number}"' in report_page
     assert f'href="/incidents/{made["incident"]}"' in report_page
-    signed = head.post(f"{BASE_PATH}/TKT-BNV-2026-001/sign", {"title": "Chánh Văn phòng"})
+    signed = head.post(f"{BASE_PATH}/{number}/sign", {"title": "Chánh Văn phòng"})
     assert signed.status_code == 303
-    after = page(head.get(f"{BASE_PATH}/TKT-BNV-2026-001"))
+    after = page(head.get(f"{BASE_PATH}/{number}"))
     assert "HEAD_BNV, Chánh Văn phòng" in after and 'id="sign"' not in after
-    again = head.post(f"{BASE_PATH}/TKT-BNV-2026-001/sign", {"title": ""})
+    again = head.post(f"{BASE_PATH}/{number}/sign", {"title": ""})
     assert again.status_code == 409 and "đã được ký" in page(again)
     # remediation goes on after the signature (the pages run on the real clock)
     today = local_date(datetime.now(UTC))
-    done = head.post(f"{BASE_PATH}/TKT-BNV-2026-001/remediation/{rem.id}", {
+    done = head.post(f"{BASE_PATH}/{number}/remediation/{rem.id}", {
         f"r{rem.id}-assignee": "", f"r{rem.id}-done_on": today.isoformat()})
     assert done.status_code == 303
     assert not remediation(ctx, "held_by_leaver").is_open
 
-    pdf = get_pdf(head, f"{BASE_PATH}/TKT-BNV-2026-001/report.pdf")
+    pdf = get_pdf(head, f"{BASE_PATH}/{number}/report.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = pdf_text(pdf.data)
     assert "BÁO CÁO TỰ KIỂM TRA CÔNG TÁC BẢO VỆ BÍ MẬT NHÀ NƯỚC" in text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
-    assert "TKT-BNV-2026-001" in text and made["bad_letter"].number in text
-    assert "Đã ký: HEAD_BNV" in text and today.strftime("%d/%m/%Y") in text
+    assert number in text and made["bad_letter"].number in text
+    assert "Đã ký: HEAD_BNV" in text
+    signed_on = local_date(inspection(ctx.session, network["bm_bnv"].unit_id).signed_at)
+    assert signed_on.strftime("%d/%m/%Y") in text
     ctx.session.rollback()
     digest = ctx.session.execute(select(SelfInspection.digest)).scalar_one()
     assert digest[:40] in text.replace("\n", "").replace(" ", "")
