@@ -317,9 +317,9 @@ def run_checklist(ctx: Ctx, unit_id: int, start: date, end: date, now: datetime
 # --------------------------------------------------------------------------- running
 
 
-def _period(ctx: Ctx, start: date | None, end: date | None) -> tuple[date, date]:
+def _period(now: datetime, start: date | None, end: date | None) -> tuple[date, date]:
     """The period: by default from 1 January of the last day's year to today (Vietnam)."""
-    end = end or local_date(ctx.now())
+    end = end or local_date(now)
     start = start or date(end.year, 1, 1)
     if end < start:
         raise PeriodReversedError(start=start.strftime("%d/%m/%Y"),
@@ -349,8 +349,8 @@ def run_self_inspection(ctx: Ctx, actor: User | None, unit_code: str | None,
     does not exist or is another unit's (``unknown_unit``), a person of the unit who is
     neither a head nor a security officer (``forbidden``)."""
     unit = _unit_for(ctx, actor, unit_code)
-    start, end = _period(ctx, start, end)
-    now = ctx.now().replace(microsecond=0)
+    now = ctx.now().replace(microsecond=0)  # one instant: the period's end and the number's year
+    start, end = _period(now, start, end)
     found = run_checklist(ctx, unit.id, start, end, now)  # ends the read transaction
     return _store(ctx, actor, unit.id, start, end, now, found)
 
