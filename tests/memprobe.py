@@ -120,7 +120,8 @@ def pytest_unconfigure(config: Any) -> None:
     if stamp:
         with open(stamp, "w") as f:
             f.write(f"{time.time()}\n")
-import gc, types, collections
+import types  # noqa: E402
+
 
 def backref_chain(obj, max_depth=30):
     """objgraph-style: shortest chain of referrers from obj to a module."""
@@ -129,8 +130,6 @@ def backref_chain(obj, max_depth=30):
     parent = {id(obj): None}
     keep = {id(obj): obj}
     ignore = {id(queue), id(depth), id(parent), id(keep)}
-    frame = None
-    import sys
     ignore.add(id(sys._getframe()))
     while queue:
         target = queue.popleft()
