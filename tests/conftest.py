@@ -145,6 +145,20 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest
     _drop_pg(name)
 
 
+def forget_compiled_statements() -> None:
+    """Empty the mappers' caches of compiled INSERT/UPDATE/DELETE statements.
+
+    SQLAlchemy keeps them per mapper, not per engine (a 100-entry LRU each, keyed on the
+    engine's dialect): after the test its engine is disposed, but the cache would keep that
+    dialect and everything it compiled alive, some hundreds of dialects per mapper over the
+    suite (docs/testing.md, "Memory"). A server has one engine and never needs this.
+    """
+    from kt1.models import Base
+
+    for mapper in Base.registry.mappers:
+        mapper._compiled_cache.clear()
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     app = create_app({**base_config(tmp_path), "DATABASE_URL": database_url})
@@ -152,6 +166,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         yield app
         db.session.remove()
         db.engine.dispose()
+    forget_compiled_statements()
 
 
 @pytest.fixture

@@ -68,7 +68,6 @@ CSP = "; ".join([
 F = TypeVar("F", bound=Callable[..., Any])
 
 login_manager = LoginManager()
-csrf = CSRFProtect()
 babel = Babel()
 
 
@@ -83,7 +82,10 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
-    csrf.init_app(app)
+    # One CSRFProtect per app: its exemptions name this app's blueprints (flask-smorest makes
+    # a new ``api-docs`` blueprint for every app), so a module-level one would keep every
+    # app ever created alive through its set of exempt blueprints (docs/testing.md).
+    csrf = CSRFProtect(app)
     babel.init_app(app, locale_selector=select_locale)
 
     @login_manager.user_loader
