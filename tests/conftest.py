@@ -36,6 +36,17 @@ PASSWORD = "correct-horse-9"
 PIN = "2468"
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The run's peak memory (the suite stays under 600 MB: docs/testing.md)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:  # not Linux
+        return
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    peak = int(fields.get("VmHWM", "0 kB").split()[0]) // 1024
+    terminalreporter.write_line(f"peak memory of this test run: {peak} MB (aim: under 600 MB)")
+
+
 def need(condition: bool, reason: str) -> None:
     """Skip with ``reason`` unless it holds; under KT1_STRICT_SKIPS=1 (CI) fail instead."""
     if not condition:
