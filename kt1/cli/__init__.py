@@ -11,10 +11,10 @@ from kt1 import create_app
 
 def register(app: Flask) -> None:
     """Add the project's commands to ``app.cli`` (so ``kt1`` and test runners see them)."""
-    from kt1.cli import demo, devices, envelopes, leaving, units
+    from kt1.cli import admin, demo, devices, envelopes, leaving, units
 
     for command in (demo.demo_command, envelopes.envelope_group, units.unit_group,
-                    units.user_group, devices.device_group):
+                    units.user_group, devices.device_group, admin.admin_group):
         app.cli.add_command(command)
     for command in leaving.COMMANDS:  # kt1 user deactivate|move|holdings|handover
         units.user_group.add_command(command)
