@@ -209,10 +209,31 @@ class PaperReceiptUnboundError(KT1Error):
 
 
 # Bags
-BagStateError = _error(
-    "bag_state_invalid", 409,
-    "Túi {bag} đang ở trạng thái {status}; không thể {action}.",
-    "Bag {bag} is {status}; cannot {action}.")
+class BagStateError(KT1Error):
+    """The bag is not in a state that allows the operation; the Vietnamese message names the
+    state and the operation in Vietnamese (the details keep the stored English values)."""
+
+    slug = "bag_state_invalid"
+    status = 409
+    message_vi = "Túi {bag} đang ở trạng thái {status}; không thể {action}."
+    message_en = "Bag {bag} is {status}; cannot {action}."
+    #: The operations of kt1/services/bagging.py (ALLOWED_IN), as a clerk says them.
+    ACTIONS_VI: ClassVar[dict[str, str]] = {
+        "add": "cho thêm bưu gửi vào túi", "remove": "lấy bưu gửi ra khỏi túi",
+        "seal": "niêm phong túi", "dispatch": "chuyển túi đi", "receive": "nhận túi",
+        "open": "mở túi"}
+
+    @property
+    def message_local(self) -> str:
+        from kt1.models.enums import BagStatus
+        from kt1.web.words import WORDS  # the words the pages show for a bag's state
+
+        status = str(self.details.get("status", ""))
+        action = str(self.details.get("action", ""))
+        return self.message_vi.format(
+            bag=self.details.get("bag", ""),
+            status=WORDS[BagStatus].get(status, status).lower(),
+            action=self.ACTIONS_VI.get(action, action))
 BagAlreadySealedError = _error(
     "bag_already_sealed", 409,
     "Túi {bag} đã được niêm phong (số niêm phong {seal_number}).",

@@ -188,6 +188,10 @@ def test_removal_refusals_write_nothing(ctx: Ctx, network: Network, clock: Clock
     refused(snapshot, "unknown_bag", remove("vt_bnv", env.number))
     exc = refused(snapshot, "bag_state_invalid", remove("gd_hn", env.number))
     assert exc.status == 409
+    # in words the clerk uses, not the stored values (in_transit, remove)
+    assert exc.message_local == (f"Túi {bag} đang ở trạng thái đang vận chuyển; không thể "
+                                 "lấy bưu gửi ra khỏi túi.")
+    assert exc.message == f"Bag {bag} is in_transit; cannot remove."
 
 
 def test_another_unit_cannot_read_the_bag(ctx: Ctx, network: Network, clock: Clock) -> None:
