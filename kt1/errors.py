@@ -526,12 +526,26 @@ DestructionNeedsDecisionError = _error(
     "thiếu {missing_vi}.",
     "A destruction needs the competent person's decision and the council's record: "
     "{missing} is missing.")
-ItemInTransitError = _error(
-    "item_in_transit", 409,
-    "Bưu gửi {number} đang trên đường vận chuyển ({status}): chỉ ghi quyết định gia hạn, giải "
-    "mật hay tiêu hủy khi tài liệu đang được đơn vị lưu giữ.",
-    "Item {number} is in transit ({status}): a decision to extend, declassify or destroy is "
-    "recorded only while the document rests with a unit.")
+class ItemInTransitError(KT1Error):
+    """A protection decision on an item that is moving; the Vietnamese message names its
+    status in Vietnamese (the details keep the stored value)."""
+
+    slug = "item_in_transit"
+    status = 409
+    message_vi = ("Bưu gửi {number} đang trên đường vận chuyển ({status}): chỉ ghi quyết định "
+                  "gia hạn, giải mật hay tiêu hủy khi tài liệu đang được đơn vị lưu giữ.")
+    message_en = ("Item {number} is in transit ({status}): a decision to extend, declassify or "
+                  "destroy is recorded only while the document rests with a unit.")
+
+    @property
+    def message_local(self) -> str:
+        from kt1.models.enums import EnvelopeStatus
+        from kt1.web.words import WORDS  # the words the pages show for a status
+
+        status = str(self.details.get("status", ""))
+        return self.message_vi.format(
+            number=self.details.get("number", ""),
+            status=WORDS[EnvelopeStatus].get(status, status).lower())
 UsedAfterDestructionError = _error(
     "used_after_destruction", 409,
     "Tài liệu {number} đã được tiêu hủy: không thể ghi thêm sự kiện nào.",

@@ -20,6 +20,7 @@ from kt1.services import custody, protection
 from kt1.services.context import Ctx
 from kt1.services.identifiers import format_number
 from kt1.services.verify import verify
+from kt1.web.words import WORDS
 from tests.conftest import Clock, Network, new_scan, pin
 from tests.journey import carry, register
 
@@ -231,8 +232,13 @@ def test_no_decision_on_an_item_in_transit(ctx: Ctx, network: Network, clock: Cl
     refused("item_in_transit", snapshot, lambda: protection.destroy(
         ctx, network["vt_bnv"], env.number, council_members=COUNCIL, record_number="BB-1",
         **DECISION))
-    refused("item_in_transit", snapshot, lambda: protection.extend(
+    exc = refused("item_in_transit", snapshot, lambda: protection.extend(
         ctx, network["vt_bnv"], env.number, new_until=date(2070, 1, 1), **DECISION))
+    # the status in the words the pages use, not the stored value
+    status = exc.details["status"]
+    assert status in {s.value for s in EnvelopeStatus}
+    assert f"({status})" not in exc.message_local and f"({status})" in exc.message
+    assert f"({WORDS[EnvelopeStatus][status].lower()})" in exc.message_local
 
 
 def test_another_unit_gets_the_unknown_number_answer(
