@@ -194,6 +194,15 @@ def _deny_by_default() -> Any:
     return None
 
 
+def local_path(target: str | None, fallback: str) -> str:
+    """``target`` when it is a path on this server, else ``fallback``: where a form or a
+    sign-in may send a person next. No scheme, no host, not ``//host`` and no backslash
+    (browsers read ``/\\host`` as ``//host``), so no redirect leaves the server."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return fallback
+
+
 def requires(*roles: Role) -> Callable[[F], F]:
     """Allow a view only to signed-in users of these roles (403 for the others).
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -12,7 +11,7 @@ from flask_login import current_user, login_user, logout_user
 from kt1.database import service_context
 from kt1.errors import SignInFailedError, SignInThrottledError
 from kt1.services.signin import end_session, sign_in, sign_out_everywhere, start_session
-from kt1.web import SESSION_TOKEN
+from kt1.web import SESSION_TOKEN, local_path
 from kt1.web.forms import EmptyForm, SignInForm
 
 bp = Blueprint("auth", __name__)
@@ -20,12 +19,7 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this server (no scheme, no host) may follow the sign-in."""
-    if not target:
-        return url_for("pages.home")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("pages.home")
-    return target
+    return local_path(target, url_for("pages.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -57,7 +57,7 @@ from kt1.services.handover import (
     resolve_discrepancy,
     sign_sheet,
 )
-from kt1.web import lookup, paper, requires
+from kt1.web import local_path, lookup, paper, requires
 from kt1.web.clerk import sheet_pdf_body
 from kt1.web.words import vi, vn_time
 from kt1.web.workforms import (
@@ -734,10 +734,7 @@ def recent_voidable(ctx: Ctx, me: User, skip: set[str] | None = None) -> list[di
 
 def _next_page() -> str:
     """Where the void form came from (a local path of these pages only), else delivery."""
-    nxt = request.form.get("next") or ""
-    if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt:
-        return nxt
-    return url_for(".delivery")
+    return local_path(request.form.get("next"), url_for(".delivery"))
 
 
 @bp.post("/envelopes/<number>/void")

@@ -30,7 +30,7 @@ from kt1.services.handover import get_sheet
 from kt1.services.identifiers import parse_number
 from kt1.services.sheets import PREFIX as INTERNAL_PREFIX
 from kt1.services.sheets import get_internal_sheet
-from kt1.web import requires
+from kt1.web import local_path, requires
 
 bp = Blueprint("lookup", __name__)
 EVERYONE = tuple(Role)
@@ -152,10 +152,7 @@ def resolve(ctx: Ctx, me: User, raw: str) -> Found:
 
 def _back() -> str:
     """The page the search came from (a local path only), else the home page."""
-    nxt = request.args.get("next") or ""
-    if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt:
-        return nxt
-    return url_for("pages.home")
+    return local_path(request.args.get("next"), url_for("pages.home"))
 
 
 @bp.get("/lookup")

@@ -75,6 +75,16 @@ def test_after_sign_in_only_a_local_path_is_followed(browser: Browser, network: 
     assert response.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/"])
+def test_after_sign_in_a_host_disguised_as_a_path_is_not_followed(
+        browser: Browser, network: Any, target: str) -> None:
+    """Browsers read ``/\\host`` like ``//host``: both leave the server (kt1.web.local_path)."""
+    browser.get("/login")
+    response = browser.post(f"/login?next={target}", {
+        "username": "vt_bnv", "password": "correct-horse-9"})
+    assert response.headers["Location"] == "/"
+
+
 @pytest.mark.parametrize("path", ["/", "/nope"])
 def test_every_page_sends_a_signed_out_visitor_to_sign_in(browser: Browser, path: str) -> None:
     response = browser.get(path)
