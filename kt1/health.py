@@ -34,12 +34,9 @@ def init_app(app: Flask) -> None:
 
 
 def _age_seconds(moment: Any) -> float | None:
+    """Seconds since ``moment`` (aware UTC on both databases: kt1/models/base.py's type)."""
     if moment is None:
         return None
-    if moment.tzinfo is None:  # SQLite gives naive UTC back
-        from datetime import UTC
-
-        moment = moment.replace(tzinfo=UTC)
     return round(max(0.0, (utcnow() - moment).total_seconds()), 1)
 
 
