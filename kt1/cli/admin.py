@@ -8,7 +8,7 @@ import click
 from kt1.cli.common import command, ctx
 from kt1.errors import UnknownUnitError, ValidationError
 from kt1.models.enums import Role, UnitKind
-from kt1.services.directory import add_unit, add_user, find_unit
+from kt1.services.directory import add_unit, add_user, check_password, find_unit
 
 
 @click.group("admin")
@@ -32,8 +32,7 @@ def admin_create(username: str, full_name: str, unit_code: str, unit_name: str |
                  unit_kind: str | None, province_code: str | None, province_name: str | None,
                  password: str, email: str | None) -> None:
     """Create an administrator, and their unit when it does not exist yet."""
-    if len(password or "") < 8:  # before the unit is made: nothing half-done
-        raise ValidationError(field="password", reason="at least 8 characters")
+    check_password(password)  # before the unit is made: nothing half-done
     c = ctx()
     try:
         find_unit(c, unit_code)

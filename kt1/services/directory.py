@@ -36,6 +36,13 @@ from kt1.services.tx import transactional
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{1,31}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+MIN_PASSWORD_LENGTH = 8
+
+
+def check_password(password: str | None) -> None:
+    """A password long enough to be one (``invalid_field`` otherwise)."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationError(field="password", reason=f"at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def _admin(actor: User | None) -> None:
@@ -111,8 +118,7 @@ def add_user(ctx: Ctx, actor: User | None, username: str, full_name: str, role: 
         role = Role(role)
     except ValueError:
         raise ValidationError(field="role", reason="unknown role") from None
-    if len(password or "") < 8:
-        raise ValidationError(field="password", reason="at least 8 characters")
+    check_password(password)
     if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
         raise ValidationError(field="pin", reason="4-8 digits")
     email = clean_text(email or "", "email", 254) or None
